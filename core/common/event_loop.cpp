@@ -1,0 +1,78 @@
+#include "core/common/event_loop.h"
+
+#include <event2/event.h>
+
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+namespace llmeval {
+
+// Each timer owns a libevent timer event; the map keeps it alive until it fires or is
+// cancelled, so cancel_timer() on a fired id finds nothing and does nothing.
+struct LibeventLoop::Impl {
+  struct Timer {
+    LibeventLoop::Impl* owner;
+    TimerId id;
+    event* ev;
+    std::function<void()> fn;
+  };
+
+  event_base* base = nullptr;
+  TimerId next_id = 1;
+  std::map<TimerId, std::unique_ptr<Timer>> timers;
+
+  static void on_timer(evutil_socket_t, short, void* arg) {
+    auto* timer = static_cast<Timer*>(arg);
+    Impl* self = timer->owner;
+    auto node = self->timers.extract(timer->id);  // keep it alive while fn runs
+    auto fn = std::move(timer->fn);
+    event_free(timer->ev);
+    timer->ev = nullptr;
+    fn();
+  }
+};
+
+LibeventLoop::LibeventLoop() : impl_(std::make_unique<Impl>()) {
+  impl_->base = event_base_new();
+  if (impl_->base == nullptr) throw std::runtime_error("event_base_new failed");
+}
+
+LibeventLoop::~LibeventLoop() {
+  for (auto& [id, timer] : impl_->timers) {
+    if (timer->ev != nullptr) event_free(timer->ev);
+  }
+  impl_->timers.clear();
+  event_base_free(impl_->base);
+}
+
+TimerId LibeventLoop::add_timer(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_unique<Impl::Timer>();
+  timer->owner = impl_.get();
+  timer->id = impl_->next_id++;
+  timer->fn = std::move(fn);
+  timer->ev = evtimer_new(impl_->base, &Impl::on_timer, timer.get());
+  auto ms = delay.count() < 0 ? 0 : delay.count();
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  evtimer_add(timer->ev, &tv);
+  TimerId id = timer->id;
+  impl_->timers.emplace(id, std::move(timer));
+  return id;
+}
+
+void LibeventLoop::cancel_timer(TimerId id) {
+  auto it = impl_->timers.find(id);
+  if (it == impl_->timers.end()) return;
+  if (it->second->ev != nullptr) event_free(it->second->ev);
+  impl_->timers.erase(it);
+}
+
+void LibeventLoop::post(std::function<void()> fn) { add_timer(std::chrono::milliseconds(0), std::move(fn)); }
+
+void LibeventLoop::run() { event_base_dispatch(impl_->base); }
+
+void LibeventLoop::stop() { event_base_loopbreak(impl_->base); }
+
+event_base* LibeventLoop::base() const { return impl_->base; }
+
+}  // namespace llmeval

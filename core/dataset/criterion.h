@@ -1,0 +1,46 @@
+// Criterion: one thing a row is judged on. Either judged by an LLM (a rubric on a scale) or a
+// deterministic check that makes no provider call (contains, regex, json, ...).
+// Plain values; criteria are parsed and validated by criteria_parser.h.
+#pragma once
+
+#include <regex>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace llmeval::dataset {
+
+enum class Scale { k1to5, k1to10, kBinary };
+
+// Score range of a scale, in the scale's own units: 1-5, 1-10, and 0-1 for binary.
+struct ScaleRange {
+  int min;
+  int max;
+};
+ScaleRange range_of(Scale scale);
+// "1-5", "1-10", "binary".
+const char* to_string(Scale scale);
+// Default pass threshold in the scale's units: 1-5 -> 4, 1-10 -> 7, binary -> 1.
+double default_threshold(Scale scale);
+
+enum class CheckType { kContains, kNotContains, kEquals, kRegex, kJson, kMaxChars, kMinChars };
+const char* to_string(CheckType type);
+
+struct Criterion {
+  std::string name;
+  bool llm = true;  // true: judged by a provider; false: deterministic `check`
+
+  // LLM-judged
+  std::string rubric;
+  Scale scale = Scale::k1to5;
+  double threshold = 4;  // score >= threshold passes; in the scale's units
+  double weight = 1.0;
+
+  // Deterministic
+  CheckType check = CheckType::kContains;
+  nlohmann::json value;                // the check's argument as given
+  std::shared_ptr<const std::regex> regex;  // compiled once for kRegex
+};
+
+}  // namespace llmeval::dataset

@@ -1,0 +1,61 @@
+// JsonlReader: streams a JSONL dataset one line at a time and turns each line into an EvalItem
+// or an InvalidLine. Memory is bounded by ReaderOptions::max_line_bytes, whatever the file size:
+// an over-long line is skipped to its newline without being held in memory.
+//
+// Every input line yields exactly one item: blank lines, bad JSON, bad fields are InvalidLines
+// with the 1-based line number and a message a person can act on. A trailing newline at the end
+// of the file does not make an extra line; a last line without a newline is still a line.
+// A UTF-8 BOM at the start and a CR before each LF are ignored.
+//
+// Not thread-safe. The FILE* is borrowed and must outlive the reader.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/dataset/eval_item.h"
+
+namespace llmeval::dataset {
+
+struct ReaderOptions {
+  // Longest line accepted, in bytes; longer lines become `line_too_long` rows.
+  std::size_t max_line_bytes = 16 * 1024 * 1024;
+  // Scale for LLM criteria that do not name one (config judge.scale).
+  Scale default_scale = Scale::k1to5;
+  // Criteria for rows without a `criteria` field (config `criteria`: name -> rubric), in order.
+  std::vector<std::pair<std::string, std::string>> default_criteria;
+};
+
+using ReadItem = std::variant<EvalItem, InvalidLine>;
+
+// Parses one dataset line (without its newline). Pure; also the fuzz target's entry point.
+ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options);
+
+class JsonlReader {
+ public:
+  JsonlReader(std::FILE* file, ReaderOptions options);
+  JsonlReader(const JsonlReader&) = delete;
+  JsonlReader& operator=(const JsonlReader&) = delete;
+
+  // The next line's item, or nullopt at end of input. A read error ends input after an
+  // InvalidLine of kind `io` for the line being read.
+  std::optional<ReadItem> next();
+
+  std::int64_t lines_read() const { return line_number_; }
+
+ private:
+  std::FILE* file_;
+  ReaderOptions options_;
+  std::int64_t line_number_ = 0;
+  bool at_end_ = false;
+  std::string line_;  // reused buffer
+};
+
+}  // namespace llmeval::dataset

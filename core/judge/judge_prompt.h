@@ -1,0 +1,34 @@
+// Builds judge requests (pure): the default rubric prompt per scale, carrying the criterion,
+// the prompt, the output under test, the reference and the context, and asking for a JSON
+// object {"score", "pass", "reason"}. Also the one repair request sent after a bad reply.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "core/dataset/eval_item.h"
+#include "core/provider/provider.h"
+
+namespace llmeval::judge {
+
+struct JudgeOptions {
+  double temperature = 0.0;  // config judge.temperature
+  int max_tokens = 256;      // config judge.max_tokens; also bounds the TPM reservation
+  std::chrono::milliseconds timeout{5000};  // per attempt
+};
+
+provider::CompletionRequest build_judge_request(const dataset::EvalItem& item,
+                                                const dataset::Criterion& criterion,
+                                                const JudgeOptions& options);
+
+// The original conversation plus the bad reply and a user turn saying what was wrong and
+// asking again for only the JSON object.
+provider::CompletionRequest build_repair_request(const provider::CompletionRequest& original,
+                                                 std::string_view bad_reply,
+                                                 std::string_view problem);
+
+// Tokens to reserve before sending: prompt characters / 4 (rounded up) + max_tokens.
+std::int64_t estimate_tokens(const provider::CompletionRequest& request);
+
+}  // namespace llmeval::judge

@@ -1,0 +1,62 @@
+// ResultRecord: one result line (SPEC §3). Built by the runner, written by ResultWriter,
+// folded into Summary. to_json() gives the exact wire shape.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/provider/provider.h"
+
+namespace llmeval::output {
+
+enum class Status { kOk, kError, kInvalid };
+const char* to_string(Status status);
+
+struct JudgeInfo {
+  std::string provider;
+  std::string model;
+  int attempts = 0;       // provider calls made for this criterion (retries and repair included)
+  bool fallback = false;  // judged by a provider later in the chain than the first
+  std::int64_t latency_ms = 0;  // of the successful call
+  provider::TokenUsage tokens;  // summed over all calls for this criterion
+  bool simulated = false;       // judged by the offline sim provider
+};
+
+struct CriterionResult {
+  std::string name;
+  bool llm = true;
+  double score = 0;       // in the scale's units (deterministic: 1 or 0)
+  double normalized = 0;  // 0..1
+  bool pass = false;
+  double weight = 1.0;
+  std::string reason;
+  std::optional<JudgeInfo> judge;  // LLM criteria only
+};
+
+struct ResultError {
+  std::string kind;  // invalid_json, missing_field, timeout, rate_limited, provider_error, auth, judge_unparseable, ...
+  std::string message;
+};
+
+struct ResultRecord {
+  nlohmann::json id;
+  std::int64_t line = 0;
+  Status status = Status::kOk;
+  std::vector<CriterionResult> criteria;  // for error rows: the criteria that were scored
+  nlohmann::json metadata = nlohmann::json::object();
+  std::optional<ResultError> error;
+
+  // Weighted mean of `normalized` over all criteria; only meaningful for kOk rows.
+  double score() const;
+  // True when every criterion passed; false for error/invalid rows.
+  bool pass() const;
+};
+
+// SPEC §3 shape: score/pass are null for error and invalid rows.
+nlohmann::json to_json(const ResultRecord& record);
+
+}  // namespace llmeval::output

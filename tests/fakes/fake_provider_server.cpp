@@ -1,0 +1,2 @@
+// Being written (replaced in the same session).
+int main() { return 1; }
