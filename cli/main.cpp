@@ -1,3 +1,32 @@
-// Temporary entry point while the CLI is being written (replaced in the same session).
+// llmeval: builds the CLI11 app, registers the subcommands, and maps errors to exit codes
+// (SPEC §5: 2 for usage and configuration errors).
 #include <cstdio>
-int main() { std::puts("llmeval " LLMEVAL_VERSION); return 0; }
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/run_command.h"
+#include "core/common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"llmeval: judge LLM outputs against criteria with an LLM judge, at scale"};
+  app.set_version_flag("--version", std::string("llmeval ") + LLMEVAL_VERSION);
+  app.require_subcommand(1);
+  auto run = llmeval::cli::register_run_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    int code = run();
+    return code < 0 ? 2 : code;
+  } catch (const llmeval::FatalError& e) {
+    std::fprintf(stderr, "llmeval: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "llmeval: error: %s\n", e.what());
+    return 2;
+  }
+}

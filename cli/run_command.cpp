@@ -1,0 +1,260 @@
+#include "cli/run_command.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/duration.h"
+#include "core/common/error.h"
+#include "core/common/event_loop.h"
+#include "core/common/logging.h"
+#include "core/config/config.h"
+#include "core/dataset/jsonl_reader.h"
+#include "core/output/result_writer.h"
+#include "core/output/summary.h"
+#include "core/provider/anthropic_provider.h"
+#include "core/provider/curl_http_client.h"
+#include "core/provider/openai_provider.h"
+#include "core/provider/sim_provider.h"
+#include "core/resilience/local_rate_limiter.h"
+#include "core/runner/runner.h"
+
+namespace llmeval::cli {
+namespace {
+
+struct RunFlags {
+  std::string dataset;
+  std::string output = "-";
+  std::string config_path;
+  std::vector<std::string> providers;
+  int concurrency = 64;
+  std::optional<std::int64_t> rpm;
+  std::optional<std::int64_t> tpm;
+  std::string timeout;
+  std::optional<int> retries;
+  std::string summary_path;
+  std::optional<double> fail_under;
+  std::int64_t limit = -1;
+  std::size_t max_line_bytes = 16 * 1024 * 1024;
+  bool quiet = false;
+  int verbose = 0;
+  std::string log_format = "text";
+};
+
+const char* kDefaultOpenAiModel = "gpt-4o-mini";
+
+std::vector<provider::ProviderConfig> resolve_providers(const RunFlags& flags, const config::Config& config) {
+  std::vector<provider::ProviderConfig> chain;
+  for (const auto& spec : flags.providers) {
+    auto named = std::find_if(config.providers.begin(), config.providers.end(),
+                              [&](const provider::ProviderConfig& p) { return p.name == spec; });
+    if (named != config.providers.end()) {
+      chain.push_back(*named);
+      continue;
+    }
+    auto parsed = provider::parse_provider_spec(spec);
+    if (!parsed) throw FatalError(parsed.error().message);
+    chain.push_back(std::move(parsed).value());
+  }
+  if (chain.empty()) chain = config.providers;
+  if (chain.empty()) {
+    const char* key = std::getenv("OPENAI_API_KEY");
+    if (key == nullptr || *key == '\0') {
+      throw FatalError(
+          "no judge provider: pass --provider (e.g. --provider sim for an offline dry run, or "
+          "--provider openai:gpt-4o-mini with OPENAI_API_KEY set), or list providers in a config file (--config)");
+    }
+    auto parsed = provider::parse_provider_spec(std::string("openai:") + kDefaultOpenAiModel);
+    chain.push_back(std::move(parsed).value());
+  }
+  return chain;
+}
+
+// Keys come only from the environment. A provider at its vendor's default URL needs one; a
+// self-hosted OpenAI-compatible server (vLLM, Ollama) often does not.
+void resolve_api_key(provider::ProviderConfig& p) {
+  if (p.type == provider::ProviderType::kSim) return;
+  const char* key = std::getenv(p.api_key_env.c_str());
+  if (key != nullptr && *key != '\0') {
+    p.api_key = key;
+    return;
+  }
+  provider::ProviderConfig defaults;
+  defaults.type = p.type;
+  provider::apply_type_defaults(defaults);
+  if (p.base_url == defaults.base_url) {
+    throw FatalError("provider \"" + p.name + "\" needs an API key: set " + p.api_key_env +
+                     " in the environment (or use --provider sim for an offline dry run)");
+  }
+  logger("cli")->info("[provider={}] {} is not set; calling {} without an API key", p.name, p.api_key_env,
+                      p.base_url);
+}
+
+std::FILE* open_dataset(const std::string& path) {
+  if (path == "-") return stdin;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    throw FatalError("cannot read dataset " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(info.st_mode)) throw FatalError("dataset " + path + " is a directory; pass a .jsonl file");
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) throw FatalError("cannot read dataset " + path + ": " + std::strerror(errno));
+  return file;
+}
+
+spdlog::level::level_enum log_level(const RunFlags& flags) {
+  if (flags.quiet) return spdlog::level::err;
+  if (flags.verbose >= 2) return spdlog::level::trace;
+  if (flags.verbose == 1) return spdlog::level::debug;
+  return spdlog::level::warn;
+}
+
+int execute(const RunFlags& flags) {
+  setup_logging(log_level(flags), flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+
+  config::Config config;
+  std::string config_path = flags.config_path;
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("LLMEVAL_CONFIG"); env != nullptr) config_path = env;
+  }
+  if (!config_path.empty()) config = config::load_config_file(config_path);
+
+  std::vector<provider::ProviderConfig> provider_configs = resolve_providers(flags, config);
+  for (auto& p : provider_configs) {
+    if (flags.rpm) p.rpm = *flags.rpm;
+    if (flags.tpm) p.tpm = *flags.tpm;
+    resolve_api_key(p);
+  }
+
+  runner::RunnerOptions options;
+  options.concurrency = flags.concurrency;
+  options.limit = flags.limit;
+  options.judge.temperature = config.judge.temperature;
+  options.judge.max_tokens = config.judge.max_tokens;
+  options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
+  options.retry_base = config.retry.base;
+  options.retry_max = config.retry.max;
+  if (!flags.timeout.empty()) {
+    auto timeout = parse_duration(flags.timeout);
+    if (!timeout || timeout->count() == 0) {
+      throw FatalError("--timeout " + flags.timeout + ": expected a duration like 5s or 800ms");
+    }
+    options.judge.timeout = *timeout;
+  } else if (provider_configs.front().timeout) {
+    options.judge.timeout = *provider_configs.front().timeout;
+  }
+
+  dataset::ReaderOptions reader_options;
+  reader_options.max_line_bytes = flags.max_line_bytes;
+  reader_options.default_scale = config.judge.scale;
+  reader_options.default_criteria = config.criteria;
+
+  std::FILE* dataset_file = open_dataset(flags.dataset);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(dataset_file == stdin ? nullptr : dataset_file,
+                                                                  &std::fclose);
+  static char read_buffer[1 << 16];
+  std::setvbuf(dataset_file, read_buffer, _IOFBF, sizeof read_buffer);
+  dataset::JsonlReader reader(dataset_file, reader_options);
+  output::ResultWriter writer(flags.output);
+
+  SystemClock clock;
+  LibeventLoop loop;
+  provider::CurlHttpClientOptions http_options;
+  http_options.max_connections = flags.concurrency;
+  auto http = provider::make_curl_http_client(loop, http_options);
+  resilience::LocalRateLimiter limiter(clock);
+
+  std::vector<std::unique_ptr<provider::Provider>> providers;
+  std::vector<runner::ProviderSlot> chain;
+  std::map<std::string, provider::Price> prices;
+  for (const auto& p : provider_configs) {
+    switch (p.type) {
+      case provider::ProviderType::kOpenAI: providers.push_back(provider::make_openai_provider(*http, p)); break;
+      case provider::ProviderType::kAnthropic: providers.push_back(provider::make_anthropic_provider(*http, p)); break;
+      case provider::ProviderType::kSim: providers.push_back(provider::make_sim_provider(loop, p)); break;
+    }
+    limiter.set_limits(p.name, {p.rpm, p.tpm});
+    if (p.price) prices[p.name] = *p.price;
+    chain.push_back({providers.back().get(), p.name});
+  }
+
+  output::Summary summary;
+  summary.set_prices(prices);
+  auto started = clock.now();
+  runner::Runner run(loop, clock, reader, chain, limiter,
+                     [&](const output::ResultRecord& record) {
+                       writer.write(record);
+                       summary.add(record);
+                     },
+                     options);
+  runner::RunOutcome outcome = run.run();
+  double wall = std::chrono::duration<double>(clock.now() - started).count();
+
+  if (!flags.quiet) std::fputs(summary.to_table(outcome.counters, wall).c_str(), stderr);
+  if (!flags.summary_path.empty()) {
+    std::ofstream out(flags.summary_path);
+    out << summary.to_json(outcome.counters, wall).dump(2) << '\n';
+    if (!out) throw FatalError("cannot write summary to " + flags.summary_path, 1);
+  }
+
+  if (outcome.auth_failed) {
+    logger("cli")->error("stopped early: {}", outcome.auth_message);
+    return 2;
+  }
+  if (summary.errors() > 0 || summary.invalid() > 0) return 1;
+  if (flags.fail_under) {
+    auto rate = summary.pass_rate();
+    if (!rate || *rate < *flags.fail_under) {
+      logger("cli")->error("pass rate {} is below --fail-under {}", rate ? std::to_string(*rate) : "n/a",
+                           *flags.fail_under);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_run_command(CLI::App& app) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand("run", "Judge every row of a JSONL dataset and write one result line per input line");
+  run->add_option("dataset", flags->dataset, "JSONL dataset, one row per line (- reads stdin)")->required();
+  run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout)");
+  run->add_option("-c,--config", flags->config_path, "JSON config file (also LLMEVAL_CONFIG)");
+  run->add_option("-p,--provider", flags->providers,
+                  "Judge provider, repeatable (order = fallback chain): a config name, openai:MODEL[@BASE_URL], "
+                  "anthropic:MODEL[@BASE_URL], or sim (offline simulated judge)");
+  run->add_option("-j,--concurrency", flags->concurrency, "Judge requests in flight")
+      ->default_val(64)
+      ->check(CLI::Range(1, 100000));
+  run->add_option("--rpm", flags->rpm, "Requests per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
+  run->add_option("--tpm", flags->tpm, "Tokens per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
+  run->add_option("--timeout", flags->timeout, "One attempt's deadline, e.g. 5s or 800ms (default 5s)");
+  run->add_option("--retries", flags->retries, "Retries per provider before falling back (default 3)")
+      ->check(CLI::Range(0, 100));
+  run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
+  run->add_option("--fail-under", flags->fail_under, "Exit 1 when the pass rate is below X (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  run->add_option("--limit", flags->limit, "Process only the first N rows")->check(CLI::NonNegativeNumber);
+  run->add_option("--max-line-bytes", flags->max_line_bytes,
+                  "Longest dataset line accepted; longer lines become line_too_long rows (default 16 MiB)");
+  run->add_flag("-q,--quiet", flags->quiet, "Only errors on stderr; no summary table");
+  run->add_flag("-v,--verbose", flags->verbose, "More logging (-vv: trace, includes request bodies)");
+  run->add_option("--log-format", flags->log_format, "Log format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  return [run, flags]() -> int {
+    if (!run->parsed()) return -1;
+    return execute(*flags);
+  };
+}
+
+}  // namespace llmeval::cli

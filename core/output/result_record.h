@@ -29,6 +29,7 @@ struct JudgeInfo {
 struct CriterionResult {
   std::string name;
   bool llm = true;
+  std::string check;      // deterministic criteria: the check type ("contains", ...); empty for LLM
   double score = 0;       // in the scale's units (deterministic: 1 or 0)
   double normalized = 0;  // 0..1
   bool pass = false;
@@ -57,6 +58,6 @@ struct ResultRecord {
 };
 
 // SPEC §3 shape: score/pass are null for error and invalid rows.
-nlohmann::json to_json(const ResultRecord& record);
+nlohmann::ordered_json to_json(const ResultRecord& record);
 
 }  // namespace llmeval::output

@@ -1,0 +1,124 @@
+#include "core/config/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/common/error.h"
+#include "core/dataset/criteria_parser.h"
+
+namespace llmeval::config {
+namespace {
+
+const nlohmann::json* section(const nlohmann::json& json, const char* name) {
+  auto it = json.find(name);
+  if (it == json.end() || it->is_null()) return nullptr;
+  if (!it->is_object()) throw FatalError(std::string("config: \"") + name + "\" must be an object");
+  return &*it;
+}
+
+double number(const nlohmann::json& obj, const char* section_name, const char* key, double fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return fallback;
+  if (!it->is_number()) {
+    throw FatalError(std::string("config: \"") + section_name + "." + key + "\" must be a number");
+  }
+  return it->get<double>();
+}
+
+RetryConfig parse_retry(const nlohmann::json& obj) {
+  RetryConfig r;
+  r.max_attempts = static_cast<int>(number(obj, "retry", "max_attempts", r.max_attempts));
+  r.base = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "base_ms", 250)));
+  r.max = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "max_ms", 20000)));
+  if (r.max_attempts < 1) throw FatalError("config: \"retry.max_attempts\" must be at least 1");
+  return r;
+}
+
+JudgeConfig parse_judge(const nlohmann::json& obj) {
+  JudgeConfig j;
+  if (auto it = obj.find("scale"); it != obj.end()) {
+    if (!it->is_string() || !dataset::parse_scale(it->get<std::string>(), j.scale)) {
+      throw FatalError("config: \"judge.scale\" must be \"1-5\", \"1-10\" or \"binary\"");
+    }
+  }
+  j.temperature = number(obj, "judge", "temperature", j.temperature);
+  j.max_tokens = static_cast<int>(number(obj, "judge", "max_tokens", j.max_tokens));
+  if (j.max_tokens < 16) throw FatalError("config: \"judge.max_tokens\" must be at least 16");
+  return j;
+}
+
+BreakerConfig parse_breaker(const nlohmann::json& obj) {
+  BreakerConfig b;
+  b.failure_rate = number(obj, "breaker", "failure_rate", b.failure_rate);
+  b.min_calls = static_cast<int>(number(obj, "breaker", "min_calls", b.min_calls));
+  b.window = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "window_s", 30)));
+  b.open = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "open_s", 30)));
+  return b;
+}
+
+RedisConfig parse_redis(const nlohmann::json& obj) {
+  RedisConfig r;
+  if (auto it = obj.find("url"); it != obj.end() && it->is_string()) r.url = it->get<std::string>();
+  if (auto it = obj.find("prefix"); it != obj.end() && it->is_string()) r.prefix = it->get<std::string>();
+  return r;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_default_criteria(const nlohmann::json& json) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = json.find("criteria");
+  if (it == json.end() || it->is_null()) return out;
+  if (!it->is_object()) {
+    throw FatalError("config: \"criteria\" must be an object mapping criterion names to rubrics");
+  }
+  for (const auto& [name, rubric] : it->items()) {
+    if (!rubric.is_string() || rubric.get<std::string>().empty()) {
+      throw FatalError("config: criterion \"" + name + "\" must map to a non-empty rubric string");
+    }
+    out.emplace_back(name, rubric.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Config parse_config(const nlohmann::json& json) {
+  if (!json.is_object()) throw FatalError("config: the file must hold one JSON object");
+  Config config;
+  if (auto it = json.find("providers"); it != json.end()) {
+    if (!it->is_array()) throw FatalError("config: \"providers\" must be an array");
+    for (const auto& entry : *it) {
+      auto parsed = provider::parse_provider_config(entry);
+      if (!parsed) throw FatalError("config: " + parsed.error().message);
+      for (const auto& existing : config.providers) {
+        if (existing.name == parsed.value().name) {
+          throw FatalError("config: two providers are named \"" + existing.name + "\"");
+        }
+      }
+      config.providers.push_back(std::move(parsed).value());
+    }
+  }
+  if (auto* s = section(json, "redis")) config.redis = parse_redis(*s);
+  if (auto* s = section(json, "breaker")) config.breaker = parse_breaker(*s);
+  if (auto* s = section(json, "retry")) config.retry = parse_retry(*s);
+  if (auto* s = section(json, "judge")) config.judge = parse_judge(*s);
+  config.criteria = parse_default_criteria(json);
+  return config;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FatalError("cannot read config file " + path);
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FatalError("config file " + path + " is not valid JSON: " + e.what());
+  }
+  try {
+    return parse_config(json);
+  } catch (const FatalError& e) {
+    throw FatalError(std::string(e.what()) + " (in " + path + ")");
+  }
+}
+
+}  // namespace llmeval::config

@@ -1,0 +1,58 @@
+// Config: the JSON config file (SPEC §8), parsed and validated. Flags override it in the CLI.
+// Parsing is pure (JSON in, Config out); problems throw FatalError naming the field, because a
+// bad config is a setup error (exit 2). Sections for later parts (redis, breaker) are parsed and
+// kept so a config written for them is accepted today.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/dataset/criterion.h"
+#include "core/provider/provider_config.h"
+
+namespace llmeval::config {
+
+struct RetryConfig {
+  int max_attempts = 4;  // first try + retries, per provider (SPEC --retries 3)
+  std::chrono::milliseconds base{250};
+  std::chrono::milliseconds max{20000};
+};
+
+struct JudgeConfig {
+  dataset::Scale scale = dataset::Scale::k1to5;
+  double temperature = 0.0;
+  int max_tokens = 256;
+};
+
+struct RedisConfig {
+  std::string url;
+  std::string prefix = "llmeval:";
+};
+
+struct BreakerConfig {
+  double failure_rate = 0.5;
+  int min_calls = 10;
+  std::chrono::seconds window{30};
+  std::chrono::seconds open{30};
+};
+
+struct Config {
+  std::vector<provider::ProviderConfig> providers;
+  RedisConfig redis;
+  BreakerConfig breaker;
+  RetryConfig retry;
+  JudgeConfig judge;
+  std::vector<std::pair<std::string, std::string>> criteria;  // default criteria: name -> rubric
+};
+
+Config parse_config(const nlohmann::json& json);
+// Reads and parses a config file; errors name the path.
+Config load_config_file(const std::string& path);
+
+}  // namespace llmeval::config

@@ -1,0 +1,184 @@
+#include "core/output/summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace llmeval::output {
+namespace {
+
+constexpr std::size_t kLatencyBuckets = 120'001;  // 0..120 s in 1 ms steps, then overflow
+constexpr std::size_t kFirstLinesKept = 5;
+
+nlohmann::json optional_number(std::optional<double> v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string percent(std::optional<double> v) { return v ? fixed(*v * 100, 1) + "%" : "-"; }
+
+}  // namespace
+
+void Summary::add(const ResultRecord& record) {
+  ++rows_;
+  switch (record.status) {
+    case Status::kOk: ++ok_; break;
+    case Status::kError: ++errors_; break;
+    case Status::kInvalid: ++invalid_; break;
+  }
+  if (record.status == Status::kOk && record.pass()) ++passed_;
+  if (record.error) {
+    auto& e = errors_by_kind_[record.error->kind];
+    ++e.count;
+    if (e.first_lines.size() < kFirstLinesKept) e.first_lines.push_back(record.line);
+  }
+  for (const auto& c : record.criteria) {
+    if (c.judge) {
+      tokens_in_ += c.judge->tokens.input;
+      tokens_out_ += c.judge->tokens.output;
+      auto& by = tokens_by_provider_[c.judge->provider];
+      by.input += c.judge->tokens.input;
+      by.output += c.judge->tokens.output;
+      if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
+      auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, c.judge->latency_ms)),
+                                          kLatencyBuckets - 1);
+      ++latency_ms_hist_[bucket];
+      ++latency_count_;
+      simulated_ = simulated_ || c.judge->simulated;
+    }
+    if (record.status != Status::kOk) continue;  // scores of failed rows would skew the means
+    auto& s = criteria_[c.name];
+    ++s.count;
+    if (c.pass) ++s.passed;
+    if (s.count == 1) {
+      s.min = s.max = c.score;
+    } else {
+      s.min = std::min(s.min, c.score);
+      s.max = std::max(s.max, c.score);
+    }
+    double delta = c.score - s.mean;
+    s.mean += delta / static_cast<double>(s.count);
+    s.m2 += delta * (c.score - s.mean);
+  }
+}
+
+std::optional<double> Summary::pass_rate() const {
+  if (ok_ == 0) return std::nullopt;
+  return static_cast<double>(passed_) / static_cast<double>(ok_);
+}
+
+std::optional<double> Summary::latency_percentile(double p) const {
+  if (latency_count_ == 0) return std::nullopt;
+  auto rank = static_cast<std::int64_t>(std::ceil(p * static_cast<double>(latency_count_)));
+  rank = std::max<std::int64_t>(rank, 1);
+  std::int64_t seen = 0;
+  for (std::size_t ms = 0; ms < latency_ms_hist_.size(); ++ms) {
+    seen += latency_ms_hist_[ms];
+    if (seen >= rank) return static_cast<double>(ms);
+  }
+  return static_cast<double>(kLatencyBuckets - 1);
+}
+
+std::optional<double> Summary::cost() const {
+  std::optional<double> total;
+  for (const auto& [provider, usage] : tokens_by_provider_) {
+    auto it = prices_.find(provider);
+    if (it == prices_.end()) continue;
+    total = total.value_or(0) + (static_cast<double>(usage.input) * it->second.input_per_mtok +
+                                 static_cast<double>(usage.output) * it->second.output_per_mtok) / 1e6;
+  }
+  return total;
+}
+
+nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds) const {
+  nlohmann::json criteria = nlohmann::json::object();
+  for (const auto& [name, s] : criteria_) {
+    double stddev = s.count > 1 ? std::sqrt(s.m2 / static_cast<double>(s.count - 1)) : 0.0;
+    criteria[name] = {{"count", s.count},
+                      {"mean", s.mean},
+                      {"stddev", stddev},
+                      {"min", s.min},
+                      {"max", s.max},
+                      {"pass_rate", static_cast<double>(s.passed) / static_cast<double>(s.count)}};
+  }
+  nlohmann::json errors = nlohmann::json::object();
+  for (const auto& [kind, e] : errors_by_kind_) errors[kind] = {{"count", e.count}, {"first_lines", e.first_lines}};
+  nlohmann::json j = {
+      {"rows", rows_},
+      {"ok", ok_},
+      {"error", errors_},
+      {"invalid", invalid_},
+      {"passed", passed_},
+      {"pass_rate", optional_number(pass_rate())},
+      {"criteria", criteria},
+      {"errors_by_kind", errors},
+      {"latency_ms",
+       {{"p50", optional_number(latency_percentile(0.50))},
+        {"p95", optional_number(latency_percentile(0.95))},
+        {"p99", optional_number(latency_percentile(0.99))}}},
+      {"tokens", {{"input", tokens_in_}, {"output", tokens_out_}}},
+      {"cost", optional_number(cost())},
+      {"provider_requests", counters.provider_requests},
+      {"retries", counters.retries},
+      {"fallbacks", counters.fallbacks},
+      {"breaker_openings", counters.breaker_openings},
+      {"rate_limit_waits", counters.rate_limit_waits},
+      {"wall_seconds", wall_seconds},
+      {"rows_per_second", wall_seconds > 0 ? static_cast<double>(rows_) / wall_seconds : 0.0},
+  };
+  if (simulated_) j["simulated"] = true;
+  return j;
+}
+
+std::string Summary::to_table(const RunCounters& counters, double wall_seconds) const {
+  std::string out;
+  auto line = [&out](const std::string& label, const std::string& value) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  %-18s %s\n", label.c_str(), value.c_str());
+    out += buf;
+  };
+  out += simulated_ ? "llmeval summary (SIMULATED judge: scores are not real)\n" : "llmeval summary\n";
+  line("rows", std::to_string(rows_) + "  (ok " + std::to_string(ok_) + ", error " + std::to_string(errors_) +
+                   ", invalid " + std::to_string(invalid_) + ")");
+  line("pass rate", percent(pass_rate()) + "  (" + std::to_string(passed_) + " of " + std::to_string(ok_) +
+                        " judged rows)");
+  if (!criteria_.empty()) {
+    char head[256];
+    std::snprintf(head, sizeof head, "  %-18s %8s %8s %8s %8s %9s %7s\n", "criterion", "mean", "stddev", "min", "max",
+                  "pass", "count");
+    out += head;
+    for (const auto& [name, s] : criteria_) {
+      double stddev = s.count > 1 ? std::sqrt(s.m2 / static_cast<double>(s.count - 1)) : 0.0;
+      char row[256];
+      std::snprintf(row, sizeof row, "  %-18.18s %8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld\n", name.c_str(), s.mean,
+                    stddev, s.min, s.max, 100.0 * static_cast<double>(s.passed) / static_cast<double>(s.count),
+                    static_cast<long long>(s.count));
+      out += row;
+    }
+  }
+  for (const auto& [kind, e] : errors_by_kind_) {
+    std::string lines;
+    for (auto l : e.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
+    if (e.count > static_cast<std::int64_t>(e.first_lines.size())) lines += ", ...";
+    line("errors: " + kind, std::to_string(e.count) + "  (lines " + lines + ")");
+  }
+  auto ms = [](std::optional<double> v) { return v ? fixed(*v, 0) + "ms" : std::string("-"); };
+  line("judge latency", "p50 " + ms(latency_percentile(0.5)) + "  p95 " + ms(latency_percentile(0.95)) + "  p99 " +
+                            ms(latency_percentile(0.99)));
+  line("tokens", "in " + std::to_string(tokens_in_) + "  out " + std::to_string(tokens_out_));
+  if (auto c = cost()) line("cost", "$" + fixed(*c, 4));
+  line("requests", std::to_string(counters.provider_requests) + "  (retries " + std::to_string(counters.retries) +
+                       ", fallbacks " + std::to_string(counters.fallbacks) + ", rate-limit waits " +
+                       std::to_string(counters.rate_limit_waits) + ", breaker openings " +
+                       std::to_string(counters.breaker_openings) + ")");
+  line("wall time", fixed(wall_seconds, 2) + "s  (" +
+                        fixed(wall_seconds > 0 ? static_cast<double>(rows_) / wall_seconds : 0.0, 1) + " rows/s)");
+  return out;
+}
+
+}  // namespace llmeval::output

@@ -1,0 +1,77 @@
+// Summary: streaming statistics over ResultRecords (SPEC §4), in constant memory whatever the
+// number of rows: Welford mean/variance per criterion, a 1 ms latency histogram, counters.
+// Used by run (and later merge and serve). Not thread-safe.
+//
+// pass_rate counts only rows that were judged (status ok): a judge that failed is an error,
+// never a failing verdict. It is null when no row was judged.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/output/result_record.h"
+#include "core/provider/provider_config.h"
+
+namespace llmeval::output {
+
+// Counters only the runner knows (results alone cannot tell them).
+struct RunCounters {
+  std::int64_t provider_requests = 0;
+  std::int64_t retries = 0;
+  std::int64_t fallbacks = 0;
+  std::int64_t breaker_openings = 0;
+  std::int64_t rate_limit_waits = 0;
+};
+
+class Summary {
+ public:
+  // Prices per provider name, for cost. Providers without a price add no cost.
+  void set_prices(std::map<std::string, provider::Price> prices) { prices_ = std::move(prices); }
+
+  void add(const ResultRecord& record);
+
+  std::int64_t rows() const { return rows_; }
+  std::int64_t ok() const { return ok_; }
+  std::int64_t errors() const { return errors_; }
+  std::int64_t invalid() const { return invalid_; }
+  std::optional<double> pass_rate() const;
+
+  // SPEC §4 JSON. wall_seconds is the run's elapsed time.
+  nlohmann::json to_json(const RunCounters& counters, double wall_seconds) const;
+  // The same numbers as an aligned table for people.
+  std::string to_table(const RunCounters& counters, double wall_seconds) const;
+
+ private:
+  struct CriterionStats {
+    std::int64_t count = 0;
+    std::int64_t passed = 0;
+    double mean = 0;
+    double m2 = 0;  // Welford's running sum of squared differences
+    double min = 0;
+    double max = 0;
+  };
+  struct ErrorStats {
+    std::int64_t count = 0;
+    std::vector<std::int64_t> first_lines;  // up to 5
+  };
+
+  std::optional<double> latency_percentile(double p) const;
+  std::optional<double> cost() const;
+
+  std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
+  std::int64_t tokens_in_ = 0, tokens_out_ = 0;
+  std::map<std::string, provider::TokenUsage> tokens_by_provider_;
+  std::map<std::string, provider::Price> prices_;
+  std::map<std::string, CriterionStats> criteria_;
+  std::map<std::string, ErrorStats> errors_by_kind_;
+  std::vector<std::uint32_t> latency_ms_hist_;  // index = ms, last bucket = overflow
+  std::int64_t latency_count_ = 0;
+  bool simulated_ = false;
+};
+
+}  // namespace llmeval::output

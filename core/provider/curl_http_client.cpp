@@ -1,0 +1,272 @@
+#include "core/provider/curl_http_client.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace llmeval::provider {
+namespace {
+
+// One request in flight. Owned by the client between send() and completion.
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  HttpRequest request;  // keeps the body alive: libcurl reads it in place (POSTFIELDS)
+  HttpResponse response;
+  HttpCallback callback;
+  std::size_t max_body = 0;
+  bool body_too_large = false;
+  char error_text[CURL_ERROR_SIZE] = {};  // libcurl's detailed message for a failure
+};
+
+// One socket libcurl asked us to watch.
+struct SocketWatch {
+  event* ev = nullptr;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  if (transfer->response.body.size() + n > transfer->max_body) {
+    transfer->body_too_large = true;
+    return 0;  // makes libcurl fail the transfer with CURLE_WRITE_ERROR
+  }
+  transfer->response.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    transfer->response.headers.clear();  // a new response (after 100-continue or a redirect)
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    value.remove_suffix(1);
+  }
+  transfer->response.headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+Error transport_error(CURLcode code, const Transfer& transfer, const char* detail) {
+  std::string what = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  std::string where = " (" + transfer.request.method + " " + transfer.request.url + ")";
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return {ErrorKind::kTimeout,
+              "no reply within " + std::to_string(transfer.request.timeout.count()) + "ms" + where, {}};
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PARTIAL_FILE:
+      return {ErrorKind::kConnect, what + where, {}};
+    default:
+      break;
+  }
+  if (transfer.body_too_large) {
+    return {ErrorKind::kIo,
+            "reply body larger than " + std::to_string(transfer.max_body) + " bytes" + where, {}};
+  }
+  return {ErrorKind::kIo, what + where, {}};
+}
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  CurlHttpClient(LibeventLoop& loop, CurlHttpClientOptions options)
+      : base_(loop.base()), options_(options) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    multi_ = curl_multi_init();
+    timer_ = evtimer_new(base_, &CurlHttpClient::on_timer_event, this);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpClient::on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpClient::on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_connections);
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  }
+
+  ~CurlHttpClient() override {
+    for (Transfer* transfer : in_flight_) {
+      curl_multi_remove_handle(multi_, transfer->easy);
+      release(transfer);
+    }
+    for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);  // closes sockets; on_socket frees their events
+    event_free(timer_);
+  }
+
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  void send(HttpRequest request, HttpCallback callback) override {
+    auto* transfer = new Transfer();
+    transfer->request = std::move(request);
+    transfer->callback = std::move(callback);
+    transfer->max_body = options_.max_body_bytes;
+    transfer->easy = take_handle();
+    configure(*transfer);
+    CURLMcode rc = curl_multi_add_handle(multi_, transfer->easy);
+    if (rc != CURLM_OK) {
+      auto done = std::move(transfer->callback);
+      release(transfer);
+      done(Error{ErrorKind::kIo, std::string("could not start request: ") + curl_multi_strerror(rc), {}});
+      return;
+    }
+    in_flight_.insert(transfer);
+  }
+
+ private:
+  // Easy handles are pooled: curl_easy_reset keeps nothing of the last request, and the
+  // connection cache lives in the multi handle, so reuse only saves the allocations.
+  CURL* take_handle() {
+    if (idle_handles_.empty()) return curl_easy_init();
+    CURL* easy = idle_handles_.back();
+    idle_handles_.pop_back();
+    curl_easy_reset(easy);
+    return easy;
+  }
+
+  void configure(Transfer& t) {
+    CURL* easy = t.easy;
+    const HttpRequest& req = t.request;
+    curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_text);
+    if (req.method == "POST") {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    } else if (req.method != "GET") {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
+    for (const auto& [name, value] : req.headers) {
+      std::string line = name + ": " + value;
+      t.header_list = curl_slist_append(t.header_list, line.c_str());
+    }
+    // Large JSON bodies must not wait a second for a "100 Continue" that never comes.
+    t.header_list = curl_slist_append(t.header_list, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.header_list);
+  }
+
+  void release(Transfer* transfer) {
+    curl_slist_free_all(transfer->header_list);
+    idle_handles_.push_back(transfer->easy);
+    delete transfer;
+  }
+
+  // Collects finished transfers. Callbacks run after the handle left the multi, so a callback
+  // may send() again right away.
+  void finish_done_transfers() {
+    int pending = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &pending)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      CURLcode code = msg->data.result;
+      curl_multi_remove_handle(multi_, t->easy);
+      in_flight_.erase(t);
+      if (code == CURLE_OK) {
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+      }
+      Result<HttpResponse> result = code == CURLE_OK
+                                        ? Result<HttpResponse>(std::move(t->response))
+                                        : Result<HttpResponse>(transport_error(code, *t, t->error_text));
+      auto callback = std::move(t->callback);
+      release(t);
+      callback(std::move(result));
+    }
+  }
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* client_ptr, void* watch_ptr) {
+    auto* self = static_cast<CurlHttpClient*>(client_ptr);
+    auto* watch = static_cast<SocketWatch*>(watch_ptr);
+    if (what == CURL_POLL_REMOVE) {
+      if (watch != nullptr) {
+        event_free(watch->ev);
+        delete watch;
+      }
+      return 0;
+    }
+    if (watch == nullptr) {
+      watch = new SocketWatch();
+      curl_multi_assign(self->multi_, fd, watch);
+    } else {
+      event_free(watch->ev);
+    }
+    short events = EV_PERSIST;
+    if (what & CURL_POLL_IN) events |= EV_READ;
+    if (what & CURL_POLL_OUT) events |= EV_WRITE;
+    watch->ev = event_new(self->base_, fd, events, &CurlHttpClient::on_socket_event, self);
+    event_add(watch->ev, nullptr);
+    return 0;
+  }
+
+  static void on_socket_event(evutil_socket_t fd, short events, void* arg) {
+    auto* self = static_cast<CurlHttpClient*>(arg);
+    int flags = 0;
+    if (events & EV_READ) flags |= CURL_CSELECT_IN;
+    if (events & EV_WRITE) flags |= CURL_CSELECT_OUT;
+    int running = 0;
+    curl_multi_socket_action(self->multi_, fd, flags, &running);
+    self->finish_done_transfers();
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* arg) {
+    auto* self = static_cast<CurlHttpClient*>(arg);
+    if (timeout_ms < 0) {
+      evtimer_del(self->timer_);
+      return 0;
+    }
+    timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+    evtimer_add(self->timer_, &tv);
+    return 0;
+  }
+
+  static void on_timer_event(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<CurlHttpClient*>(arg);
+    int running = 0;
+    curl_multi_socket_action(self->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    self->finish_done_transfers();
+  }
+
+  event_base* base_;
+  CurlHttpClientOptions options_;
+  CURLM* multi_ = nullptr;
+  event* timer_ = nullptr;
+  std::unordered_set<Transfer*> in_flight_;
+  std::vector<CURL*> idle_handles_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> make_curl_http_client(LibeventLoop& loop, CurlHttpClientOptions options) {
+  return std::make_unique<CurlHttpClient>(loop, options);
+}
+
+}  // namespace llmeval::provider

@@ -1,0 +1,401 @@
+#include "core/runner/runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "core/common/logging.h"
+#include "core/judge/checks.h"
+#include "core/judge/judge_parser.h"
+
+namespace llmeval::runner {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Rows read in one pump before yielding to the loop, so a long run of rows without LLM
+// criteria cannot starve replies that are waiting.
+constexpr int kRowsPerPump = 256;
+
+struct RowState;
+
+// One (row, LLM criterion) judge call, across its retries, repair and fallbacks.
+struct JudgeCall {
+  RowState* row = nullptr;
+  std::size_t criterion_index = 0;
+  provider::CompletionRequest request;
+  std::size_t provider_index = 0;
+  int attempts_on_provider = 0;
+  int attempts_total = 0;
+  bool repaired = false;
+  std::int64_t reserved_tokens = 0;
+  provider::TokenUsage tokens;
+  Clock::TimePoint sent_at;
+};
+
+struct RowState {
+  dataset::EvalItem item;
+  std::vector<std::optional<output::CriterionResult>> results;  // by criterion index
+  std::vector<std::unique_ptr<JudgeCall>> calls;
+  std::size_t pending_calls = 0;
+  std::optional<output::ResultError> first_error;
+};
+
+// Result error kinds (SPEC §3) for provider-side failures.
+const char* result_kind(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kRateLimited: return "rate_limited";
+    case ErrorKind::kAuth: return "auth";
+    case ErrorKind::kParse: return "judge_unparseable";
+    case ErrorKind::kCancelled: return "cancelled";
+    case ErrorKind::kConnect:
+    case ErrorKind::kServer:
+    case ErrorKind::kBadRequest:
+    case ErrorKind::kIo: return "provider_error";
+  }
+  return "provider_error";
+}
+
+bool retryable(ErrorKind kind) {
+  return kind == ErrorKind::kTimeout || kind == ErrorKind::kConnect || kind == ErrorKind::kServer ||
+         kind == ErrorKind::kRateLimited || kind == ErrorKind::kIo;
+}
+
+output::CriterionResult deterministic_result(const dataset::Criterion& criterion, const std::string& output_text) {
+  judge::CheckOutcome outcome = judge::run_check(criterion, output_text);
+  output::CriterionResult r;
+  r.name = criterion.name;
+  r.llm = false;
+  r.check = dataset::to_string(criterion.check);
+  r.score = outcome.pass ? 1 : 0;
+  r.normalized = r.score;
+  r.pass = outcome.pass;
+  r.weight = criterion.weight;
+  r.reason = std::move(outcome.reason);
+  return r;
+}
+
+}  // namespace
+
+struct Runner::Impl {
+  EventLoop& loop;
+  Clock& clock;
+  dataset::JsonlReader& reader;
+  std::vector<ProviderSlot> chain;
+  std::vector<bool> provider_disabled;  // rejected our key (401/403)
+  resilience::RateLimiter& limiter;
+  ResultSink sink;
+  RunnerOptions options;
+  std::mt19937_64 random;
+
+  RunOutcome outcome;
+  std::deque<JudgeCall*> ready;
+  int in_flight = 0;
+  std::size_t rows_active = 0;
+  std::int64_t rows_read = 0;
+  bool reader_done = false;
+  bool pumping = false;
+  bool pump_scheduled = false;
+  bool dispatching = false;
+
+  Impl(EventLoop& l, Clock& c, dataset::JsonlReader& r, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
+       ResultSink s, RunnerOptions o)
+      : loop(l), clock(c), reader(r), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim),
+        sink(std::move(s)), options(o), random(o.seed) {
+    if (options.max_rows_ahead == 0) options.max_rows_ahead = 2 * static_cast<std::size_t>(options.concurrency) + 16;
+  }
+
+  // ---- reading rows --------------------------------------------------------------------
+
+  void pump() {
+    if (pumping) return;  // a row finished inside pump(): the outer loop goes on reading
+    pumping = true;
+    int budget = kRowsPerPump;
+    while (!reader_done && rows_active < options.max_rows_ahead) {
+      if (budget-- == 0) {
+        schedule_pump();
+        break;
+      }
+      if (options.limit >= 0 && rows_read >= options.limit) {
+        reader_done = true;
+        break;
+      }
+      std::optional<dataset::ReadItem> next = reader.next();
+      if (!next) {
+        reader_done = true;
+        break;
+      }
+      ++rows_read;
+      if (auto* invalid = std::get_if<dataset::InvalidLine>(&*next)) {
+        record_invalid(*invalid);
+      } else {
+        start_row(std::move(std::get<dataset::EvalItem>(*next)));
+      }
+    }
+    pumping = false;
+    dispatch();
+    finish_if_done();
+  }
+
+  void schedule_pump() {
+    if (pump_scheduled) return;
+    pump_scheduled = true;
+    loop.post([this] {
+      pump_scheduled = false;
+      pump();
+    });
+  }
+
+  void record_invalid(const dataset::InvalidLine& invalid) {
+    output::ResultRecord record;
+    record.id = invalid.id;
+    record.line = invalid.line;
+    record.status = output::Status::kInvalid;
+    record.error = output::ResultError{invalid.kind, invalid.message};
+    sink(record);
+  }
+
+  void start_row(dataset::EvalItem item) {
+    auto row = std::make_unique<RowState>();
+    row->item = std::move(item);
+    const auto& criteria = row->item.criteria;
+    row->results.resize(criteria.size());
+    for (std::size_t i = 0; i < criteria.size(); ++i) {
+      if (!criteria[i].llm) {
+        row->results[i] = deterministic_result(criteria[i], row->item.output);
+        continue;
+      }
+      auto call = std::make_unique<JudgeCall>();
+      call->row = row.get();
+      call->criterion_index = i;
+      call->request = judge::build_judge_request(row->item, criteria[i], options.judge);
+      call->reserved_tokens = judge::estimate_tokens(call->request);
+      row->calls.push_back(std::move(call));
+    }
+    row->pending_calls = row->calls.size();
+    ++rows_active;
+    RowState* raw = row.release();  // owned by its calls until finish_row
+    if (raw->pending_calls == 0) {
+      finish_row(raw);
+      return;
+    }
+    for (auto& call : raw->calls) ready.push_back(call.get());
+  }
+
+  // ---- judge calls -----------------------------------------------------------------------
+
+  void dispatch() {
+    if (dispatching) return;
+    dispatching = true;
+    while (in_flight < options.concurrency && !ready.empty()) {
+      JudgeCall* call = ready.front();
+      ready.pop_front();
+      ++in_flight;
+      admit(call);
+    }
+    dispatching = false;
+  }
+
+  // Skips providers that rejected our key; false when none is left.
+  bool choose_provider(JudgeCall* call) {
+    while (call->provider_index < chain.size() && provider_disabled[call->provider_index]) {
+      ++call->provider_index;
+      call->attempts_on_provider = 0;
+    }
+    return call->provider_index < chain.size();
+  }
+
+  void admit(JudgeCall* call) {
+    if (!choose_provider(call)) {
+      fail_call(call, "auth", "not attempted: " + outcome.auth_message);
+      return;
+    }
+    const ProviderSlot& slot = chain[call->provider_index];
+    limiter.acquire(slot.limiter_key, call->reserved_tokens, [this, call](Result<resilience::Admission> admission) {
+      // A failing limiter must not stop the run: the call goes ahead (the limiter degrades itself).
+      if (admission.ok() && !admission.value().granted) {
+        ++outcome.counters.rate_limit_waits;
+        loop.add_timer(admission.value().retry_after, [this, call] { admit(call); });
+        return;
+      }
+      send(call);
+    });
+  }
+
+  void send(JudgeCall* call) {
+    ++call->attempts_on_provider;
+    ++call->attempts_total;
+    ++outcome.counters.provider_requests;
+    call->sent_at = clock.now();
+    provider::Provider* p = chain[call->provider_index].provider;
+    p->complete(call->request, [this, call](Result<provider::CompletionResponse> reply) {
+      on_reply(call, std::move(reply));
+    });
+  }
+
+  void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply) {
+    const ProviderSlot& slot = chain[call->provider_index];
+    if (!reply.ok()) {
+      limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
+      on_call_error(call, reply.error());
+      return;
+    }
+    const provider::CompletionResponse& response = reply.value();
+    limiter.reconcile(slot.limiter_key, call->reserved_tokens, response.usage.input + response.usage.output);
+    call->tokens.input += response.usage.input;
+    call->tokens.output += response.usage.output;
+    const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
+    Result<judge::Verdict> verdict = judge::parse_judge_reply(response.text, criterion.scale);
+    if (verdict.ok()) {
+      succeed_call(call, verdict.value(), response);
+      return;
+    }
+    if (!call->repaired) {
+      // One repair attempt: show the judge its reply and what was wrong with it.
+      call->repaired = true;
+      call->request = judge::build_repair_request(call->request, response.text, verdict.error().message);
+      admit(call);
+      return;
+    }
+    fail_call(call, "judge_unparseable",
+              "the judge's reply could not be used, even after one repair attempt: " + verdict.error().message);
+  }
+
+  void on_call_error(JudgeCall* call, const Error& error) {
+    const ProviderSlot& slot = chain[call->provider_index];
+    auto log = logger("runner");
+    if (error.kind == ErrorKind::kAuth) {
+      if (!provider_disabled[call->provider_index]) {
+        provider_disabled[call->provider_index] = true;
+        log->error("[provider={}] {}; taking it out of the chain", slot.provider->name(), error.message);
+        outcome.auth_message = error.message;
+      }
+      if (try_fallback(call)) return;
+      outcome.auth_failed = true;
+      fail_call(call, "auth", error.message);
+      return;
+    }
+    if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts) {
+      milliseconds delay = backoff(call->attempts_on_provider);
+      if (error.retry_after) delay = std::max(delay, *error.retry_after);
+      ++outcome.counters.retries;
+      log->debug("[line={} provider={}] retry {}/{} in {}ms ({}: {})", call->row->item.line, slot.provider->name(),
+                 call->attempts_on_provider, options.max_attempts - 1, delay.count(), to_string(error.kind),
+                 error.message);
+      loop.add_timer(delay, [this, call] { admit(call); });
+      return;
+    }
+    if (try_fallback(call)) return;
+    fail_call(call, result_kind(error.kind), error.message);
+  }
+
+  bool try_fallback(JudgeCall* call) {
+    std::size_t from = call->provider_index;
+    ++call->provider_index;
+    call->attempts_on_provider = 0;
+    if (!choose_provider(call)) {
+      call->provider_index = from;  // keep the last provider for the record
+      return false;
+    }
+    ++outcome.counters.fallbacks;
+    logger("runner")->warn("[line={}] falling back from {} to {}", call->row->item.line,
+                           chain[from].provider->name(), chain[call->provider_index].provider->name());
+    admit(call);
+    return true;
+  }
+
+  // Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)].
+  milliseconds backoff(int attempt) {
+    double ceiling = static_cast<double>(options.retry_base.count()) * std::pow(2.0, attempt - 1);
+    ceiling = std::min(ceiling, static_cast<double>(options.retry_max.count()));
+    std::uniform_real_distribution<double> jitter(0.0, ceiling);
+    return milliseconds(static_cast<std::int64_t>(jitter(random)));
+  }
+
+  output::JudgeInfo judge_info(const JudgeCall* call, const std::string& model, bool simulated) const {
+    const provider::Provider* p = chain[call->provider_index].provider;
+    output::JudgeInfo info;
+    info.provider = p->name();
+    info.model = model.empty() ? p->model() : model;
+    info.attempts = call->attempts_total;
+    info.fallback = call->provider_index > 0;
+    info.tokens = call->tokens;
+    info.simulated = simulated;
+    return info;
+  }
+
+  void succeed_call(JudgeCall* call, const judge::Verdict& verdict, const provider::CompletionResponse& response) {
+    const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
+    dataset::ScaleRange range = dataset::range_of(criterion.scale);
+    output::CriterionResult r;
+    r.name = criterion.name;
+    r.score = verdict.score;
+    r.normalized = (verdict.score - range.min) / static_cast<double>(range.max - range.min);
+    r.pass = verdict.score >= criterion.threshold;
+    r.weight = criterion.weight;
+    r.reason = verdict.reason;
+    r.judge = judge_info(call, response.model, response.simulated);
+    r.judge->latency_ms =
+        std::chrono::duration_cast<milliseconds>(clock.now() - call->sent_at).count();
+    call->row->results[call->criterion_index] = std::move(r);
+    finish_call(call);
+  }
+
+  void fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
+    RowState* row = call->row;
+    const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
+    if (!row->first_error) {
+      row->first_error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
+    }
+    logger("runner")->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
+    finish_call(call);
+  }
+
+  void finish_call(JudgeCall* call) {
+    --in_flight;
+    RowState* row = call->row;
+    if (--row->pending_calls == 0) finish_row(row);
+    dispatch();
+    pump();
+  }
+
+  void finish_row(RowState* row) {
+    output::ResultRecord record;
+    record.id = std::move(row->item.id);
+    record.line = row->item.line;
+    record.metadata = std::move(row->item.metadata);
+    for (auto& result : row->results) {
+      if (result) record.criteria.push_back(std::move(*result));
+    }
+    if (row->first_error) {
+      record.status = output::Status::kError;
+      record.error = std::move(row->first_error);
+    }
+    delete row;
+    --rows_active;
+    sink(record);
+  }
+
+  void finish_if_done() {
+    if (reader_done && rows_active == 0) loop.stop();
+  }
+};
+
+Runner::Runner(EventLoop& loop, Clock& clock, dataset::JsonlReader& reader, std::vector<ProviderSlot> chain,
+               resilience::RateLimiter& limiter, ResultSink sink, RunnerOptions options)
+    : impl_(std::make_unique<Impl>(loop, clock, reader, std::move(chain), limiter, std::move(sink), options)) {}
+
+Runner::~Runner() = default;
+
+RunOutcome Runner::run() {
+  impl_->loop.post([this] { impl_->pump(); });
+  impl_->loop.run();
+  return impl_->outcome;
+}
+
+}  // namespace llmeval::runner

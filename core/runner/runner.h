@@ -1,0 +1,73 @@
+// Runner: the item pipeline of `llmeval run` — reader -> criteria -> limiter -> provider ->
+// judge parser -> result sink — driven entirely by the EventLoop.
+//
+// Concurrency: at most `concurrency` judge calls in flight; the reader runs at most
+// `max_rows_ahead` rows ahead of the results, so memory is bounded whatever the dataset size.
+// Every row read yields exactly one ResultRecord through the sink (ok, error or invalid), in
+// completion order. A failed call retries with capped, fully jittered exponential backoff on a
+// timer (never a sleep, never before a Retry-After), then falls back to the next provider of
+// the chain. An unparseable judge reply gets one repair attempt, then the criterion fails with
+// `judge_unparseable`: no score is ever invented. A 401/403 takes that provider out of the
+// chain; when none is left, the remaining rows are recorded as `auth` errors without calls.
+//
+// All collaborators are borrowed and must outlive the runner. Loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/event_loop.h"
+#include "core/dataset/jsonl_reader.h"
+#include "core/judge/judge_prompt.h"
+#include "core/output/result_record.h"
+#include "core/output/summary.h"
+#include "core/provider/provider.h"
+#include "core/resilience/rate_limiter.h"
+
+namespace llmeval::runner {
+
+struct ProviderSlot {
+  provider::Provider* provider = nullptr;
+  std::string limiter_key;  // the rate-limit bucket this provider draws from
+};
+
+struct RunnerOptions {
+  int concurrency = 64;              // judge calls in flight (-j)
+  std::size_t max_rows_ahead = 0;    // rows read but not finished; 0 = 2 × concurrency + 16
+  judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
+  int max_attempts = 4;              // per provider, first try included (--retries + 1)
+  std::chrono::milliseconds retry_base{250};
+  std::chrono::milliseconds retry_max{20000};
+  std::int64_t limit = -1;           // rows to process; -1 = all
+  std::uint64_t seed = 0x5eed;       // backoff jitter
+};
+
+struct RunOutcome {
+  output::RunCounters counters;
+  bool auth_failed = false;  // every provider rejected its key; later rows were not attempted
+  std::string auth_message;
+};
+
+using ResultSink = std::function<void(const output::ResultRecord&)>;
+
+class Runner {
+ public:
+  Runner(EventLoop& loop, Clock& clock, dataset::JsonlReader& reader, std::vector<ProviderSlot> chain,
+         resilience::RateLimiter& limiter, ResultSink sink, RunnerOptions options);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Runs the loop until every row read has been recorded.
+  RunOutcome run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmeval::runner
