@@ -32,6 +32,10 @@ enum class ErrorKind {
 std::string_view to_string(ErrorKind kind);
 
 struct Error {
+  Error() = default;
+  Error(ErrorKind k, std::string m, std::optional<std::chrono::milliseconds> after = std::nullopt)
+      : kind(k), message(std::move(m)), retry_after(after) {}
+
   ErrorKind kind = ErrorKind::kIo;
   std::string message;
   // Set when the other side told us when to come back (Retry-After, limiter refusal).
