@@ -27,7 +27,8 @@ struct InvalidLine {
   nlohmann::json id;  // the row's id when it could be read, else the line number
   std::int64_t line = 0;
   std::string kind;     // result error kind: invalid_json, missing_field, invalid_field, line_too_long, ...
-  std::string message;  // says what is wrong and what to do, e.g. "field 'output' is missing ..."
+                        // (the full list is in jsonl_reader.h)
+  std::string message;  // starts "line N: ", says what is wrong and what to do; valid UTF-8
 };
 
 }  // namespace llmeval::dataset

@@ -7,6 +7,11 @@
 // of the file does not make an extra line; a last line without a newline is still a line.
 // A UTF-8 BOM at the start and a CR before each LF are ignored.
 //
+// InvalidLine kinds: blank_line, invalid_json (syntax, not an object, NUL byte, nesting deeper
+// than 512), invalid_utf8, missing_field (output, or criteria with no config defaults),
+// invalid_field (wrong type, or two aliases of one field), invalid_criteria, invalid_regex,
+// line_too_long, io. A null field counts as absent; unknown fields are ignored.
+//
 // Not thread-safe. The FILE* is borrowed and must outlive the reader.
 #pragma once
 

@@ -1,0 +1,354 @@
+#include "core/dataset/jsonl_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include "core/dataset/criteria_parser.h"
+#include "core/dataset/message_text.h"
+
+namespace llmeval::dataset {
+
+namespace {
+
+using nlohmann::json;
+
+// Deeper rows are refused before parsing: nlohmann parses iteratively, but dump() and every
+// consumer that walks `metadata` recurse, and 100k levels would overflow the stack.
+constexpr int kMaxDepth = 512;
+// After an unusually long line the buffer is released, so one big row does not pin its size.
+constexpr std::size_t kKeepCapacity = 1 << 20;
+constexpr std::size_t kMaxDetailBytes = 200;
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+enum Field { kId, kPrompt, kOutput, kReference, kContext, kMetadata, kCriteria, kFieldCount };
+
+struct Alias {
+  std::string_view key;
+  Field field;
+};
+constexpr Alias kAliases[] = {
+    {"id", kId},
+    {"prompt", kPrompt},
+    {"input", kPrompt},
+    {"question", kPrompt},
+    {"output", kOutput},
+    {"response", kOutput},
+    {"completion", kOutput},
+    {"actual_output", kOutput},
+    {"reference", kReference},
+    {"expected", kReference},
+    {"expected_output", kReference},
+    {"ideal", kReference},
+    {"context", kContext},
+    {"metadata", kMetadata},
+    {"criteria", kCriteria},
+};
+
+std::optional<Field> field_of(const std::string& key) {
+  for (const Alias& alias : kAliases) {
+    if (alias.key == key) return alias.field;
+  }
+  return std::nullopt;
+}
+
+ReadItem bad(json id, std::int64_t line, const char* kind, const std::string& message) {
+  InvalidLine invalid;
+  invalid.id = std::move(id);
+  invalid.line = line;
+  invalid.kind = kind;
+  invalid.message = "line " + std::to_string(line) + ": " + message;
+  return invalid;
+}
+
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r\n\f\v") == line.npos; }
+
+// Bracket depth outside strings. Rows shorter than the limit cannot exceed it and skip the scan.
+bool nested_too_deeply(std::string_view line) {
+  if (line.size() <= static_cast<std::size_t>(kMaxDepth)) return false;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1, column 5:
+// syntax error ...; last read: '...'". Keep the part a person needs, cut to a sane length
+// (the "last read" token can be a whole unterminated string).
+std::string json_error_detail(const std::string& what) {
+  std::string detail = what.substr(what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2);
+  constexpr std::string_view kFirstLine = "parse error at line 1, column ";
+  if (detail.compare(0, kFirstLine.size(), kFirstLine) == 0) {
+    detail = " at column " + detail.substr(kFirstLine.size());
+  } else {
+    detail = ": " + detail;
+  }
+  if (detail.size() > kMaxDetailBytes) {
+    std::size_t end = kMaxDetailBytes;
+    while (end > 0 && (static_cast<unsigned char>(detail[end]) & 0xC0) == 0x80) --end;
+    detail.resize(end);
+    detail += "...";
+  }
+  return detail;
+}
+
+ReadItem parse_failure(std::string_view line, std::int64_t number, const std::string& what) {
+  if (auto nul = line.find('\0'); nul != line.npos) {
+    return bad(number, number, "invalid_json",
+               "contains a NUL byte at byte " + std::to_string(nul + 1) +
+                   "; JSONL must be UTF-8 text (a UTF-16 file looks like this): re-save the file as UTF-8");
+  }
+  if (auto at = find_invalid_utf8(line); at != line.npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(line[at])));
+    return bad(number, number, "invalid_utf8",
+               "not valid UTF-8 (byte " + std::string(hex) + " at byte " + std::to_string(at + 1) +
+                   "); re-save the file as UTF-8");
+  }
+  return bad(number, number, "invalid_json",
+             "not valid JSON" + json_error_detail(what) +
+                 "; each line must be one complete JSON object (check quotes, commas and brackets)");
+}
+
+std::string key_list(const json::object_t& row) {
+  std::string keys;
+  std::size_t shown = 0;
+  for (const auto& [key, value] : row) {
+    if (shown++ == 6) return keys + ", ...";
+    keys += (keys.empty() ? "" : ", ") + quote_for_message(key, 40);
+  }
+  return keys.empty() ? "no fields" : keys;
+}
+
+std::string missing_output_message(const json::object_t& row, const json* slot) {
+  std::string message = slot ? "field \"output\" is null" : "missing field \"output\"";
+  message += " (the answer to judge; \"response\", \"completion\" or \"actual_output\" also work); ";
+  return message + "the row has " + key_list(row);
+}
+
+// A parsed row: each known field's value (or null when absent) and the key it came under.
+struct Slots {
+  json* value[kFieldCount] = {};
+  const std::string* key[kFieldCount] = {};
+  const std::string* conflict[2] = {};
+};
+
+Slots find_fields(json::object_t& row) {
+  Slots slots;
+  for (auto& [key, value] : row) {
+    const std::optional<Field> field = field_of(key);
+    if (!field || value.is_null()) continue;  // null means "not given"; unknown keys are ignored
+    if (slots.value[*field] && !slots.conflict[0]) {
+      slots.conflict[0] = slots.key[*field];
+      slots.conflict[1] = &key;
+    }
+    slots.value[*field] = &value;
+    slots.key[*field] = &key;
+  }
+  return slots;
+}
+
+// Moves a string field out of the row; returns false when it is present but not a string.
+bool take_string(const Slots& slots, Field field, std::string& out) {
+  json* value = slots.value[field];
+  if (!value) return true;
+  if (!value->is_string()) return false;
+  out = std::move(value->get_ref<std::string&>());
+  return true;
+}
+
+std::vector<Criterion> default_criteria(const ReaderOptions& options) {
+  std::vector<Criterion> criteria;
+  criteria.reserve(options.default_criteria.size());
+  for (const auto& [name, rubric] : options.default_criteria) {
+    Criterion& criterion = criteria.emplace_back();
+    criterion.name = name;
+    criterion.rubric = rubric;
+    criterion.scale = options.default_scale;
+    criterion.threshold = default_threshold(options.default_scale);
+  }
+  return criteria;
+}
+
+// The row's own criteria, else the configured defaults; an InvalidLine when neither works.
+std::optional<ReadItem> take_criteria(const json* criteria, const ReaderOptions& options, EvalItem& item) {
+  if (criteria) {
+    CriteriaResult parsed = parse_criteria(*criteria, options.default_scale);
+    if (auto* error = std::get_if<CriteriaError>(&parsed)) {
+      return bad(item.id, item.line, error->kind.c_str(), error->message);
+    }
+    item.criteria = std::get<std::vector<Criterion>>(std::move(parsed));
+  } else if (options.default_criteria.empty()) {
+    return bad(item.id, item.line, "missing_field",
+               "missing field \"criteria\" (what to judge the output on); add \"criteria\" to the row or "
+               "set \"criteria\" in the config file");
+  } else {
+    item.criteria = default_criteria(options);
+  }
+  return std::nullopt;
+}
+
+ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOptions& options) {
+  Slots slots = find_fields(row);
+  EvalItem item;
+  item.line = number;
+  item.id = number;
+  if (json* id = slots.value[kId]) {
+    if (!id->is_string() && !id->is_number()) {
+      return bad(number, number, "invalid_field",
+                 std::string("field \"id\" must be a string or a number (got ") + id->type_name() + ")");
+    }
+    item.id = std::move(*id);
+  }
+  if (slots.conflict[0]) {
+    return bad(item.id, number, "invalid_field",
+               "fields " + quote_for_message(*slots.conflict[0]) + " and " +
+                   quote_for_message(*slots.conflict[1]) + " mean the same thing; keep one of them");
+  }
+  const std::pair<Field, std::string*> strings[] = {{kPrompt, &item.prompt},
+                                                    {kOutput, &item.output},
+                                                    {kReference, &item.reference},
+                                                    {kContext, &item.context}};
+  for (const auto& [field, out] : strings) {
+    if (!take_string(slots, field, *out)) {
+      return bad(item.id, number, "invalid_field",
+                 "field " + quote_for_message(*slots.key[field]) + " must be a string (got " +
+                     slots.value[field]->type_name() + ")");
+    }
+  }
+  if (!slots.value[kOutput]) {
+    const auto found = row.find("output");
+    return bad(item.id, number, "missing_field",
+               missing_output_message(row, found == row.end() ? nullptr : &found->second));
+  }
+  if (json* metadata = slots.value[kMetadata]) {
+    if (!metadata->is_object()) {
+      return bad(item.id, number, "invalid_field",
+                 std::string("field \"metadata\" must be an object (got ") + metadata->type_name() + ")");
+    }
+    item.metadata = std::move(*metadata);
+  }
+  if (auto error = take_criteria(slots.value[kCriteria], options, item)) return *std::move(error);
+  return item;
+}
+
+// One line's bytes as read: `line` holds at most `keep` of them, `length` counts them all.
+struct RawLine {
+  std::size_t length = 0;
+  int last = EOF;            // the last byte before the newline, EOF when the line is empty
+  bool newline = false;      // false at end of input
+  std::optional<int> error;  // errno of a read error
+};
+
+// Reads with getc_unlocked rather than fread: fread on a pipe blocks until its whole count is
+// read, which would stall `run -` until 64 KiB arrive, and stdio already buffers in chunks.
+// Bytes past `keep` are counted and dropped, so memory stays bounded whatever the line length.
+RawLine read_line(std::FILE* file, std::string& line, std::size_t keep) {
+  RawLine raw;
+  line.clear();
+  char chunk[4096];
+  std::size_t filled = 0;
+  auto flush = [&] {
+    line.append(chunk, std::min(filled, keep - line.size()));
+    filled = 0;
+  };
+  errno = 0;
+  for (int c; (c = getc_unlocked(file)) != EOF;) {
+    if (c == '\n') {
+      raw.newline = true;
+      break;
+    }
+    chunk[filled++] = static_cast<char>(c);
+    if (filled == sizeof chunk) flush();
+    ++raw.length;
+    raw.last = c;
+  }
+  flush();
+  if (!raw.newline && std::ferror(file)) raw.error = errno;
+  return raw;
+}
+
+}  // namespace
+
+ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options) {
+  if (is_blank(line)) {
+    return bad(line_number, line_number, "blank_line",
+               "blank line; every line must hold one JSON object, so remove it");
+  }
+  if (nested_too_deeply(line)) {
+    return bad(line_number, line_number, "invalid_json",
+               "JSON nested too deeply (more than " + std::to_string(kMaxDepth) +
+                   " levels of [ and {); flatten the row");
+  }
+  json row;
+  try {
+    row = json::parse(line.begin(), line.end());
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
+    return parse_failure(line, line_number, e.what());
+  }
+  if (!row.is_object()) {
+    return bad(line_number, line_number, "invalid_json",
+               std::string("expected a JSON object, got ") + (row.is_array() ? "an " : "a ") +
+                   row.type_name() +
+                   "; each line must be one object like {\"output\": ..., \"criteria\": ...}");
+  }
+  return build_item(row.get_ref<json::object_t&>(), line_number, options);
+}
+
+JsonlReader::JsonlReader(std::FILE* file, ReaderOptions options)
+    : file_(file), options_(std::move(options)) {}
+
+std::optional<ReadItem> JsonlReader::next() {
+  if (at_end_) return std::nullopt;
+  if (line_.capacity() > kKeepCapacity) std::string().swap(line_);
+  // Room for the limit plus a CR, and a BOM on the first line.
+  const std::size_t extra = 1 + (line_number_ == 0 ? kBom.size() : 0);
+  RawLine raw = read_line(file_, line_, std::min(options_.max_line_bytes, SIZE_MAX - extra) + extra);
+  if (raw.error) {
+    at_end_ = true;
+    ++line_number_;
+    return bad(line_number_, line_number_, "io",
+               std::string("could not read the dataset (") + std::strerror(*raw.error) +
+                   "); the rest of the file was not read");
+  }
+  if (line_number_ == 0 && std::string_view(line_).substr(0, kBom.size()) == kBom) {
+    line_.erase(0, kBom.size());
+    raw.length -= kBom.size();
+    if (raw.length == 0) raw.last = EOF;  // a file holding only a BOM has no lines
+  }
+  if (!raw.newline && raw.length == 0) {
+    at_end_ = true;
+    return std::nullopt;
+  }
+  ++line_number_;
+  if (raw.last == '\r') {
+    --raw.length;
+    if (line_.size() > raw.length) line_.resize(raw.length);
+  }
+  if (raw.length > options_.max_line_bytes) {
+    return bad(line_number_, line_number_, "line_too_long",
+               "line is " + std::to_string(raw.length) + " bytes, over the limit of " +
+                   std::to_string(options_.max_line_bytes) + " bytes; shorten or split the row");
+  }
+  return parse_row(line_, line_number_, options_);
+}
+
+}  // namespace llmeval::dataset
