@@ -1,5 +1,7 @@
 #include "core/output/result_record.h"
 
+#include "core/common/json_text.h"
+
 namespace llmeval::output {
 
 const char* to_string(Status status) {
@@ -31,46 +33,103 @@ bool ResultRecord::pass() const {
 
 namespace {
 
-nlohmann::ordered_json judge_json(const JudgeInfo& judge) {
-  nlohmann::ordered_json j = {{"provider", judge.provider},
-                      {"model", judge.model},
-                      {"attempts", judge.attempts},
-                      {"fallback", judge.fallback},
-                      {"latency_ms", judge.latency_ms},
-                      {"tokens", {{"input", judge.tokens.input}, {"output", judge.tokens.output}}}};
-  if (judge.simulated) j["simulated"] = true;
-  return j;
+// Small JSON values (ids, metadata) go through nlohmann; the empty object is common enough to
+// skip it.
+void append_value(std::string& out, const nlohmann::json& value) {
+  if (value.is_object() && value.empty()) {
+    out += "{}";
+    return;
+  }
+  out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::ordered_json criterion_json(const CriterionResult& c) {
-  nlohmann::ordered_json j = {{"score", c.score}, {"normalized", c.normalized}, {"pass", c.pass}, {"reason", c.reason}};
-  if (!c.check.empty()) j["type"] = c.check;
-  if (c.weight != 1.0) j["weight"] = c.weight;
-  if (c.judge) j["judge"] = judge_json(*c.judge);
-  return j;
+void append_key(std::string& out, std::string_view key) {
+  append_json_string(out, key);
+  out.push_back(':');
+}
+
+void append_bool(std::string& out, bool value) { out += value ? "true" : "false"; }
+
+void append_judge(std::string& out, const JudgeInfo& judge) {
+  out += "{\"provider\":";
+  append_json_string(out, judge.provider);
+  out += ",\"model\":";
+  append_json_string(out, judge.model);
+  out += ",\"attempts\":";
+  append_json_number(out, std::int64_t{judge.attempts});
+  out += ",\"fallback\":";
+  append_bool(out, judge.fallback);
+  out += ",\"latency_ms\":";
+  append_json_number(out, judge.latency_ms);
+  out += ",\"tokens\":{\"input\":";
+  append_json_number(out, judge.tokens.input);
+  out += ",\"output\":";
+  append_json_number(out, judge.tokens.output);
+  out += "}";
+  if (judge.simulated) out += ",\"simulated\":true";
+  out += "}";
+}
+
+void append_criterion(std::string& out, const CriterionResult& c) {
+  append_key(out, c.name);
+  out += "{\"score\":";
+  append_json_number(out, c.score);
+  out += ",\"normalized\":";
+  append_json_number(out, c.normalized);
+  out += ",\"pass\":";
+  append_bool(out, c.pass);
+  out += ",\"reason\":";
+  append_json_string(out, c.reason);
+  if (!c.check.empty()) {
+    out += ",\"type\":";
+    append_json_string(out, c.check);
+  }
+  if (c.weight != 1.0) {
+    out += ",\"weight\":";
+    append_json_number(out, c.weight);
+  }
+  if (c.judge) {
+    out += ",\"judge\":";
+    append_judge(out, *c.judge);
+  }
+  out += "}";
 }
 
 }  // namespace
 
-nlohmann::ordered_json to_json(const ResultRecord& record) {
-  nlohmann::ordered_json criteria = nlohmann::ordered_json::object();
-  for (const auto& c : record.criteria) criteria[c.name] = criterion_json(c);
-  nlohmann::ordered_json j = {{"id", record.id}, {"line", record.line}, {"status", to_string(record.status)}};
+void append_json(std::string& out, const ResultRecord& record) {
+  out += "{\"id\":";
+  append_value(out, record.id);
+  out += ",\"line\":";
+  append_json_number(out, record.line);
+  out += ",\"status\":";
+  append_json_string(out, to_string(record.status));
   if (record.status == Status::kOk) {
-    j["pass"] = record.pass();
-    j["score"] = record.score();
+    out += ",\"pass\":";
+    append_bool(out, record.pass());
+    out += ",\"score\":";
+    append_json_number(out, record.score());
   } else {
-    j["pass"] = nullptr;
-    j["score"] = nullptr;
+    out += ",\"pass\":null,\"score\":null";
   }
-  j["criteria"] = std::move(criteria);
-  j["metadata"] = record.metadata;
+  out += ",\"criteria\":{";
+  for (std::size_t i = 0; i < record.criteria.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_criterion(out, record.criteria[i]);
+  }
+  out += "},\"metadata\":";
+  append_value(out, record.metadata);
+  out += ",\"error\":";
   if (record.error) {
-    j["error"] = {{"kind", record.error->kind}, {"message", record.error->message}};
+    out += "{\"kind\":";
+    append_json_string(out, record.error->kind);
+    out += ",\"message\":";
+    append_json_string(out, record.error->message);
+    out += "}";
   } else {
-    j["error"] = nullptr;
+    out += "null";
   }
-  return j;
+  out += "}";
 }
 
 }  // namespace llmeval::output

@@ -57,7 +57,8 @@ struct ResultRecord {
   bool pass() const;
 };
 
-// SPEC §3 shape: score/pass are null for error and invalid rows.
-nlohmann::ordered_json to_json(const ResultRecord& record);
+// Appends the SPEC §3 JSON object (no newline): keys in the documented order; score and pass
+// are null for error and invalid rows.
+void append_json(std::string& out, const ResultRecord& record);
 
 }  // namespace llmeval::output

@@ -27,7 +27,8 @@ ResultWriter::~ResultWriter() {
 }
 
 void ResultWriter::write(const ResultRecord& record) {
-  line_ = to_json(record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line_.clear();
+  append_json(line_, record);
   line_.push_back('\n');
   // One write(2) per line; loop only for the rare partial write (pipes, signals).
   const char* data = line_.data();

@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "core/common/error.h"
+#include "core/config/config.h"
+
+using llmeval::FatalError;
+using llmeval::config::parse_config;
+
+TEST_CASE("parse_config reads the SPEC example", "[config]") {
+  auto json = nlohmann::json::parse(R"({"providers": [
+     {"name": "primary", "type": "openai", "model": "gpt-4o-mini", "base_url": "https://api.openai.com/v1",
+      "api_key_env": "OPENAI_API_KEY", "rpm": 500, "tpm": 200000, "timeout_ms": 5000,
+      "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.60}},
+     {"name": "backup", "type": "anthropic", "model": "claude-3-5-haiku-latest", "api_key_env": "ANTHROPIC_API_KEY"}],
+   "redis": {"url": "redis://redis:6379/0", "prefix": "llmeval:"},
+   "breaker": {"failure_rate": 0.5, "min_calls": 10, "window_s": 30, "open_s": 30},
+   "retry": {"max_attempts": 4, "base_ms": 250, "max_ms": 20000},
+   "judge": {"scale": "1-10", "temperature": 0, "max_tokens": 256},
+   "criteria": {"correctness": "The answer is factually correct."}})");
+  auto config = parse_config(json);
+  REQUIRE(config.providers.size() == 2);
+  CHECK(config.providers[0].name == "primary");
+  CHECK(config.providers[0].rpm == 500);
+  CHECK(config.providers[0].price->output_per_mtok == Approx(0.60));
+  CHECK(config.providers[1].base_url == "https://api.anthropic.com");
+  CHECK(config.retry.max_attempts == 4);
+  CHECK(config.judge.scale == llmeval::dataset::Scale::k1to10);
+  REQUIRE(config.criteria.size() == 1);
+  CHECK(config.criteria[0].first == "correctness");
+  CHECK(config.redis.url == "redis://redis:6379/0");
+}
+
+TEST_CASE("parse_config names the field that is wrong", "[config]") {
+  auto message_of = [](const char* text) {
+    try {
+      parse_config(nlohmann::json::parse(text));
+    } catch (const FatalError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message_of(R"({"judge": {"scale": "1-7"}})").find("judge.scale") != std::string::npos);
+  CHECK(message_of(R"({"retry": {"max_attempts": "four"}})").find("retry.max_attempts") != std::string::npos);
+  CHECK(message_of(R"({"criteria": ["x"]})").find("criteria") != std::string::npos);
+  CHECK(message_of(R"({"providers": [{"name": "a", "type": "openai", "model": "m", "api_key": "sk-secret"}]})")
+            .find("sk-secret") == std::string::npos);
+  CHECK(message_of(R"({"providers": [{"name": "a", "type": "sim"}, {"name": "a", "type": "sim"}]})")
+            .find("two providers") != std::string::npos);
+  CHECK(message_of("[]") != "no error");
+}
