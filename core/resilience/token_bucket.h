@@ -1,5 +1,6 @@
 // TokenBucket: the classic token-bucket algorithm (pure math, time passed in). Capacity
 // `capacity`, refilled continuously at `capacity` per `period`. A bucket starts full.
+// capacity and period must be positive (LocalRateLimiter models "unlimited" as no bucket).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@ class TokenBucket {
   // Returns n to the bucket (capped at capacity); negative n takes more (may go below zero).
   void give_back(double n, Clock::TimePoint now);
   double available(Clock::TimePoint now);
+  double capacity() const { return capacity_; }
 
  private:
   void refill(Clock::TimePoint now);

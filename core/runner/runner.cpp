@@ -246,7 +246,9 @@ struct Runner::Impl {
       return;
     }
     const provider::CompletionResponse& response = reply.value();
-    limiter.reconcile(slot.limiter_key, call->reserved_tokens, response.usage.input + response.usage.output);
+    // A server that reports no usage keeps the estimate reserved rather than returning it all.
+    std::int64_t used = response.usage.input + response.usage.output;
+    limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
     call->tokens.input += response.usage.input;
     call->tokens.output += response.usage.output;
     const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];

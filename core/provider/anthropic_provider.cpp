@@ -1,0 +1,169 @@
+#include "core/provider/anthropic_provider.h"
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/provider/http_status.h"
+#include "core/common/json_text.h"
+
+namespace llmeval::provider {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kApiVersion = "2023-06-01";
+
+// What mapping a reply needs. Shared with in-flight callbacks, so a reply that arrives after
+// the provider is gone still maps safely.
+struct Shared {
+  std::string name;
+  std::string model;
+  std::string api_key_env;
+  std::string api_key;
+  ReplyContext context() const { return ReplyContext{name, api_key_env, api_key}; }
+};
+
+// Messages API body, written directly (see core/common/json_text.h for why not a json DOM):
+// {"model"[,"system"],"messages":[...],"max_tokens","temperature"}. The system prompt is the
+// top-level `system` field, not a message. The API has no JSON mode, so json_mode is left to
+// the prompt.
+std::string build_body(const CompletionRequest& request, const std::string& model) {
+  std::size_t size = 128 + model.size() + request.system.size();
+  for (const auto& message : request.messages) size += 32 + message.content.size();
+  std::string body;
+  body.reserve(size + size / 32);
+  body += "{\"model\":";
+  append_json_string(body, model);
+  if (!request.system.empty()) {
+    body += ",\"system\":";
+    append_json_string(body, request.system);
+  }
+  body += ",\"messages\":[";
+  bool first = true;
+  for (const auto& message : request.messages) {
+    if (!first) body += ',';
+    first = false;
+    body += "{\"role\":";
+    append_json_string(body, message.role);
+    body += ",\"content\":";
+    append_json_string(body, message.content);
+    body += '}';
+  }
+  body += "],\"max_tokens\":";
+  append_json_number(body, static_cast<std::int64_t>(request.max_tokens));
+  body += ",\"temperature\":";
+  append_json_number(body, request.temperature);
+  body += '}';
+  return body;
+}
+
+std::int64_t int_field(const json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+// The reply's content is a list of blocks; the completion is the concatenated "text" blocks.
+bool take_text(json& content, std::string& text) {
+  if (!content.is_array()) return false;
+  for (auto& block : content) {
+    auto type = block.find("type");
+    auto part = block.find("text");
+    if (type == block.end() || *type != "text" || part == block.end() || !part->is_string()) continue;
+    if (text.empty()) {
+      text = std::move(part->get_ref<std::string&>());
+    } else {
+      text += part->get_ref<const std::string&>();
+    }
+  }
+  return !text.empty();
+}
+
+Result<CompletionResponse> map_ok(const HttpResponse& response, const Shared& shared) {
+  json reply = json::parse(response.body, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) return reply_not_json(response, shared.context());
+  auto error = reply.find("error");
+  if ((error != reply.end() && !error->is_null()) || reply.value("type", "") == "error") {
+    return reply_with_error(reply, response.status, shared.context());
+  }
+  CompletionResponse out;
+  auto content = reply.find("content");
+  if (content == reply.end() || !take_text(*content, out.text)) {
+    auto stop = reply.find("stop_reason");
+    std::string why = stop != reply.end() && stop->is_string() ? "stop_reason " + stop->get<std::string>()
+                                                                 : "no text block in content";
+    return reply_without_text(why, response.status, shared.context());
+  }
+  auto model = reply.find("model");
+  out.model = model != reply.end() && model->is_string() && !model->get_ref<const std::string&>().empty()
+                  ? std::move(model->get_ref<std::string&>())
+                  : shared.model;
+  if (auto usage = reply.find("usage"); usage != reply.end() && usage->is_object()) {
+    // Prompt-cache reads and writes are input tokens too (they count against the TPM limit).
+    out.usage.input = int_field(*usage, "input_tokens") + int_field(*usage, "cache_creation_input_tokens") +
+                      int_field(*usage, "cache_read_input_tokens");
+    out.usage.output = int_field(*usage, "output_tokens");
+  }
+  return out;
+}
+
+Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const Shared& shared) {
+  if (!result) return result.error();  // transport errors pass through unchanged
+  const HttpResponse& response = result.value();
+  if (response.status < 200 || response.status >= 300) {
+    return error_from_status(response, shared.context(), std::chrono::system_clock::now());
+  }
+  try {
+    return map_ok(response, shared);
+  } catch (const std::exception& e) {  // never let an exception escape into the HTTP client
+    return Error{ErrorKind::kServer, "provider " + shared.name + " returned an unusable reply: " + e.what(), {}};
+  }
+}
+
+class AnthropicProvider final : public Provider {
+ public:
+  AnthropicProvider(HttpClient& http, ProviderConfig config)
+      : http_(http),
+        url_(config.base_url + "/v1/messages"),
+        shared_(std::make_shared<Shared>(Shared{std::move(config.name), std::move(config.model),
+                                                std::move(config.api_key_env), std::move(config.api_key)})) {
+    headers_.emplace_back("content-type", "application/json");
+    headers_.emplace_back("anthropic-version", kApiVersion);
+    if (!shared_->api_key.empty()) headers_.emplace_back("x-api-key", shared_->api_key);
+  }
+
+  const std::string& name() const override { return shared_->name; }
+  const std::string& model() const override { return shared_->model; }
+
+  void complete(const CompletionRequest& request, CompletionCallback callback) override {
+    HttpRequest http_request;
+    http_request.url = url_;
+    http_request.headers = headers_;
+    http_request.body = build_body(request, shared_->model);
+    http_request.timeout = request.timeout;
+    http_.send(std::move(http_request), [shared = shared_, callback = std::move(callback)](Result<HttpResponse> result) {
+      callback(map_reply(result, *shared));
+    });
+  }
+
+ private:
+  HttpClient& http_;
+  std::string url_;
+  Headers headers_;
+  std::shared_ptr<const Shared> shared_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_anthropic_provider(HttpClient& http, ProviderConfig config) {
+  config.type = ProviderType::kAnthropic;
+  apply_type_defaults(config);
+  return std::make_unique<AnthropicProvider>(http, std::move(config));
+}
+
+}  // namespace llmeval::provider

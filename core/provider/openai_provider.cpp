@@ -1,0 +1,178 @@
+#include "core/provider/openai_provider.h"
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/provider/http_status.h"
+#include "core/common/json_text.h"
+
+namespace llmeval::provider {
+namespace {
+
+using nlohmann::json;
+
+// What mapping a reply needs. Shared with in-flight callbacks, so a reply that arrives after
+// the provider is gone still maps safely.
+struct Shared {
+  std::string name;
+  std::string model;
+  std::string api_key_env;
+  std::string api_key;
+  ReplyContext context() const { return ReplyContext{name, api_key_env, api_key}; }
+};
+
+// Chat Completions body, written directly (see core/common/json_text.h for why not a json DOM):
+// {"model","messages":[system first, then the turns],"temperature","max_tokens"[,"response_format"]}.
+std::string build_body(const CompletionRequest& request, const std::string& model) {
+  std::size_t size = 128 + model.size() + request.system.size();
+  for (const auto& message : request.messages) size += 32 + message.content.size();
+  std::string body;
+  body.reserve(size + size / 32);
+  body += "{\"model\":";
+  append_json_string(body, model);
+  body += ",\"messages\":[";
+  bool first = true;
+  auto append_message = [&](std::string_view role, std::string_view content) {
+    if (!first) body += ',';
+    first = false;
+    body += "{\"role\":";
+    append_json_string(body, role);
+    body += ",\"content\":";
+    append_json_string(body, content);
+    body += '}';
+  };
+  if (!request.system.empty()) append_message("system", request.system);
+  for (const auto& message : request.messages) append_message(message.role, message.content);
+  body += "],\"temperature\":";
+  append_json_number(body, request.temperature);
+  body += ",\"max_tokens\":";
+  append_json_number(body, static_cast<std::int64_t>(request.max_tokens));
+  if (request.json_mode) body += ",\"response_format\":{\"type\":\"json_object\"}";
+  body += '}';
+  return body;
+}
+
+std::int64_t int_field(const json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+// content is a string; some compatible servers send an array of {"type": "text", "text"} parts.
+bool take_content(json& content, std::string& text) {
+  if (content.is_string()) {
+    text = std::move(content.get_ref<std::string&>());
+  } else if (content.is_array()) {
+    for (auto& part : content) {
+      auto it = part.find("text");
+      if (it != part.end() && it->is_string()) text += it->get_ref<const std::string&>();
+    }
+  }
+  return !text.empty();
+}
+
+// Why a 200 carried no text, for the message: a refusal, or the finish_reason.
+std::string why_no_text(const json& choice) {
+  if (auto message = choice.find("message"); message != choice.end() && message->is_object()) {
+    if (auto refusal = message->find("refusal"); refusal != message->end() && refusal->is_string()) {
+      return "refused: " + refusal->get<std::string>();
+    }
+  }
+  if (auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
+    return "finish_reason " + reason->get<std::string>();
+  }
+  return "no choices[0].message.content";
+}
+
+Result<CompletionResponse> map_ok(const HttpResponse& response, const Shared& shared) {
+  json reply = json::parse(response.body, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) return reply_not_json(response, shared.context());
+  if (auto error = reply.find("error"); error != reply.end() && !error->is_null()) {
+    return reply_with_error(reply, response.status, shared.context());
+  }
+  CompletionResponse out;
+  auto choices = reply.find("choices");
+  json* choice = choices != reply.end() && choices->is_array() && !choices->empty() ? &choices->front() : nullptr;
+  json* content = nullptr;
+  if (choice != nullptr && choice->is_object()) {
+    auto message = choice->find("message");
+    if (message != choice->end() && message->is_object()) {
+      auto it = message->find("content");
+      if (it != message->end()) content = &*it;
+    }
+  }
+  if (content == nullptr || !take_content(*content, out.text)) {
+    return reply_without_text(choice != nullptr ? why_no_text(*choice) : "no choices", response.status,
+                              shared.context());
+  }
+  auto model = reply.find("model");
+  out.model = model != reply.end() && model->is_string() && !model->get_ref<const std::string&>().empty()
+                  ? std::move(model->get_ref<std::string&>())
+                  : shared.model;
+  if (auto usage = reply.find("usage"); usage != reply.end() && usage->is_object()) {
+    out.usage.input = int_field(*usage, "prompt_tokens");
+    out.usage.output = int_field(*usage, "completion_tokens");
+  }
+  return out;
+}
+
+Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const Shared& shared) {
+  if (!result) return result.error();  // transport errors pass through unchanged
+  const HttpResponse& response = result.value();
+  if (response.status < 200 || response.status >= 300) {
+    return error_from_status(response, shared.context(), std::chrono::system_clock::now());
+  }
+  try {
+    return map_ok(response, shared);
+  } catch (const std::exception& e) {  // never let an exception escape into the HTTP client
+    return Error{ErrorKind::kServer, "provider " + shared.name + " returned an unusable reply: " + e.what(), {}};
+  }
+}
+
+class OpenAIProvider final : public Provider {
+ public:
+  OpenAIProvider(HttpClient& http, ProviderConfig config)
+      : http_(http),
+        url_(config.base_url + "/chat/completions"),
+        shared_(std::make_shared<Shared>(Shared{std::move(config.name), std::move(config.model),
+                                                std::move(config.api_key_env), std::move(config.api_key)})) {
+    headers_.emplace_back("Content-Type", "application/json");
+    // Local OpenAI-compatible servers (vLLM, Ollama) often run without a key.
+    if (!shared_->api_key.empty()) headers_.emplace_back("Authorization", "Bearer " + shared_->api_key);
+  }
+
+  const std::string& name() const override { return shared_->name; }
+  const std::string& model() const override { return shared_->model; }
+
+  void complete(const CompletionRequest& request, CompletionCallback callback) override {
+    HttpRequest http_request;
+    http_request.url = url_;
+    http_request.headers = headers_;
+    http_request.body = build_body(request, shared_->model);
+    http_request.timeout = request.timeout;
+    http_.send(std::move(http_request), [shared = shared_, callback = std::move(callback)](Result<HttpResponse> result) {
+      callback(map_reply(result, *shared));
+    });
+  }
+
+ private:
+  HttpClient& http_;
+  std::string url_;
+  Headers headers_;
+  std::shared_ptr<const Shared> shared_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_openai_provider(HttpClient& http, ProviderConfig config) {
+  config.type = ProviderType::kOpenAI;
+  apply_type_defaults(config);
+  return std::make_unique<OpenAIProvider>(http, std::move(config));
+}
+
+}  // namespace llmeval::provider

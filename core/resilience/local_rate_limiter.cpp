@@ -1,0 +1,70 @@
+#include "core/resilience/local_rate_limiter.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace llmeval::resilience {
+namespace {
+
+constexpr std::chrono::milliseconds kMinute{60'000};
+
+// A bucket for a per-minute limit, or none for 0 (unlimited). Keeps the existing bucket, and so
+// its current level, when the limit did not change.
+void update_bucket(std::optional<TokenBucket>& bucket, std::int64_t per_minute, Clock::TimePoint now) {
+  if (per_minute <= 0) {
+    bucket.reset();
+  } else if (!bucket || bucket->capacity() != static_cast<double>(per_minute)) {
+    bucket.emplace(static_cast<double>(per_minute), kMinute, now);
+  }
+}
+
+}  // namespace
+
+LocalRateLimiter::LocalRateLimiter(Clock& clock) : clock_(clock) {}
+
+void LocalRateLimiter::set_limits(const std::string& key, Limits limits) {
+  auto now = clock_.now();
+  Buckets& buckets = buckets_[key];
+  update_bucket(buckets.requests, limits.rpm, now);
+  update_bucket(buckets.tokens, limits.tpm, now);
+}
+
+// One request and `tokens` tokens, all or nothing: when either bucket refuses, whatever the
+// other took goes back, and the answer is the longer of the two waits (asking sooner could only
+// be refused again).
+void LocalRateLimiter::acquire(const std::string& key, std::int64_t tokens, AdmissionCallback callback) {
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) {  // no limits configured for this key: unlimited
+    callback(Admission{true, {}});
+    return;
+  }
+  auto now = clock_.now();
+  Buckets& buckets = it->second;
+  double wanted = static_cast<double>(std::max<std::int64_t>(tokens, 0));
+  std::chrono::milliseconds request_wait{0};
+  std::chrono::milliseconds token_wait{0};
+  if (buckets.requests) request_wait = buckets.requests->take(1, now);
+  if (buckets.tokens) token_wait = buckets.tokens->take(wanted, now);
+  if (request_wait.count() == 0 && token_wait.count() == 0) {
+    callback(Admission{true, {}});
+    return;
+  }
+  if (buckets.requests && request_wait.count() == 0) buckets.requests->give_back(1, now);
+  if (buckets.tokens && token_wait.count() == 0) {
+    buckets.tokens->give_back(std::min(wanted, buckets.tokens->capacity()), now);  // take() clamped it
+  }
+  callback(Admission{false, std::max(request_wait, token_wait)});
+}
+
+// acquire() took min(reserved, capacity); give back what was not used, or take the excess
+// (which may leave the bucket in debt, delaying later requests).
+void LocalRateLimiter::reconcile(const std::string& key, std::int64_t reserved, std::int64_t actual) {
+  auto it = buckets_.find(key);
+  if (it == buckets_.end() || !it->second.tokens) return;
+  TokenBucket& bucket = *it->second.tokens;
+  double taken = std::min(static_cast<double>(std::max<std::int64_t>(reserved, 0)), bucket.capacity());
+  double used = static_cast<double>(std::max<std::int64_t>(actual, 0));
+  bucket.give_back(taken - used, clock_.now());
+}
+
+}  // namespace llmeval::resilience

@@ -1,0 +1,317 @@
+// Integration tests: the real `llmeval run` binary against the real fake provider server on
+// 127.0.0.1 (tests/fakes/fake_provider_server.cpp). Markers like [[fake:status=500]] inside a
+// row's output script what the fake judge does for that row.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/fake_provider.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+
+namespace {
+
+using llmeval::testing::FakeProviderServer;
+using llmeval::testing::ProcessResult;
+using llmeval::testing::read_lines;
+using llmeval::testing::run_process;
+using llmeval::testing::TempDir;
+using llmeval::testing::write_file;
+using nlohmann::json;
+
+struct Run {
+  ProcessResult process;
+  std::map<std::int64_t, json> by_line;  // result rows keyed by their `line`
+  std::size_t result_lines = 0;
+};
+
+Run run_llmeval(const std::vector<std::string>& args, const std::string& dataset,
+                std::map<std::string, std::string> env = {}) {
+  TempDir dir;
+  std::string dataset_path = dir.file("dataset.jsonl");
+  std::string output_path = dir.file("results.jsonl");
+  write_file(dataset_path, dataset);
+  std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dataset_path, "-o", output_path, "-q"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Run run;
+  run.process = run_process(argv, "", std::move(env), std::chrono::seconds(120));
+  for (const auto& line : read_lines(output_path)) {
+    json row = json::parse(line);
+    ++run.result_lines;
+    run.by_line[row.at("line").get<std::int64_t>()] = row;
+  }
+  return run;
+}
+
+std::string row(const std::string& output, const std::string& criteria = R"("The answer is correct.")") {
+  return R"({"prompt": "What is the capital of France?", "output": )" + json(output).dump() +
+         R"(, "criteria": )" + criteria + "}\n";
+}
+
+std::string openai(const FakeProviderServer& fake) { return "openai:judge-model@" + fake.base_url_openai(); }
+
+int requests_made(const FakeProviderServer& fake, const std::string& path = "/v1/chat/completions") {
+  json stats = fake.stats();
+  return stats.at("by_path").value(path, 0);
+}
+
+}  // namespace
+
+TEST_CASE("llmeval run judges every criteria form and alias through the OpenAI API", "[integration]") {
+  FakeProviderServer fake;
+  std::string dataset =
+      row("Paris.") +                                                                        // string criteria
+      R"({"input": "2+2?", "response": "4", "expected": "4", "criteria": {"correctness": "Right number."}})" "\n" +
+      R"({"question": "Hi", "completion": "Hello!", "ideal": "Hello", "criteria": ["Friendly.", "Short."]})" "\n" +
+      R"({"prompt": "p", "actual_output": "o", "expected_output": "o", "context": "ctx", "criteria": [)"
+      R"({"name": "tone", "rubric": "Polite.", "scale": "1-10", "threshold": 5, "weight": 2},)"
+      R"({"name": "yesno", "rubric": "Answers.", "scale": "binary"},)"
+      R"({"name": "has_o", "type": "contains", "value": "o"}]})" "\n" +
+      R"({"id": 7, "prompt": "p", "output": "{\"a\": 1}", "criteria": [{"name": "j", "type": "json", "value": ["a"]},)"
+      R"({"name": "short", "type": "max_chars", "value": 20}], "metadata": {"team": "x"}})" "\n";
+  Run run = run_llmeval({"-p", openai(fake)}, dataset);
+
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 5);
+  for (const auto& [line, result] : run.by_line) {
+    INFO(result.dump());
+    CHECK(result.at("status") == "ok");
+    CHECK(result.at("error").is_null());
+  }
+  CHECK(run.by_line[1]["criteria"].contains("default"));
+  CHECK(run.by_line[1]["id"] == 1);
+  CHECK(run.by_line[2]["criteria"].contains("correctness"));
+  CHECK(run.by_line[3]["criteria"].contains("c1"));
+  CHECK(run.by_line[3]["criteria"].contains("c2"));
+  const json& tone = run.by_line[4]["criteria"]["tone"];
+  CHECK(tone["score"].get<double>() >= 1);
+  CHECK(tone["score"].get<double>() <= 10);
+  CHECK(tone["pass"] == (tone["score"].get<double>() >= 5));
+  CHECK(tone["judge"]["provider"] == "openai");
+  CHECK(tone["judge"]["model"] == "judge-model");
+  CHECK(tone["judge"]["attempts"] == 1);
+  CHECK(tone["judge"]["fallback"] == false);
+  double yesno = run.by_line[4]["criteria"]["yesno"]["score"].get<double>();
+  CHECK((yesno == 0 || yesno == 1));
+  CHECK(run.by_line[4]["criteria"]["has_o"]["pass"] == true);
+  CHECK_FALSE(run.by_line[4]["criteria"]["has_o"].contains("judge"));
+  CHECK(run.by_line[5]["id"] == 7);
+  CHECK(run.by_line[5]["metadata"]["team"] == "x");
+  CHECK(run.by_line[5]["criteria"]["j"]["pass"] == true);
+  // One judge call per (row, LLM criterion); deterministic criteria make none: 1+1+2+2+0.
+  CHECK(requests_made(fake) == 6);
+}
+
+TEST_CASE("llmeval run speaks the Anthropic Messages API", "[integration]") {
+  FakeProviderServer fake({"--api-key", "test-key"});
+  Run run = run_llmeval({"-p", "anthropic:claude-test@" + fake.base_url_anthropic()}, row("Paris.") + row("Lyon."),
+                        {{"ANTHROPIC_API_KEY", "test-key"}});
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 2);
+  CHECK(run.by_line[1]["status"] == "ok");
+  CHECK(run.by_line[1]["criteria"]["default"]["judge"]["provider"] == "anthropic");
+  CHECK(run.by_line[1]["criteria"]["default"]["judge"]["tokens"]["input"].get<int>() > 0);
+  CHECK(requests_made(fake, "/v1/messages") == 2);
+}
+
+TEST_CASE("llmeval run records bad lines as invalid rows and goes on", "[integration]") {
+  FakeProviderServer fake;
+  std::string dataset = row("Paris.") + "not json\n" + "\n" + R"({"prompt": "no output"})" "\n" + "[1, 2]\n" +
+                        R"({"output": "x", "criteria": [{"name": "r", "type": "regex", "value": "(unclosed"}]})" "\n" +
+                        R"({"output": "x", "criteria": []})" "\n" + row("Lyon.");
+  Run run = run_llmeval({"-p", openai(fake)}, dataset);
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 8);
+  CHECK(run.by_line[1]["status"] == "ok");
+  CHECK(run.by_line[8]["status"] == "ok");
+  for (int line = 2; line <= 7; ++line) {
+    INFO("line " << line << ": " << run.by_line[line].dump());
+    CHECK(run.by_line[line]["status"] == "invalid");
+    CHECK(run.by_line[line]["id"] == line);
+    CHECK_FALSE(run.by_line[line]["error"]["message"].get<std::string>().empty());
+  }
+  CHECK(run.by_line[2]["error"]["kind"] == "invalid_json");
+  CHECK(run.by_line[4]["error"]["kind"] == "missing_field");
+  CHECK(run.by_line[6]["error"]["kind"] == "invalid_regex");
+}
+
+TEST_CASE("llmeval run retries provider errors and never invents a score", "[integration]") {
+  FakeProviderServer fake;
+  std::string dataset = row("[[fake:fail_first=2]] Paris.") +        // 1: ok after two 500s
+                        row("[[fake:status=500]] Paris.") +          // 2: error after all retries
+                        row("[[fake:status=400]] Paris.") +          // 3: error, no retry
+                        row("[[fake:reply=unparseable_once]] Paris.") +  // 4: ok after one repair
+                        row("[[fake:reply=unparseable]] Paris.") +   // 5: judge_unparseable
+                        row("[[fake:reply=fenced]] Paris.") +        // 6: ok, fences tolerated
+                        row("[[fake:reply=out_of_range]] Paris.") +  // 7: judge_unparseable
+                        row("[[fake:body=not_json]] Paris.") +       // 8: provider_error
+                        row("[[fake:score=5]] Paris.");              // 9: ok, pass
+  Run run = run_llmeval({"-p", openai(fake), "--retries", "2"}, dataset);
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 9);
+  auto judge = [&](int line) { return run.by_line[line]["criteria"]["default"]["judge"]; };
+
+  CHECK(run.by_line[1]["status"] == "ok");
+  CHECK(judge(1)["attempts"] == 3);
+  CHECK(run.by_line[2]["status"] == "error");
+  CHECK(run.by_line[2]["error"]["kind"] == "provider_error");
+  CHECK(run.by_line[2]["score"].is_null());
+  CHECK(run.by_line[2]["criteria"].empty());
+  CHECK(run.by_line[3]["error"]["kind"] == "provider_error");
+  CHECK(run.by_line[4]["status"] == "ok");
+  CHECK(judge(4)["attempts"] == 2);
+  CHECK(run.by_line[5]["status"] == "error");
+  CHECK(run.by_line[5]["error"]["kind"] == "judge_unparseable");
+  CHECK(run.by_line[5]["criteria"].empty());
+  CHECK(run.by_line[6]["status"] == "ok");
+  CHECK(run.by_line[7]["error"]["kind"] == "judge_unparseable");
+  CHECK(run.by_line[8]["status"] == "error");
+  CHECK(run.by_line[9]["criteria"]["default"]["score"] == 5);
+  CHECK(run.by_line[9]["pass"] == true);
+
+  // 3 (fail_first) + 3 (500 x3) + 1 (400) + 2 (repair) + 2 (repair) + 1 + 2 + 3 (not_json retried) + 1
+  CHECK(requests_made(fake) == 18);
+}
+
+TEST_CASE("llmeval run gives up on a slow judge after the attempt timeout", "[integration]") {
+  FakeProviderServer fake;
+  auto started = std::chrono::steady_clock::now();
+  Run run = run_llmeval({"-p", openai(fake), "--timeout", "300ms", "--retries", "1"},
+                        row("[[fake:delay_ms=5000]] Paris.") + row("Paris."));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 2);
+  CHECK(run.by_line[1]["error"]["kind"] == "timeout");
+  CHECK(run.by_line[2]["status"] == "ok");
+  CHECK(elapsed < std::chrono::seconds(4));
+}
+
+TEST_CASE("llmeval run honours a 429's Retry-After and then succeeds", "[integration]") {
+  FakeProviderServer fake({"--rate-429", "0.5", "--seed", "3"});
+  std::string dataset;
+  for (int i = 0; i < 6; ++i) dataset += row("Answer " + std::to_string(i));
+  Run run = run_llmeval({"-p", openai(fake), "--retries", "10"}, dataset);
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 6);
+  json stats = fake.stats();
+  CHECK(stats["status_counts"].value("429", 0) > 0);
+  for (const auto& [line, result] : run.by_line) CHECK(result["status"] == "ok");
+}
+
+TEST_CASE("llmeval run stops early on a rejected API key instead of burning the dataset", "[integration]") {
+  FakeProviderServer fake({"--api-key", "right-key"});
+  std::string dataset;
+  for (int i = 0; i < 30; ++i) dataset += row("Answer " + std::to_string(i));
+  Run run = run_llmeval({"-p", openai(fake), "-j", "2"}, dataset, {{"OPENAI_API_KEY", "wrong-key-123456"}});
+  CHECK(run.process.exit_code == 2);
+  REQUIRE(run.result_lines == 30);
+  for (const auto& [line, result] : run.by_line) CHECK(result["error"]["kind"] == "auth");
+  CHECK(requests_made(fake) <= 2);
+  CHECK(run.process.err.find("401") != std::string::npos);
+  CHECK(run.process.err.find("wrong-key-123456") == std::string::npos);
+  CHECK(run.by_line[5]["error"]["message"].get<std::string>().find("wrong-key") == std::string::npos);
+}
+
+TEST_CASE("llmeval run falls back to the next provider when one is unreachable", "[integration]") {
+  FakeProviderServer fake;
+  Run run = run_llmeval({"-p", "openai:dead@http://127.0.0.1:1/v1", "-p", openai(fake), "--retries", "0"},
+                        row("Paris."));
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 1);
+  const json& judge = run.by_line[1]["criteria"]["default"]["judge"];
+  CHECK(judge["fallback"] == true);
+  CHECK(judge["model"] == "judge-model");
+  CHECK(judge["attempts"] == 2);
+}
+
+TEST_CASE("llmeval run keeps -j requests in flight at once", "[integration]") {
+  FakeProviderServer fake({"--latency-ms", "300"});
+  std::string dataset;
+  for (int i = 0; i < 40; ++i) dataset += row("Answer " + std::to_string(i));
+  auto started = std::chrono::steady_clock::now();
+  Run run = run_llmeval({"-p", openai(fake), "-j", "20"}, dataset);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(run.process.exit_code == 0);
+  CHECK(run.result_lines == 40);
+  json stats = fake.stats();
+  CHECK(stats["max_in_flight"].get<int>() == 20);
+  // 40 calls of 300 ms, 20 at a time, is ~0.6 s; sequential would be 12 s.
+  CHECK(elapsed < std::chrono::seconds(5));
+}
+
+TEST_CASE("llmeval run writes the summary JSON and applies --fail-under", "[integration]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  std::string summary_path = dir.file("summary.json");
+  std::string dataset = row("[[fake:score=5]] a") + row("[[fake:score=1]] b") + row("[[fake:score=4]] c");
+  Run run = run_llmeval({"-p", openai(fake), "--summary", summary_path, "--fail-under", "0.9"}, dataset);
+  CHECK(run.process.exit_code == 1);
+  json summary = json::parse(llmeval::testing::read_file(summary_path));
+  CHECK(summary["rows"] == 3);
+  CHECK(summary["ok"] == 3);
+  CHECK(summary["pass_rate"].get<double>() == Approx(2.0 / 3.0));
+  CHECK(summary["criteria"]["default"]["mean"].get<double>() == Approx(10.0 / 3.0));
+  CHECK(summary["criteria"]["default"]["min"] == 1);
+  CHECK(summary["provider_requests"] == 3);
+
+  Run lenient = run_llmeval({"-p", openai(fake), "--fail-under", "0.5"}, dataset);
+  CHECK(lenient.process.exit_code == 0);
+}
+
+TEST_CASE("llmeval run reads stdin and writes stdout", "[integration]") {
+  auto result = run_process({LLMEVAL_BINARY, "run", "-", "-p", "sim", "-q"}, row("Paris.") + row("Lyon."));
+  CHECK(result.exit_code == 0);
+  CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 2);
+  CHECK(result.out.find("\"simulated\":true") != std::string::npos);
+}
+
+TEST_CASE("llmeval run refuses bad setup with exit 2 and a clear message", "[integration]") {
+  SECTION("missing dataset") {
+    auto r = run_process({LLMEVAL_BINARY, "run", "/nonexistent/data.jsonl", "-p", "sim"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("/nonexistent/data.jsonl") != std::string::npos);
+  }
+  SECTION("directory as dataset") {
+    TempDir dir;
+    auto r = run_process({LLMEVAL_BINARY, "run", dir.path().string(), "-p", "sim"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("directory") != std::string::npos);
+  }
+  SECTION("no API key for a vendor URL") {
+    TempDir dir;
+    write_file(dir.file("d.jsonl"), row("x"));
+    auto r = run_process({LLMEVAL_BINARY, "run", dir.file("d.jsonl"), "-p", "openai:gpt-4o-mini"}, "",
+                         {{"OPENAI_API_KEY", ""}});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("OPENAI_API_KEY") != std::string::npos);
+  }
+  SECTION("unknown provider spec") {
+    auto r = run_process({LLMEVAL_BINARY, "run", "-", "-p", "bogus:model"}, row("x"));
+    CHECK(r.exit_code == 2);
+  }
+  SECTION("bad flag") {
+    auto r = run_process({LLMEVAL_BINARY, "run", "-", "--concurrency", "zero"}, "");
+    CHECK(r.exit_code == 2);
+  }
+}
+
+TEST_CASE("llmeval run over every file in datasets/ yields one result per line", "[integration][e2e]") {
+  FakeProviderServer fake;
+  for (const char* name : {"sample.jsonl"}) {
+    std::string path = std::string(LLMEVAL_SOURCE_DIR) + "/datasets/" + name;
+    auto input = read_lines(path);
+    for (const auto& provider : {std::string("sim"), openai(fake)}) {
+      TempDir dir;
+      auto r = run_process({LLMEVAL_BINARY, "run", path, "-p", provider, "-o", dir.file("out.jsonl"), "-q"});
+      INFO(name << " with " << provider << ": " << r.err);
+      CHECK(r.exit_code == 0);
+      auto output = read_lines(dir.file("out.jsonl"));
+      CHECK(output.size() == input.size());
+    }
+  }
+}

@@ -1,0 +1,306 @@
+// Integration tests of the fake provider itself: the real binary on 127.0.0.1, driven with
+// libcurl, so that the tests built on it can trust its wire format, markers and counters.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/fake_provider.h"
+#include "tests/support/http.h"
+
+namespace {
+
+using llmeval::testing::FakeProviderServer;
+using llmeval::testing::http_request;
+using llmeval::testing::HttpReply;
+using nlohmann::json;
+
+json user(const std::string& content) { return {{"role", "user"}, {"content", content}}; }
+
+std::string openai_body(const json& messages) {
+  return json{{"model", "gpt-fake"}, {"temperature", 0}, {"max_tokens", 64}, {"messages", messages},
+              {"response_format", {{"type", "json_object"}}}}
+      .dump();
+}
+
+HttpReply ask_openai_messages(const FakeProviderServer& server, const json& messages, const std::string& key = "k") {
+  return http_request("POST", server.base_url_openai() + "/chat/completions", openai_body(messages),
+                      {"Authorization: Bearer " + key});
+}
+
+HttpReply ask_openai(const FakeProviderServer& server, const std::string& content) {
+  return ask_openai_messages(server, json::array({user(content)}));
+}
+
+HttpReply ask_anthropic(const FakeProviderServer& server, const std::string& content,
+                        std::vector<std::string> headers = {"x-api-key: k", "anthropic-version: 2023-06-01"}) {
+  json body{{"model", "claude-fake"}, {"system", "You are a judge."}, {"max_tokens", 64},
+            {"temperature", 0}, {"messages", json::array({user(content)})}};
+  return http_request("POST", server.base_url_anthropic() + "/v1/messages", body.dump(), headers);
+}
+
+// The judge reply text inside an OpenAI completion.
+std::string openai_text(const HttpReply& reply) {
+  return json::parse(reply.body)["choices"][0]["message"]["content"].get<std::string>();
+}
+
+json openai_verdict(const HttpReply& reply) { return json::parse(openai_text(reply)); }
+
+}  // namespace
+
+TEST_CASE("Fake provider answers OpenAI chat completions with a verdict in the asked scale", "[fakes]") {
+  FakeProviderServer server;
+
+  SECTION("reply shape and usage") {
+    HttpReply reply = ask_openai(server, "Judge this.\nScale: 1-10\nAnswer: Paris");
+    REQUIRE(reply.status == 200);
+    CHECK(reply.header("content-type") == "application/json");
+    json body = json::parse(reply.body);
+    CHECK(body["object"] == "chat.completion");
+    CHECK(body["model"] == "gpt-fake");
+    CHECK(body["choices"][0]["message"]["role"] == "assistant");
+    CHECK(body["choices"][0]["finish_reason"] == "stop");
+    CHECK(body["usage"]["prompt_tokens"].get<int>() > 0);
+    CHECK(body["usage"]["total_tokens"].get<int>() ==
+          body["usage"]["prompt_tokens"].get<int>() + body["usage"]["completion_tokens"].get<int>());
+    json verdict = openai_verdict(reply);
+    int score = verdict["score"].get<int>();
+    CHECK(score >= 1);
+    CHECK(score <= 10);
+    CHECK(verdict["pass"].get<bool>() == (score >= 5.5));
+  }
+
+  SECTION("the score is deterministic and follows the Scale line") {
+    for (int i = 0; i < 20; ++i) {
+      std::string content = "Scale: 0-1\ncandidate " + std::to_string(i);
+      int first = openai_verdict(ask_openai(server, content))["score"].get<int>();
+      int second = openai_verdict(ask_openai(server, content))["score"].get<int>();
+      CHECK(first == second);
+      CHECK((first == 0 || first == 1));
+    }
+    int default_scale = openai_verdict(ask_openai(server, "no scale given"))["score"].get<int>();
+    CHECK(default_scale >= 1);
+    CHECK(default_scale <= 5);
+  }
+
+  SECTION("the /chat/completions path without /v1 also works") {
+    HttpReply reply = http_request("POST", server.url("/chat/completions"), openai_body(json::array({user("x")})));
+    CHECK(reply.status == 200);
+  }
+}
+
+TEST_CASE("Fake provider answers Anthropic messages and insists on anthropic-version", "[fakes]") {
+  FakeProviderServer server;
+
+  HttpReply reply = ask_anthropic(server, "Scale: 1-5\nAnswer: 4");
+  REQUIRE(reply.status == 200);
+  json body = json::parse(reply.body);
+  CHECK(body["type"] == "message");
+  CHECK(body["role"] == "assistant");
+  CHECK(body["model"] == "claude-fake");
+  CHECK(body["stop_reason"] == "end_turn");
+  CHECK(body["usage"]["input_tokens"].get<int>() > 0);
+  REQUIRE(body["content"][0]["type"] == "text");
+  json verdict = json::parse(body["content"][0]["text"].get<std::string>());
+  CHECK(verdict["score"].get<int>() >= 1);
+  CHECK(verdict["score"].get<int>() <= 5);
+
+  HttpReply missing = ask_anthropic(server, "Scale: 1-5", {"x-api-key: k"});
+  CHECK(missing.status == 400);
+  json error = json::parse(missing.body);
+  CHECK(error["type"] == "error");
+  CHECK(error["error"]["type"] == "invalid_request_error");
+}
+
+TEST_CASE("Fake provider markers script single requests", "[fakes]") {
+  FakeProviderServer server;
+
+  SECTION("status=503 answers a vendor-shaped error") {
+    HttpReply reply = ask_openai(server, "x [[fake:status=503]]");
+    CHECK(reply.status == 503);
+    CHECK(json::parse(reply.body)["error"]["type"] == "server_error");
+    HttpReply anthropic = ask_anthropic(server, "x [[fake:status=529]]");
+    CHECK(anthropic.status == 529);
+    CHECK(json::parse(anthropic.body)["error"]["type"] == "overloaded_error");
+  }
+
+  SECTION("status=429 carries retry-after") {
+    HttpReply reply = ask_openai(server, "x [[fake:status=429]]");
+    CHECK(reply.status == 429);
+    CHECK(reply.header("retry-after") == "1");
+  }
+
+  SECTION("fail_first=N fails the first N identical requests, then succeeds") {
+    const std::string content = "Scale: 1-5 [[fake:fail_first=2]] unique-a";
+    CHECK(ask_openai(server, content).status == 500);
+    CHECK(ask_openai(server, "Scale: 1-5 [[fake:fail_first=2]] unique-b").status == 500);  // its own count
+    CHECK(ask_openai(server, content).status == 500);
+    CHECK(ask_openai(server, content).status == 200);
+    CHECK(ask_openai(server, content).status == 200);
+  }
+
+  SECTION("unparseable_once answers prose, then a verdict to a repair attempt") {
+    const std::string content = "Scale: 1-5 [[fake:reply=unparseable_once]] [[fake:score=4]]";
+    std::string prose = openai_text(ask_openai(server, content));
+    CHECK(prose == "I think it is pretty good.");
+    CHECK(json::parse(prose, nullptr, false).is_discarded());
+
+    json repair = json::array({user(content), {{"role", "assistant"}, {"content", prose}},
+                               user("That was not JSON. Reply with only the JSON object.")});
+    json verdict = openai_verdict(ask_openai_messages(server, repair));
+    CHECK(verdict["score"] == 4);
+  }
+
+  SECTION("unparseable answers prose even to a repair attempt") {
+    const std::string content = "[[fake:reply=unparseable]]";
+    json repair = json::array({user(content), {{"role", "assistant"}, {"content", "meh"}}, user("JSON please")});
+    CHECK(openai_text(ask_openai_messages(server, repair)) == "I think it is pretty good.");
+  }
+
+  SECTION("score, out_of_range and fenced shape the verdict") {
+    CHECK(openai_verdict(ask_openai(server, "Scale: 1-10 [[fake:score=7]]"))["score"] == 7);
+    CHECK(openai_verdict(ask_openai(server, "Scale: 1-5 [[fake:reply=out_of_range]]"))["score"] == 10);
+    std::string fenced = openai_text(ask_openai(server, "Scale: 1-5 [[fake:reply=fenced]] [[fake:score=2]]"));
+    CHECK(fenced.find("```json\n{\"score\": 2") != std::string::npos);
+    CHECK(json::parse(fenced, nullptr, false).is_discarded());
+  }
+
+  SECTION("body markers break the reply itself") {
+    HttpReply html = ask_openai(server, "[[fake:body=not_json]]");
+    CHECK(html.status == 200);
+    CHECK(html.header("content-type") == "text/html");
+    CHECK(html.body == "<html>oops</html>");
+    HttpReply error_object = ask_openai(server, "[[fake:body=error_object]]");
+    CHECK(error_object.status == 200);
+    CHECK(json::parse(error_object.body)["error"]["message"] == "model overloaded");
+  }
+
+  SECTION("delay_ms holds one reply back") {
+    auto start = std::chrono::steady_clock::now();
+    CHECK(ask_openai(server, "[[fake:delay_ms=200]]").status == 200);
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200));
+  }
+}
+
+TEST_CASE("Fake provider checks keys only when started with --api-key", "[fakes]") {
+  SECTION("with --api-key") {
+    FakeProviderServer server({"--api-key", "sk-right"});
+    HttpReply wrong = ask_openai_messages(server, json::array({user("x")}), "sk-wrong");
+    CHECK(wrong.status == 401);
+    CHECK(json::parse(wrong.body)["error"]["code"] == "invalid_api_key");
+    CHECK(ask_openai_messages(server, json::array({user("x")}), "sk-right").status == 200);
+
+    HttpReply missing = ask_anthropic(server, "x", {"anthropic-version: 2023-06-01"});
+    CHECK(missing.status == 401);
+    CHECK(json::parse(missing.body)["error"]["type"] == "authentication_error");
+    CHECK(ask_anthropic(server, "x", {"x-api-key: sk-right", "anthropic-version: 2023-06-01"}).status == 200);
+  }
+  SECTION("without --api-key any key passes") {
+    FakeProviderServer server;
+    CHECK(ask_openai_messages(server, json::array({user("x")}), "anything").status == 200);
+  }
+}
+
+TEST_CASE("Fake provider rejects bad requests and unknown paths", "[fakes]") {
+  FakeProviderServer server;
+  HttpReply bad_json = http_request("POST", server.base_url_openai() + "/chat/completions", "{not json");
+  CHECK(bad_json.status == 400);
+  CHECK(json::parse(bad_json.body)["error"]["type"] == "invalid_request_error");
+  HttpReply no_messages = http_request("POST", server.base_url_openai() + "/chat/completions", R"({"model":"m"})");
+  CHECK(no_messages.status == 400);
+  CHECK(http_request("POST", server.url("/v2/nothing"), "{}").status == 404);
+}
+
+TEST_CASE("Fake provider counts requests in /stats and resets them", "[fakes]") {
+  FakeProviderServer server;
+  ask_openai(server, "a");
+  ask_openai(server, "b [[fake:status=500]]");
+  ask_anthropic(server, "c");
+  http_request("GET", server.url("/nowhere"));
+
+  json stats = server.stats();
+  CHECK(stats["requests"] == 4);
+  CHECK(stats["in_flight"] == 0);
+  CHECK(stats["by_path"]["/v1/chat/completions"] == 2);
+  CHECK(stats["by_path"]["/v1/messages"] == 1);
+  CHECK(stats["status_counts"]["200"] == 2);
+  CHECK(stats["status_counts"]["500"] == 1);
+  CHECK(stats["status_counts"]["404"] == 1);
+
+  server.reset_stats();
+  stats = server.stats();
+  CHECK(stats["requests"] == 0);
+  CHECK(stats["status_counts"].empty());
+}
+
+TEST_CASE("Fake provider holds concurrent requests in flight during its latency", "[fakes]") {
+  FakeProviderServer server({"--latency-ms", "300"});
+  constexpr int kRequests = 20;
+  const std::string url = server.base_url_openai() + "/chat/completions";
+  const std::string body = openai_body(json::array({user("Scale: 1-5\nconcurrent")}));
+
+  using EasyPtr = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(), &curl_multi_cleanup);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+      curl_slist_append(nullptr, "Content-Type: application/json"), &curl_slist_free_all);
+  std::vector<EasyPtr> handles;
+  auto discard = +[](char*, std::size_t size, std::size_t count, void*) { return size * count; };
+  for (int i = 0; i < kRequests; ++i) {
+    handles.emplace_back(curl_easy_init(), &curl_easy_cleanup);
+    CURL* h = handles.back().get();
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_multi_add_handle(multi.get(), h);
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  int running = 0;
+  do {
+    curl_multi_perform(multi.get(), &running);
+    if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
+  } while (running > 0);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+
+  int ok = 0;
+  for (auto& handle : handles) {
+    long status = 0;
+    curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &status);
+    ok += status == 200 ? 1 : 0;
+    curl_multi_remove_handle(multi.get(), handle.get());
+  }
+  CHECK(ok == kRequests);
+  CHECK(elapsed < std::chrono::milliseconds(kRequests * 300 / 4));  // serial would take 6 s
+  json stats = server.stats();
+  CHECK(stats["max_in_flight"].get<int>() >= 10);
+  CHECK(stats["requests"] == kRequests);
+}
+
+TEST_CASE("Fake provider seeds its injected errors", "[fakes]") {
+  auto statuses = [](const std::vector<std::string>& flags) {
+    FakeProviderServer server(flags);
+    std::vector<long> seen;
+    for (int i = 0; i < 30; ++i) seen.push_back(ask_openai(server, "x").status);
+    return seen;
+  };
+  auto first = statuses({"--error-rate", "0.3", "--rate-429", "0.2", "--seed", "7"});
+  CHECK(first == statuses({"--error-rate", "0.3", "--rate-429", "0.2", "--seed", "7"}));
+  CHECK(std::count(first.begin(), first.end(), 500L) > 0);
+  CHECK(std::count(first.begin(), first.end(), 429L) > 0);
+  CHECK(std::count(first.begin(), first.end(), 200L) > 0);
+}
+
+TEST_CASE("Fake provider exits 0 on SIGTERM", "[fakes]") {
+  FakeProviderServer server;
+  CHECK(ask_openai(server, "x").status == 200);
+  CHECK(server.stop() == 0);
+}

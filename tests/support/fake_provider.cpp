@@ -1,0 +1,52 @@
+#include "tests/support/fake_provider.h"
+
+#include <csignal>
+#include <stdexcept>
+
+#include "tests/support/http.h"
+
+namespace llmeval::testing {
+namespace {
+
+std::vector<std::string> command_line(const std::string& binary, std::vector<std::string> flags) {
+  flags.insert(flags.begin(), binary);
+  return flags;
+}
+
+}  // namespace
+
+FakeProviderServer::FakeProviderServer(std::vector<std::string> flags)
+    : FakeProviderServer(LLMEVAL_FAKE_PROVIDER_BINARY, std::move(flags)) {}
+
+FakeProviderServer::FakeProviderServer(const std::string& binary, std::vector<std::string> flags)
+    : process_(command_line(binary, std::move(flags))) {
+  auto line = process_.read_line_with_prefix("PORT=", std::chrono::seconds(10));
+  if (!line) throw std::runtime_error("fake provider did not print PORT= (" + binary + ")");
+  port_ = std::stoi(line->substr(5));
+}
+
+std::string FakeProviderServer::base_url_openai() const { return url("/v1"); }
+
+std::string FakeProviderServer::base_url_anthropic() const { return url(""); }
+
+std::string FakeProviderServer::url(std::string_view path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+nlohmann::json FakeProviderServer::stats() const {
+  HttpReply reply = http_request("GET", url("/stats"));
+  if (reply.status != 200) throw std::runtime_error("GET /stats failed: " + reply.error + reply.body);
+  return nlohmann::json::parse(reply.body);
+}
+
+void FakeProviderServer::reset_stats() const {
+  HttpReply reply = http_request("POST", url("/stats/reset"));
+  if (reply.status != 200) throw std::runtime_error("POST /stats/reset failed: " + reply.error + reply.body);
+}
+
+int FakeProviderServer::stop() {
+  process_.signal(SIGTERM);
+  return process_.wait();
+}
+
+}  // namespace llmeval::testing

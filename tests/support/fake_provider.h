@@ -1,0 +1,46 @@
+// FakeProviderServer: runs the real llmeval_fake_provider binary (tests/fakes/
+// fake_provider_server.cpp) on 127.0.0.1, on a free port, for integration tests.
+//
+// The constructor blocks until the server printed PORT=<n> (up to 10 s) and throws
+// std::runtime_error if it did not. The destructor stops the server (SIGTERM). Flags are the
+// binary's own: {"--latency-ms", "50"}, {"--api-key", "k"}, {"--error-rate", "0.1"}, ...
+// Markers in the judged text script single requests; see the binary's --help.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace llmeval::testing {
+
+class FakeProviderServer {
+ public:
+  explicit FakeProviderServer(std::vector<std::string> flags = {});
+  // Same, with an explicit path to the binary (benchmarks built outside llmeval_tests).
+  FakeProviderServer(const std::string& binary, std::vector<std::string> flags);
+
+  int port() const { return port_; }
+  std::string base_url_openai() const;     // "http://127.0.0.1:P/v1" (client appends /chat/completions)
+  std::string base_url_anthropic() const;  // "http://127.0.0.1:P"    (client appends /v1/messages)
+  std::string url(std::string_view path) const;  // "http://127.0.0.1:P" + path
+
+  // GET /stats: {"requests", "in_flight", "max_in_flight", "by_path": {path: n},
+  // "status_counts": {"200": n, ...}}. /stats calls themselves are not counted.
+  // Throws std::runtime_error if the server does not answer.
+  nlohmann::json stats() const;
+  // POST /stats/reset: zeroes the counters and forgets fail_first counts.
+  void reset_stats() const;
+
+  // SIGTERM and wait; returns the exit code (0 on a clean stop).
+  int stop();
+  BackgroundProcess& process() { return process_; }
+
+ private:
+  BackgroundProcess process_;
+  int port_ = 0;
+};
+
+}  // namespace llmeval::testing
