@@ -1,6 +1,7 @@
 #include "core/common/json_text.h"
 
 #include <charconv>
+#include <cstring>
 #include <cmath>
 
 namespace llmeval {
@@ -42,6 +43,19 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
+// True when any of the 8 bytes in `word` is a control character, '"', '\\' or non-ASCII:
+// the classic SWAR "has a byte less than n" and "has a byte equal to c" tests.
+bool word_needs_attention(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  std::uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+  std::uint64_t quote = has_zero(word ^ (kOnes * '"'));
+  std::uint64_t backslash = has_zero(word ^ (kOnes * '\\'));
+  std::uint64_t non_ascii = word & kHighs;
+  return (below_space | quote | backslash | non_ascii) != 0;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -49,6 +63,14 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   std::size_t run_start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
+    // Skip 8 plain ASCII bytes at a time: prompts and answers are mostly that.
+    while (i + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (word_needs_attention(word)) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       std::size_t length = utf8_sequence_length(text, i);

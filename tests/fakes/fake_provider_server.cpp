@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <optional>
 #include <random>
 #include <string>
@@ -206,14 +207,19 @@ struct Conversation {
   std::size_t total_chars = 0;
 };
 
+// Requests are read with simdjson: the fake must not be the bottleneck of the throughput
+// benchmark, and nlohmann's per-character lexer made request parsing most of its CPU.
+using simdjson::dom::element;
+
 // Message content is a string or (both vendors) an array of parts; the text parts count.
-std::optional<std::string> content_text(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
+std::optional<std::string> content_text(element content) {
+  if (content.is_string()) return std::string(std::string_view(content));
   if (!content.is_array()) return std::nullopt;
   std::string text;
-  for (const auto& part : content) {
-    if (part.is_object() && part.contains("text") && part["text"].is_string()) {
-      text += part["text"].get<std::string>();
+  for (element part : content.get_array()) {
+    element part_text;
+    if (part.is_object() && part["text"].get(part_text) == simdjson::SUCCESS && part_text.is_string()) {
+      text += std::string_view(part_text);
     }
   }
   return text;
@@ -221,31 +227,37 @@ std::optional<std::string> content_text(const json& content) {
 
 // Validates the request shape the way the real APIs do (so provider bugs surface here) and
 // returns the conversation, or an error message for a 400.
-std::variant<Conversation, std::string> read_conversation(Vendor vendor, const json& body) {
+std::variant<Conversation, std::string> read_conversation(Vendor vendor, element body) {
   if (!body.is_object()) return std::string("request body must be a JSON object");
   Conversation conv;
-  if (!body.contains("model") || !body["model"].is_string()) return std::string("model: required string");
-  conv.model = body["model"].get<std::string>();
+  element field;
+  if (body["model"].get(field) != simdjson::SUCCESS || !field.is_string()) {
+    return std::string("model: required string");
+  }
+  conv.model = std::string(std::string_view(field));
   if (vendor == Vendor::kAnthropic) {
-    if (!body.contains("max_tokens") || !body["max_tokens"].is_number_integer()) {
+    if (body["max_tokens"].get(field) != simdjson::SUCCESS || !(field.is_int64() || field.is_uint64())) {
       return std::string("max_tokens: Field required");
     }
-    if (body.contains("system")) {
-      auto system = content_text(body["system"]);
+    if (body["system"].get(field) == simdjson::SUCCESS) {
+      auto system = content_text(field);
       if (!system) return std::string("system: must be a string or a list of text blocks");
       conv.system = *system;
     }
   }
-  if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) {
+  simdjson::dom::array messages;
+  if (body["messages"].get(messages) != simdjson::SUCCESS || messages.size() == 0) {
     return std::string("messages: required non-empty array");
   }
   bool seen_user = false;
-  for (const auto& message : body["messages"]) {
-    if (!message.is_object() || !message.contains("role") || !message["role"].is_string()) {
+  for (element message : messages) {
+    element role_field;
+    if (!message.is_object() || message["role"].get(role_field) != simdjson::SUCCESS || !role_field.is_string()) {
       return std::string("messages: each message needs a string role");
     }
-    const auto& role = message["role"].get_ref<const std::string&>();
-    auto text = message.contains("content") ? content_text(message["content"]) : std::nullopt;
+    std::string role{std::string_view(role_field)};
+    element content;
+    auto text = message["content"].get(content) == simdjson::SUCCESS ? content_text(content) : std::nullopt;
     if (!text) return std::string("messages: content must be a string or a list of parts");
     conv.total_chars += text->size();
     if (role == "user") {
@@ -526,8 +538,10 @@ class FakeServer {
       return error_reply(vendor, 400, "anthropic-version: header is required");
     }
     std::string_view raw = request_body(req);
-    json body = json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return error_reply(vendor, 400, "We could not parse the JSON body of your request.");
+    element body;
+    if (parser_.parse(raw.data(), raw.size()).get(body) != simdjson::SUCCESS) {
+      return error_reply(vendor, 400, "We could not parse the JSON body of your request.");
+    }
     auto parsed = read_conversation(vendor, body);
     if (auto* problem = std::get_if<std::string>(&parsed)) return error_reply(vendor, 400, *problem);
     const auto& conv = std::get<Conversation>(parsed);
@@ -617,6 +631,7 @@ class FakeServer {
   const timeval* common_latency_ = nullptr;
   Stats stats_;
   std::unordered_map<std::uint64_t, int> fail_counts_;  // only requests carrying fail_first
+  simdjson::dom::parser parser_;  // reused: its buffers grow once to the largest request
   std::unordered_map<Pending*, std::unique_ptr<Pending>> pending_;
   std::uint64_t next_id_ = 0;
 };
