@@ -10,22 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/provider/http_status.h"
+#include "core/provider/json_api_provider.h"
 #include "core/common/json_text.h"
 
 namespace llmeval::provider {
 namespace {
 
 using nlohmann::json;
-
-// What mapping a reply needs. Shared with in-flight callbacks, so a reply that arrives after
-// the provider is gone still maps safely.
-struct Shared {
-  std::string name;
-  std::string model;
-  std::string api_key_env;
-  std::string api_key;
-  ReplyContext context() const { return ReplyContext{name, api_key_env, api_key}; }
-};
 
 // Chat Completions body, written directly (see core/common/json_text.h for why not a json DOM):
 // {"model","messages":[system first, then the turns],"temperature","max_tokens"[,"response_format"]}.
@@ -89,11 +80,11 @@ std::string why_no_text(const json& choice) {
   return "no choices[0].message.content";
 }
 
-Result<CompletionResponse> map_ok(const HttpResponse& response, const Shared& shared) {
+Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderIdentity& identity) {
   json reply = json::parse(response.body, nullptr, false);
-  if (reply.is_discarded() || !reply.is_object()) return reply_not_json(response, shared.context());
+  if (reply.is_discarded() || !reply.is_object()) return reply_not_json(response, identity.context());
   if (auto error = reply.find("error"); error != reply.end() && !error->is_null()) {
-    return reply_with_error(reply, response.status, shared.context());
+    return reply_with_error(reply, response.status, identity.context());
   }
   CompletionResponse out;
   auto choices = reply.find("choices");
@@ -108,12 +99,12 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const Shared& sh
   }
   if (content == nullptr || !take_content(*content, out.text)) {
     return reply_without_text(choice != nullptr ? why_no_text(*choice) : "no choices", response.status,
-                              shared.context());
+                              identity.context());
   }
   auto model = reply.find("model");
   out.model = model != reply.end() && model->is_string() && !model->get_ref<const std::string&>().empty()
                   ? std::move(model->get_ref<std::string&>())
-                  : shared.model;
+                  : identity.model;
   if (auto usage = reply.find("usage"); usage != reply.end() && usage->is_object()) {
     out.usage.input = int_field(*usage, "prompt_tokens");
     out.usage.output = int_field(*usage, "completion_tokens");
@@ -121,58 +112,16 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const Shared& sh
   return out;
 }
 
-Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const Shared& shared) {
-  if (!result) return result.error();  // transport errors pass through unchanged
-  const HttpResponse& response = result.value();
-  if (response.status < 200 || response.status >= 300) {
-    return error_from_status(response, shared.context(), std::chrono::system_clock::now());
-  }
-  try {
-    return map_ok(response, shared);
-  } catch (const std::exception& e) {  // never let an exception escape into the HTTP client
-    return Error{ErrorKind::kServer, "provider " + shared.name + " returned an unusable reply: " + e.what(), {}};
-  }
-}
-
-class OpenAIProvider final : public Provider {
- public:
-  OpenAIProvider(HttpClient& http, ProviderConfig config)
-      : http_(http),
-        url_(config.base_url + "/chat/completions"),
-        shared_(std::make_shared<Shared>(Shared{std::move(config.name), std::move(config.model),
-                                                std::move(config.api_key_env), std::move(config.api_key)})) {
-    headers_.emplace_back("Content-Type", "application/json");
-    // Local OpenAI-compatible servers (vLLM, Ollama) often run without a key.
-    if (!shared_->api_key.empty()) headers_.emplace_back("Authorization", "Bearer " + shared_->api_key);
-  }
-
-  const std::string& name() const override { return shared_->name; }
-  const std::string& model() const override { return shared_->model; }
-
-  void complete(const CompletionRequest& request, CompletionCallback callback) override {
-    HttpRequest http_request;
-    http_request.url = url_;
-    http_request.headers = headers_;
-    http_request.body = build_body(request, shared_->model);
-    http_request.timeout = request.timeout;
-    http_.send(std::move(http_request), [shared = shared_, callback = std::move(callback)](Result<HttpResponse> result) {
-      callback(map_reply(result, *shared));
-    });
-  }
-
- private:
-  HttpClient& http_;
-  std::string url_;
-  Headers headers_;
-  std::shared_ptr<const Shared> shared_;
-};
-
 }  // namespace
 
 std::unique_ptr<Provider> make_openai_provider(HttpClient& http, ProviderConfig config) {
   config.type = ProviderType::kOpenAI;
   apply_type_defaults(config);
-  return std::make_unique<OpenAIProvider>(http, std::move(config));
+  WireFormat wire{"/chat/completions", {}, &build_body, &map_ok};
+  wire.headers.emplace_back("Content-Type", "application/json");
+  // Local OpenAI-compatible servers (vLLM, Ollama) often run without a key.
+  if (!config.api_key.empty()) wire.headers.emplace_back("Authorization", "Bearer " + config.api_key);
+  return make_json_api_provider(http, config, std::move(wire));
 }
 
 }  // namespace llmeval::provider

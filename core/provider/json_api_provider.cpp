@@ -1,0 +1,64 @@
+#include "core/provider/json_api_provider.h"
+
+#include <chrono>
+#include <exception>
+#include <utility>
+
+namespace llmeval::provider {
+namespace {
+
+Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const ProviderIdentity& identity,
+                                     const WireFormat& wire) {
+  if (!result) return result.error();  // transport errors pass through unchanged
+  const HttpResponse& response = result.value();
+  if (response.status < 200 || response.status >= 300) {
+    return error_from_status(response, identity.context(), std::chrono::system_clock::now());
+  }
+  try {
+    return wire.map_ok(response, identity);
+  } catch (const std::exception& e) {  // never let an exception escape into the HTTP client
+    return Error{ErrorKind::kServer, "provider " + identity.name + " returned an unusable reply: " + e.what()};
+  }
+}
+
+class JsonApiProvider final : public Provider {
+ public:
+  JsonApiProvider(HttpClient& http, const ProviderConfig& config, WireFormat wire)
+      : http_(http),
+        url_(config.base_url + wire.path),
+        // Shared with in-flight callbacks, so a reply that arrives after the provider is gone
+        // still maps safely.
+        state_(std::make_shared<const State>(
+            State{ProviderIdentity{config.name, config.model, config.api_key_env, config.api_key}, std::move(wire)})) {}
+
+  const std::string& name() const override { return state_->identity.name; }
+  const std::string& model() const override { return state_->identity.model; }
+
+  void complete(const CompletionRequest& request, CompletionCallback callback) override {
+    HttpRequest http_request;
+    http_request.url = url_;
+    http_request.headers = state_->wire.headers;
+    http_request.body = state_->wire.build_body(request, state_->identity.model);
+    http_request.timeout = request.timeout;
+    http_.send(std::move(http_request), [state = state_, callback = std::move(callback)](Result<HttpResponse> result) {
+      callback(map_reply(result, state->identity, state->wire));
+    });
+  }
+
+ private:
+  struct State {
+    ProviderIdentity identity;
+    WireFormat wire;
+  };
+  HttpClient& http_;
+  std::string url_;
+  std::shared_ptr<const State> state_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_json_api_provider(HttpClient& http, const ProviderConfig& config, WireFormat wire) {
+  return std::make_unique<JsonApiProvider>(http, config, std::move(wire));
+}
+
+}  // namespace llmeval::provider
