@@ -110,7 +110,12 @@ class CurlHttpClient final : public HttpClient {
       release(transfer);
     }
     for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi_);  // closes sockets; on_socket frees their events
+    curl_multi_cleanup(multi_);
+    // libcurl closes its sockets without always reporting CURL_POLL_REMOVE first.
+    for (SocketWatch* watch : watches_) {
+      event_free(watch->ev);
+      delete watch;
+    }
     event_free(timer_);
   }
 
@@ -209,12 +214,14 @@ class CurlHttpClient final : public HttpClient {
     if (what == CURL_POLL_REMOVE) {
       if (watch != nullptr) {
         event_free(watch->ev);
+        self->watches_.erase(watch);
         delete watch;
       }
       return 0;
     }
     if (watch == nullptr) {
       watch = new SocketWatch();
+      self->watches_.insert(watch);
       curl_multi_assign(self->multi_, fd, watch);
     } else {
       event_free(watch->ev);
@@ -260,6 +267,7 @@ class CurlHttpClient final : public HttpClient {
   CURLM* multi_ = nullptr;
   event* timer_ = nullptr;
   std::unordered_set<Transfer*> in_flight_;
+  std::unordered_set<SocketWatch*> watches_;
   std::vector<CURL*> idle_handles_;
 };
 
