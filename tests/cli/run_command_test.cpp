@@ -315,3 +315,27 @@ TEST_CASE("llmeval run over every file in datasets/ yields one result per line",
     }
   }
 }
+
+TEST_CASE("llmeval run takes providers, default criteria, scale and prices from the config file", "[integration]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  std::string config = dir.file("config.json");
+  write_file(config, R"({"providers": [{"name": "local", "type": "openai", "model": "judge-x", "base_url": ")" +
+                         fake.base_url_openai() + R"(", "price": {"input_per_mtok": 1, "output_per_mtok": 2}}],
+                         "judge": {"scale": "1-10"}, "criteria": {"helpful": "The answer helps."}})");
+  std::string summary_path = dir.file("summary.json");
+  Run run = run_llmeval({"--summary", summary_path}, R"({"prompt": "hi", "output": "hello"})" "\n",
+                        {{"LLMEVAL_CONFIG", config}});
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 1);
+  const json& helpful = run.by_line[1]["criteria"]["helpful"];
+  CHECK(helpful["judge"]["provider"] == "local");
+  CHECK(helpful["judge"]["model"] == "judge-x");
+  CHECK(helpful["score"].get<double>() >= 1);
+  CHECK(helpful["score"].get<double>() <= 10);
+  CHECK(helpful["pass"] == (helpful["score"].get<double>() >= 7));
+  json summary = json::parse(llmeval::testing::read_file(summary_path));
+  double tokens_in = summary["tokens"]["input"].get<double>();
+  double tokens_out = summary["tokens"]["output"].get<double>();
+  CHECK(summary["cost"].get<double>() == Approx((tokens_in * 1 + tokens_out * 2) / 1e6));
+}
