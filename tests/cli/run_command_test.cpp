@@ -339,3 +339,21 @@ TEST_CASE("llmeval run takes providers, default criteria, scale and prices from 
   double tokens_out = summary["tokens"]["output"].get<double>();
   CHECK(summary["cost"].get<double>() == Approx((tokens_in * 1 + tokens_out * 2) / 1e6));
 }
+
+TEST_CASE("llmeval run holds requests back to stay under --rpm", "[integration]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  std::string summary_path = dir.file("summary.json");
+  std::string dataset;
+  for (int i = 0; i < 63; ++i) dataset += row("Answer " + std::to_string(i));
+  auto started = std::chrono::steady_clock::now();
+  // The bucket starts full: 60 requests go at once, the other 3 wait for one-second refills.
+  Run run = run_llmeval({"-p", openai(fake), "--rpm", "60", "--summary", summary_path}, dataset);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(run.process.exit_code == 0);
+  CHECK(run.result_lines == 63);
+  CHECK(elapsed >= std::chrono::milliseconds(2500));
+  json summary = json::parse(llmeval::testing::read_file(summary_path));
+  CHECK(summary["rate_limit_waits"].get<int>() > 0);
+  CHECK(requests_made(fake) == 63);
+}
