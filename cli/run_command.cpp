@@ -1,6 +1,8 @@
 #include "cli/run_command.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -111,6 +113,35 @@ std::FILE* open_dataset(const std::string& path) {
   return file;
 }
 
+// Puts stdin in non-blocking mode while the run reads it, when it is a pipe or a socket, so
+// waiting for a slow producer never stalls the event loop (the reader then reports
+// would_block and the runner waits for readability). Restores the original flags on exit:
+// the descriptor is shared with the parent process.
+class NonBlockingStdin {
+ public:
+  explicit NonBlockingStdin(std::FILE* file) {
+    if (file != stdin) return;
+    struct stat info {};
+    // Only pipes and sockets: a terminal left non-blocking by a killed process would upset the
+    // shell, and regular files never block.
+    if (::fstat(STDIN_FILENO, &info) != 0 || !(S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode))) return;
+    flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
+    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) {
+      ::fcntl(STDIN_FILENO, F_SETFL, flags_ | O_NONBLOCK);
+      changed_ = true;
+    }
+  }
+  ~NonBlockingStdin() {
+    if (changed_) ::fcntl(STDIN_FILENO, F_SETFL, flags_);
+  }
+  NonBlockingStdin(const NonBlockingStdin&) = delete;
+  NonBlockingStdin& operator=(const NonBlockingStdin&) = delete;
+
+ private:
+  int flags_ = -1;
+  bool changed_ = false;
+};
+
 spdlog::level::level_enum log_level(const RunFlags& flags) {
   if (flags.quiet) return spdlog::level::err;
   if (flags.verbose >= 2) return spdlog::level::trace;
@@ -163,6 +194,7 @@ int execute(const RunFlags& flags) {
                                                                   &std::fclose);
   static char read_buffer[1 << 16];
   std::setvbuf(dataset_file, read_buffer, _IOFBF, sizeof read_buffer);
+  NonBlockingStdin nonblocking_stdin(dataset_file);
   dataset::JsonlReader reader(dataset_file, reader_options);
   output::ResultWriter writer(flags.output);
 

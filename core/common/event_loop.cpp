@@ -4,6 +4,7 @@
 
 #include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace llmeval {
@@ -68,6 +69,22 @@ void LibeventLoop::cancel_timer(TimerId id) {
 }
 
 void LibeventLoop::post(std::function<void()> fn) { add_timer(std::chrono::milliseconds(0), std::move(fn)); }
+
+void LibeventLoop::when_readable(int fd, std::function<void()> fn) {
+  auto* owned = new std::function<void()>(std::move(fn));
+  // event_base_once frees its event after the one callback; the trampoline frees fn.
+  int rc = event_base_once(
+      impl_->base, fd, EV_READ,
+      [](evutil_socket_t, short, void* arg) {
+        std::unique_ptr<std::function<void()>> callback(static_cast<std::function<void()>*>(arg));
+        (*callback)();
+      },
+      owned, nullptr);
+  if (rc != 0) {
+    delete owned;
+    throw std::runtime_error("cannot watch file descriptor " + std::to_string(fd));
+  }
+}
 
 void LibeventLoop::run() { event_base_dispatch(impl_->base); }
 

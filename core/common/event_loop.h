@@ -24,6 +24,12 @@ class EventLoop {
   virtual void cancel_timer(TimerId id) = 0;
   // Runs fn on the next loop iteration (never inside the caller's stack frame).
   virtual void post(std::function<void()> fn) = 0;
+  // Runs fn once, on the loop, when fd has bytes to read (or is at end of file). The default,
+  // for fakes, treats fd as readable at once.
+  virtual void when_readable(int fd, std::function<void()> fn) {
+    (void)fd;
+    post(std::move(fn));
+  }
   // Runs until stop() is called or nothing is left to wait for.
   virtual void run() = 0;
   virtual void stop() = 0;
@@ -41,6 +47,7 @@ class LibeventLoop final : public EventLoop {
   TimerId add_timer(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void cancel_timer(TimerId id) override;
   void post(std::function<void()> fn) override;
+  void when_readable(int fd, std::function<void()> fn) override;
   void run() override;
   void stop() override;
 

@@ -250,20 +250,19 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
   return item;
 }
 
-// One line's bytes as read: `line` holds at most `keep` of them, `length` counts them all.
+// How reading one line ended.
 struct RawLine {
-  std::size_t length = 0;
-  int last = EOF;            // the last byte before the newline, EOF when the line is empty
-  bool newline = false;      // false at end of input
+  bool newline = false;      // false at end of input (or when it would block)
+  bool would_block = false;  // a non-blocking descriptor has no more bytes for now
   std::optional<int> error;  // errno of a read error
 };
 
 // Reads with getc_unlocked rather than fread: fread on a pipe blocks until its whole count is
 // read, which would stall `run -` until 64 KiB arrive, and stdio already buffers in chunks.
 // Bytes past `keep` are counted and dropped, so memory stays bounded whatever the line length.
-RawLine read_line(std::FILE* file, std::string& line, std::size_t keep) {
+// Continues `partial` (and `line`) where a read that would have blocked left them.
+RawLine read_line(std::FILE* file, std::string& line, std::size_t keep, JsonlReader::PartialLine& partial) {
   RawLine raw;
-  line.clear();
   char chunk[4096];
   std::size_t filled = 0;
   auto flush = [&] {
@@ -278,11 +277,18 @@ RawLine read_line(std::FILE* file, std::string& line, std::size_t keep) {
     }
     chunk[filled++] = static_cast<char>(c);
     if (filled == sizeof chunk) flush();
-    ++raw.length;
-    raw.last = c;
+    ++partial.length;
+    partial.last = c;
   }
   flush();
-  if (!raw.newline && std::ferror(file)) raw.error = errno;
+  if (!raw.newline && std::ferror(file)) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      std::clearerr(file);
+      raw.would_block = true;
+    } else {
+      raw.error = errno;
+    }
+  }
   return raw;
 }
 
@@ -316,12 +322,21 @@ ReadItem parse_row(std::string_view line, std::int64_t line_number, const Reader
 JsonlReader::JsonlReader(std::FILE* file, ReaderOptions options)
     : file_(file), options_(std::move(options)) {}
 
+int JsonlReader::fd() const { return fileno(file_); }
+
 std::optional<ReadItem> JsonlReader::next() {
   if (at_end_) return std::nullopt;
-  if (line_.capacity() > kKeepCapacity) std::string().swap(line_);
+  if (!would_block_) {  // a new line; otherwise go on with the one begun
+    if (line_.capacity() > kKeepCapacity) std::string().swap(line_);
+    line_.clear();
+    partial_ = PartialLine{};
+  }
   // Room for the limit plus a CR, and a BOM on the first line.
   const std::size_t extra = 1 + (line_number_ == 0 ? kBom.size() : 0);
-  RawLine raw = read_line(file_, line_, std::min(options_.max_line_bytes, SIZE_MAX - extra) + extra);
+  RawLine raw = read_line(file_, line_, std::min(options_.max_line_bytes, SIZE_MAX - extra) + extra, partial_);
+  would_block_ = raw.would_block;
+  if (would_block_) return std::nullopt;
+  PartialLine& line = partial_;
   if (raw.error) {
     at_end_ = true;
     ++line_number_;
@@ -331,21 +346,21 @@ std::optional<ReadItem> JsonlReader::next() {
   }
   if (line_number_ == 0 && std::string_view(line_).substr(0, kBom.size()) == kBom) {
     line_.erase(0, kBom.size());
-    raw.length -= kBom.size();
-    if (raw.length == 0) raw.last = EOF;  // a file holding only a BOM has no lines
+    line.length -= kBom.size();
+    if (line.length == 0) line.last = EOF;  // a file holding only a BOM has no lines
   }
-  if (!raw.newline && raw.length == 0) {
+  if (!raw.newline && line.length == 0) {
     at_end_ = true;
     return std::nullopt;
   }
   ++line_number_;
-  if (raw.last == '\r') {
-    --raw.length;
-    if (line_.size() > raw.length) line_.resize(raw.length);
+  if (line.last == '\r') {
+    --line.length;
+    if (line_.size() > line.length) line_.resize(line.length);
   }
-  if (raw.length > options_.max_line_bytes) {
+  if (line.length > options_.max_line_bytes) {
     return bad(line_number_, line_number_, "line_too_long",
-               "line is " + std::to_string(raw.length) + " bytes, over the limit of " +
+               "line is " + std::to_string(line.length) + " bytes, over the limit of " +
                    std::to_string(options_.max_line_bytes) + " bytes; shorten or split the row");
   }
   return parse_row(line_, line_number_, options_);

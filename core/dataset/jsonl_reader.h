@@ -51,15 +51,30 @@ class JsonlReader {
 
   // The next line's item, or nullopt at end of input. A read error ends input after an
   // InvalidLine of kind `io` for the line being read.
+  //
+  // On a non-blocking file descriptor (a pipe on stdin, say), nullopt with would_block() true
+  // means no complete line is available yet: wait until fd() is readable and call again. The
+  // part of a line read so far is kept.
   std::optional<ReadItem> next();
+  bool would_block() const { return would_block_; }
+  int fd() const;
 
   std::int64_t lines_read() const { return line_number_; }
+
+  // The line being read, across calls that would block. `length` counts every byte of it,
+  // while line_ keeps at most the limit.
+  struct PartialLine {
+    std::size_t length = 0;
+    int last = EOF;  // the last byte before the newline, EOF when the line is empty
+  };
 
  private:
   std::FILE* file_;
   ReaderOptions options_;
   std::int64_t line_number_ = 0;
   bool at_end_ = false;
+  bool would_block_ = false;
+  PartialLine partial_;
   std::string line_;  // reused buffer
 };
 

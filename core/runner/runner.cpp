@@ -101,6 +101,7 @@ struct Runner::Impl {
   bool reader_done = false;
   bool pumping = false;
   bool pump_scheduled = false;
+  bool waiting_for_input = false;
   bool dispatching = false;
 
   Impl(EventLoop& l, Clock& c, dataset::JsonlReader& r, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
@@ -126,6 +127,11 @@ struct Runner::Impl {
         break;
       }
       std::optional<dataset::ReadItem> next = reader.next();
+      if (!next && reader.would_block()) {
+        // A pipe with no complete line yet: come back when it has bytes, never wait here.
+        wait_for_input();
+        break;
+      }
       if (!next) {
         reader_done = true;
         break;
@@ -140,6 +146,15 @@ struct Runner::Impl {
     pumping = false;
     dispatch();
     finish_if_done();
+  }
+
+  void wait_for_input() {
+    if (waiting_for_input) return;
+    waiting_for_input = true;
+    loop.when_readable(reader.fd(), [this] {
+      waiting_for_input = false;
+      pump();
+    });
   }
 
   void schedule_pump() {

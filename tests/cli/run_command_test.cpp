@@ -357,3 +357,21 @@ TEST_CASE("llmeval run holds requests back to stay under --rpm", "[integration]"
   CHECK(summary["rate_limit_waits"].get<int>() > 0);
   CHECK(requests_made(fake) == 63);
 }
+
+TEST_CASE("llmeval run judges rows from a slow pipe as they come, without waiting for the next", "[integration]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  std::string output = dir.file("out.jsonl");
+  std::string seen = dir.file("seen.txt");
+  // The producer sends one row, waits, records how many results exist, then sends the rest
+  // (the last line without a newline). A reader that blocked the event loop on the pipe would
+  // not have judged the first row yet.
+  std::string script = "(printf '%s\\n' '" + row("Paris.").substr(0, row("Paris.").size() - 1) +
+                       "'; sleep 1.5; wc -l < " + output + " > " + seen + "; printf '%s' '" +
+                       row("Lyon.").substr(0, row("Lyon.").size() - 1) + "') | " + LLMEVAL_BINARY +
+                       " run - -q -o " + output + " -p " + openai(fake);
+  auto result = run_process({"/bin/sh", "-c", script});
+  CHECK(result.exit_code == 0);
+  CHECK(llmeval::testing::read_file(seen) == "1\n");
+  CHECK(read_lines(output).size() == 2);
+}
