@@ -93,6 +93,8 @@ struct Runner::Impl {
   RunnerOptions options;
   std::mt19937_64 random;
 
+  std::shared_ptr<spdlog::logger> log = logger("runner");
+  std::vector<bool> fallback_announced;  // by the provider fallen back from: warn once, then debug
   RunOutcome outcome;
   std::deque<JudgeCall*> ready;
   int in_flight = 0;
@@ -107,7 +109,7 @@ struct Runner::Impl {
   Impl(EventLoop& l, Clock& c, dataset::JsonlReader& r, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
        ResultSink s, RunnerOptions o)
       : loop(l), clock(c), reader(r), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim),
-        sink(std::move(s)), options(o), random(o.seed) {
+        sink(std::move(s)), options(o), random(o.seed), fallback_announced(chain.size(), false) {
     if (options.max_rows_ahead == 0) options.max_rows_ahead = 2 * static_cast<std::size_t>(options.concurrency) + 16;
   }
 
@@ -248,6 +250,13 @@ struct Runner::Impl {
     ++outcome.counters.provider_requests;
     call->sent_at = clock.now();
     provider::Provider* p = chain[call->provider_index].provider;
+    log->debug("[line={} provider={}] criterion {} attempt {}", call->row->item.line, p->name(),
+               call->row->item.criteria[call->criterion_index].name, call->attempts_total);
+    if (log->should_log(spdlog::level::trace)) {
+      for (const auto& message : call->request.messages) {
+        log->trace("[line={}] {}: {}", call->row->item.line, message.role, message.content);
+      }
+    }
     p->complete(call->request, [this, call](Result<provider::CompletionResponse> reply) {
       on_reply(call, std::move(reply));
     });
@@ -261,6 +270,7 @@ struct Runner::Impl {
       return;
     }
     const provider::CompletionResponse& response = reply.value();
+    log->trace("[line={}] judge reply: {}", call->row->item.line, response.text);
     // A server that reports no usage keeps the estimate reserved rather than returning it all.
     std::int64_t used = response.usage.input + response.usage.output;
     limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
@@ -285,7 +295,6 @@ struct Runner::Impl {
 
   void on_call_error(JudgeCall* call, const Error& error) {
     const ProviderSlot& slot = chain[call->provider_index];
-    auto log = logger("runner");
     if (error.kind == ErrorKind::kAuth) {
       if (!provider_disabled[call->provider_index]) {
         provider_disabled[call->provider_index] = true;
@@ -320,8 +329,10 @@ struct Runner::Impl {
       return false;
     }
     ++outcome.counters.fallbacks;
-    logger("runner")->warn("[line={}] falling back from {} to {}", call->row->item.line,
-                           chain[from].provider->name(), chain[call->provider_index].provider->name());
+    auto level = fallback_announced[from] ? spdlog::level::debug : spdlog::level::warn;
+    fallback_announced[from] = true;
+    log->log(level, "[line={}] falling back from {} to {}", call->row->item.line, chain[from].provider->name(),
+             chain[call->provider_index].provider->name());
     admit(call);
     return true;
   }
@@ -369,7 +380,7 @@ struct Runner::Impl {
     if (!row->first_error) {
       row->first_error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
     }
-    logger("runner")->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
+    log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
     finish_call(call);
   }
 
