@@ -1,0 +1,74 @@
+// CircuitBreaker: one provider's closed -> open -> half-open state machine, driven by the Clock.
+//
+// Closed: every call goes through. It opens when, over the sliding window, at least
+// `min_calls` calls were made and the share that failed reaches `failure_rate`, or when
+// `consecutive_failures` calls failed in a row. Open: no call goes through for `open_for`.
+// Then half-open: at most `half_open_probes` calls at a time go through as probes; a probe
+// success closes the breaker (with a fresh window), a probe failure opens it again.
+//
+// Only failures that say the provider is unwell count (timeouts, connection errors, 5xx/529,
+// unreadable replies): a 429 is the limiter's business, a 400 is our mistake, a 401/403 is a
+// key problem. `clock` must outlive the breaker. Not thread-safe (loop thread only).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/error.h"
+
+namespace llmeval::resilience {
+
+enum class BreakerState { kClosed = 0, kHalfOpen = 1, kOpen = 2 };  // values are the metric's
+
+struct BreakerOptions {
+  double failure_rate = 0.5;    // share of failed calls in the window that opens the breaker
+  int min_calls = 10;           // fewer calls in the window never open it on the rate alone
+  std::chrono::seconds window{30};
+  int consecutive_failures = 5;  // this many failures in a row open it whatever the rate
+  std::chrono::seconds open_for{30};
+  int half_open_probes = 1;  // calls let through at once while half-open
+};
+
+// Whether a failure of this kind says anything about the provider's health.
+bool counts_against_provider(ErrorKind kind);
+
+class CircuitBreaker {
+ public:
+  CircuitBreaker(Clock& clock, BreakerOptions options);
+
+  // True when a call may go to the provider now (a half-open probe takes a slot until its
+  // on_success / on_failure).
+  bool allow();
+  void on_success();
+  // Failures that do not count (see counts_against_provider) only end a probe.
+  void on_failure(ErrorKind kind);
+
+  BreakerState state();
+  // How long until an open breaker lets a probe through; zero unless open.
+  std::chrono::milliseconds retry_in();
+  std::int64_t openings() const { return openings_; }
+
+ private:
+  struct Bucket {  // one second of the sliding window
+    std::int64_t second = -1;
+    int calls = 0;
+    int failures = 0;
+  };
+  Bucket& bucket_now();
+  void record(bool failed);
+  void open();
+  void close();
+
+  Clock& clock_;
+  BreakerOptions options_;
+  BreakerState state_ = BreakerState::kClosed;
+  Clock::TimePoint opened_at_{};
+  int consecutive_ = 0;
+  int probes_in_flight_ = 0;
+  std::int64_t openings_ = 0;
+  std::vector<Bucket> buckets_;
+};
+
+}  // namespace llmeval::resilience
