@@ -27,6 +27,7 @@
 #include "core/provider/curl_http_client.h"
 #include "core/provider/openai_provider.h"
 #include "core/provider/sim_provider.h"
+#include "core/resilience/circuit_breaker.h"
 #include "core/resilience/local_rate_limiter.h"
 #include "core/runner/runner.h"
 
@@ -66,6 +67,19 @@ std::vector<provider::ProviderConfig> resolve_providers(const RunFlags& flags, c
     auto parsed = provider::parse_provider_spec(spec);
     if (!parsed) throw FatalError(parsed.error().message);
     chain.push_back(std::move(parsed).value());
+  }
+  // Two -p specs of one type would share a name, and with it a rate-limit bucket and a label
+  // in results: number the later ones ("openai", "openai-2", ...).
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    int suffix = 1;
+    std::string base = chain[i].name;
+    auto taken = [&](const std::string& name) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (chain[j].name == name) return true;
+      }
+      return false;
+    };
+    while (taken(chain[i].name)) chain[i].name = base + "-" + std::to_string(++suffix);
   }
   if (chain.empty()) chain = config.providers;
   if (chain.empty()) {
@@ -205,7 +219,16 @@ int execute(const RunFlags& flags) {
   auto http = provider::make_curl_http_client(loop, http_options);
   resilience::LocalRateLimiter limiter(clock);
 
+  resilience::BreakerOptions breaker_options;
+  breaker_options.failure_rate = config.breaker.failure_rate;
+  breaker_options.min_calls = config.breaker.min_calls;
+  breaker_options.window = config.breaker.window;
+  breaker_options.consecutive_failures = config.breaker.consecutive_failures;
+  breaker_options.open_for = config.breaker.open;
+  breaker_options.half_open_probes = config.breaker.half_open_probes;
+
   std::vector<std::unique_ptr<provider::Provider>> providers;
+  std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
   std::vector<runner::ProviderSlot> chain;
   std::map<std::string, provider::Price> prices;
   for (const auto& p : provider_configs) {
@@ -216,7 +239,8 @@ int execute(const RunFlags& flags) {
     }
     limiter.set_limits(p.name, {p.rpm, p.tpm});
     if (p.price) prices[p.name] = *p.price;
-    chain.push_back({providers.back().get(), p.name});
+    breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, breaker_options));
+    chain.push_back({providers.back().get(), p.name, breakers.back().get()});
   }
 
   output::Summary summary;

@@ -53,6 +53,13 @@ BreakerConfig parse_breaker(const nlohmann::json& obj) {
   b.min_calls = static_cast<int>(number(obj, "breaker", "min_calls", b.min_calls));
   b.window = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "window_s", 30)));
   b.open = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "open_s", 30)));
+  b.consecutive_failures = static_cast<int>(number(obj, "breaker", "consecutive_failures", b.consecutive_failures));
+  b.half_open_probes = static_cast<int>(number(obj, "breaker", "half_open_probes", b.half_open_probes));
+  if (b.failure_rate <= 0 || b.failure_rate > 1) throw FatalError("config: \"breaker.failure_rate\" must be in (0, 1]");
+  if (b.min_calls < 1 || b.consecutive_failures < 1 || b.half_open_probes < 1 || b.window.count() < 1) {
+    throw FatalError(
+        "config: \"breaker\" min_calls, consecutive_failures, half_open_probes and window_s must be at least 1");
+  }
   return b;
 }
 

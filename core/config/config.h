@@ -40,6 +40,8 @@ struct BreakerConfig {
   int min_calls = 10;
   std::chrono::seconds window{30};
   std::chrono::seconds open{30};
+  int consecutive_failures = 5;
+  int half_open_probes = 1;
 };
 
 struct Config {

@@ -233,6 +233,10 @@ struct Runner::Impl {
       return;
     }
     const ProviderSlot& slot = chain[call->provider_index];
+    if (slot.breaker != nullptr && slot.breaker->state() == resilience::BreakerState::kOpen) {
+      breaker_refused(call);
+      return;
+    }
     limiter.acquire(slot.limiter_key, call->reserved_tokens, [this, call](Result<resilience::Admission> admission) {
       // A failing limiter must not stop the run: the call goes ahead (the limiter degrades itself).
       if (admission.ok() && !admission.value().granted) {
@@ -240,8 +244,51 @@ struct Runner::Impl {
         loop.add_timer(admission.value().retry_after, [this, call] { admit(call); });
         return;
       }
+      // Asked only now, right before sending: a half-open breaker's probe slot is held until
+      // the reply, so it must not be taken by a call that then waits for the limiter.
+      const ProviderSlot& admitted = chain[call->provider_index];
+      if (admitted.breaker != nullptr && !admitted.breaker->allow()) {
+        limiter.reconcile(admitted.limiter_key, call->reserved_tokens, 0);
+        breaker_refused(call);
+        return;
+      }
       send(call);
     });
+  }
+
+  // The provider's breaker is open: go to the next provider at once, or, on the last one, wait
+  // until the breaker lets a probe through. Each wait counts as an attempt, so a provider that
+  // never recovers ends the call instead of parking it forever.
+  void breaker_refused(JudgeCall* call) {
+    const ProviderSlot& slot = chain[call->provider_index];
+    Error open{ErrorKind::kServer, "provider " + slot.provider->name() + " is failing (circuit open)",
+               slot.breaker->retry_in()};
+    if (try_fallback(call)) return;
+    if (++call->attempts_on_provider < options.max_attempts) {
+      loop.add_timer(std::max(*open.retry_after, std::chrono::milliseconds(1)), [this, call] { admit(call); });
+      return;
+    }
+    fail_call(call, result_kind(open.kind), open.message);
+  }
+
+  // Feeds the provider's breaker and says so in the log when it opens or closes (one line per
+  // change, not per call).
+  void tell_breaker(const ProviderSlot& slot, const Error* error) {
+    if (slot.breaker == nullptr) return;
+    resilience::BreakerState before = slot.breaker->state();
+    if (error == nullptr) {
+      slot.breaker->on_success();
+    } else {
+      slot.breaker->on_failure(error->kind);
+    }
+    resilience::BreakerState after = slot.breaker->state();
+    if (after == before) return;
+    if (after == resilience::BreakerState::kOpen) {
+      log->warn("[provider={}] circuit opened ({}); calls go to the next provider for now",
+                slot.provider->name(), error != nullptr ? error->message : "");
+    } else if (after == resilience::BreakerState::kClosed) {
+      log->info("[provider={}] circuit closed: the provider answers again", slot.provider->name());
+    }
   }
 
   void send(JudgeCall* call) {
@@ -264,6 +311,7 @@ struct Runner::Impl {
 
   void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply) {
     const ProviderSlot& slot = chain[call->provider_index];
+    tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
     if (!reply.ok()) {
       limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
       on_call_error(call, reply.error());
@@ -322,10 +370,12 @@ struct Runner::Impl {
 
   bool try_fallback(JudgeCall* call) {
     std::size_t from = call->provider_index;
+    int attempts = call->attempts_on_provider;
     ++call->provider_index;
     call->attempts_on_provider = 0;
     if (!choose_provider(call)) {
       call->provider_index = from;  // keep the last provider for the record
+      call->attempts_on_provider = attempts;
       return false;
     }
     ++outcome.counters.fallbacks;
@@ -423,6 +473,9 @@ Runner::~Runner() = default;
 RunOutcome Runner::run() {
   impl_->loop.post([this] { impl_->pump(); });
   impl_->loop.run();
+  for (const auto& slot : impl_->chain) {
+    if (slot.breaker != nullptr) impl_->outcome.counters.breaker_openings += slot.breaker->openings();
+  }
   return impl_->outcome;
 }
 

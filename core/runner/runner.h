@@ -6,7 +6,9 @@
 // Every row read yields exactly one ResultRecord through the sink (ok, error or invalid), in
 // completion order. A failed call retries with capped, fully jittered exponential backoff on a
 // timer (never a sleep, never before a Retry-After), then falls back to the next provider of
-// the chain. An unparseable judge reply gets one repair attempt, then the criterion fails with
+// the chain. A provider whose circuit breaker is open is skipped for the next one; when it is
+// the last, the call waits for the breaker's half-open probe (each wait counts as an attempt).
+// An unparseable judge reply gets one repair attempt, then the criterion fails with
 // `judge_unparseable`: no score is ever invented. A 401/403 takes that provider out of the
 // chain; when none is left, the remaining rows are recorded as `auth` errors without calls.
 //
@@ -26,13 +28,15 @@
 #include "core/output/result_record.h"
 #include "core/output/summary.h"
 #include "core/provider/provider.h"
+#include "core/resilience/circuit_breaker.h"
 #include "core/resilience/rate_limiter.h"
 
 namespace llmeval::runner {
 
 struct ProviderSlot {
   provider::Provider* provider = nullptr;
-  std::string limiter_key;  // the rate-limit bucket this provider draws from
+  std::string limiter_key;                        // the rate-limit bucket this provider draws from
+  resilience::CircuitBreaker* breaker = nullptr;  // optional; borrowed
 };
 
 struct RunnerOptions {

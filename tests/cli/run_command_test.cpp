@@ -151,7 +151,12 @@ TEST_CASE("llmeval run retries provider errors and never invents a score", "[int
                         row("[[fake:reply=out_of_range]] Paris.") +  // 7: judge_unparseable
                         row("[[fake:body=not_json]] Paris.") +       // 8: provider_error
                         row("[[fake:score=5]] Paris.");              // 9: ok, pass
-  Run run = run_llmeval({"-p", openai(fake), "--retries", "2"}, dataset);
+  // Many injected failures in one run would trip the circuit breaker; this test is about
+  // each row's own retries, so the breaker is set out of reach.
+  TempDir dir;
+  std::string config = dir.file("config.json");
+  write_file(config, R"({"breaker": {"consecutive_failures": 1000, "min_calls": 1000}})");
+  Run run = run_llmeval({"-p", openai(fake), "--retries", "2", "-c", config}, dataset);
   CHECK(run.process.exit_code == 1);
   REQUIRE(run.result_lines == 9);
   auto judge = [&](int line) { return run.by_line[line]["criteria"]["default"]["judge"]; };
@@ -374,4 +379,32 @@ TEST_CASE("llmeval run judges rows from a slow pipe as they come, without waitin
   CHECK(result.exit_code == 0);
   CHECK(llmeval::testing::read_file(seen) == "1\n");
   CHECK(read_lines(output).size() == 2);
+}
+
+TEST_CASE("llmeval run stops calling a failing provider once its breaker opens and falls back", "[integration]") {
+  FakeProviderServer broken({"--error-rate", "1.0"});
+  FakeProviderServer healthy;
+  std::string dataset;
+  for (int i = 0; i < 60; ++i) dataset += row("Answer " + std::to_string(i));
+  TempDir dir;
+  std::string summary_path = dir.file("summary.json");
+  Run run = run_llmeval({"-p", "openai:broken@" + broken.base_url_openai(), "-p", openai(healthy), "-j", "4",
+                         "--retries", "1", "--summary", summary_path},
+                        dataset);
+  CHECK(run.process.exit_code == 0);
+  REQUIRE(run.result_lines == 60);
+  for (const auto& [line, result] : run.by_line) {
+    INFO(result.dump());
+    CHECK(result["status"] == "ok");
+    CHECK(result["criteria"]["default"]["judge"]["fallback"] == true);
+    CHECK(result["criteria"]["default"]["judge"]["model"] == "judge-model");
+  }
+  // 5 consecutive failures open the breaker; calls already in flight (-j 4) and their one
+  // retry may add a few more, but not one call per row.
+  int broken_calls = requests_made(broken);
+  CHECK(broken_calls >= 5);
+  CHECK(broken_calls <= 12);
+  json summary = json::parse(llmeval::testing::read_file(summary_path));
+  CHECK(summary["breaker_openings"].get<int>() >= 1);
+  CHECK(summary["fallbacks"] == 60);
 }
