@@ -40,6 +40,10 @@ void LocalRateLimiter::acquire(const std::string& key, std::int64_t tokens, Admi
   }
   auto now = clock_.now();
   Buckets& buckets = it->second;
+  if (buckets.not_before && now < *buckets.not_before) {
+    callback(Admission{false, std::chrono::ceil<std::chrono::milliseconds>(*buckets.not_before - now)});
+    return;
+  }
   double wanted = static_cast<double>(std::max<std::int64_t>(tokens, 0));
   std::chrono::milliseconds request_wait{0};
   std::chrono::milliseconds token_wait{0};
@@ -65,6 +69,12 @@ void LocalRateLimiter::reconcile(const std::string& key, std::int64_t reserved, 
   double taken = std::min(static_cast<double>(std::max<std::int64_t>(reserved, 0)), bucket.capacity());
   double used = static_cast<double>(std::max<std::int64_t>(actual, 0));
   bucket.give_back(taken - used, clock_.now());
+}
+
+void LocalRateLimiter::hold_off(const std::string& key, std::chrono::milliseconds wait) {
+  auto until = clock_.now() + wait;
+  auto& not_before = buckets_[key].not_before;  // a key without limits still gets held off
+  if (!not_before || *not_before < until) not_before = until;
 }
 
 }  // namespace llmeval::resilience

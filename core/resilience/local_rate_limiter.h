@@ -26,11 +26,13 @@ class LocalRateLimiter final : public RateLimiter {
 
   void acquire(const std::string& key, std::int64_t tokens, AdmissionCallback callback) override;
   void reconcile(const std::string& key, std::int64_t reserved, std::int64_t actual) override;
+  void hold_off(const std::string& key, std::chrono::milliseconds wait) override;
 
  private:
   struct Buckets {
     std::optional<TokenBucket> requests;
     std::optional<TokenBucket> tokens;
+    std::optional<Clock::TimePoint> not_before;  // set by hold_off
   };
   Clock& clock_;
   std::map<std::string, Buckets> buckets_;

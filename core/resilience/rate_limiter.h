@@ -5,6 +5,7 @@
 // unreachable) — which is distinct from "not admitted". A refused Admission carries how long to
 // wait before asking again; the caller waits with a timer, never a sleep.
 // reconcile() corrects a token reservation once the provider reports real usage.
+// hold_off() makes everyone wait after a provider asked for it.
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,9 @@ class RateLimiter {
   virtual ~RateLimiter() = default;
   virtual void acquire(const std::string& key, std::int64_t tokens, AdmissionCallback callback) = 0;
   virtual void reconcile(const std::string& key, std::int64_t reserved, std::int64_t actual) = 0;
+  // The provider said "come back in `wait`" (a 429's Retry-After): refuse every acquire for
+  // `key` until then, not only the call that was told. A shorter hold never shortens a longer one.
+  virtual void hold_off(const std::string& key, std::chrono::milliseconds wait) = 0;
 };
 
 }  // namespace llmeval::resilience

@@ -354,6 +354,10 @@ struct Runner::Impl {
       fail_call(call, "auth", error.message);
       return;
     }
+    if (error.kind == ErrorKind::kRateLimited && error.retry_after) {
+      // Every call to this provider holds back, not only the one that was told.
+      limiter.hold_off(slot.limiter_key, *error.retry_after);
+    }
     if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts) {
       milliseconds delay = backoff(call->attempts_on_provider);
       if (error.retry_after) delay = std::max(delay, *error.retry_after);

@@ -408,3 +408,19 @@ TEST_CASE("llmeval run stops calling a failing provider once its breaker opens a
   CHECK(summary["breaker_openings"].get<int>() >= 1);
   CHECK(summary["fallbacks"] == 60);
 }
+
+TEST_CASE("llmeval run holds every call back for a 429's Retry-After, not only the one told", "[integration]") {
+  FakeProviderServer fake;
+  // Row 1 is answered 429 with `retry-after: 1`; with -j 1 the next rows wait behind it.
+  std::string dataset = row("[[fake:status=429]] Paris.");
+  for (int i = 0; i < 5; ++i) dataset += row("Answer " + std::to_string(i));
+  auto started = std::chrono::steady_clock::now();
+  Run run = run_llmeval({"-p", openai(fake), "-j", "1", "--retries", "0"}, dataset);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 6);
+  CHECK(run.by_line[1]["error"]["kind"] == "rate_limited");
+  for (int line = 2; line <= 6; ++line) CHECK(run.by_line[line]["status"] == "ok");
+  CHECK(elapsed >= std::chrono::milliseconds(1000));
+  CHECK(requests_made(fake) == 6);
+}

@@ -144,3 +144,21 @@ TEST_CASE("LocalRateLimiter set_limits keeps state when unchanged, resets when c
   limiter.set_limits("p", Limits{0, 0});  // unlimited
   for (int i = 0; i < 100; ++i) CHECK(acquire(limiter, "p", 0).granted);
 }
+
+TEST_CASE("LocalRateLimiter holds every caller off after a Retry-After", "[limiter]") {
+  FakeClock clock;
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("limited", Limits{1000, 0});
+  for (const std::string key : {"limited", "unlimited"}) {
+    INFO(key);
+    limiter.hold_off(key, 3000ms);
+    limiter.hold_off(key, 1000ms);  // a shorter hold does not shorten the longer one
+    Admission held = acquire(limiter, key, 10);
+    CHECK_FALSE(held.granted);
+    CHECK(held.retry_after == 3000ms);
+    clock.advance(2999ms);
+    CHECK_FALSE(acquire(limiter, key, 10).granted);
+    clock.advance(1ms);
+    CHECK(acquire(limiter, key, 10).granted);
+  }
+}
