@@ -183,6 +183,7 @@ int execute(const RunFlags& flags) {
   runner::RunnerOptions options;
   options.concurrency = flags.concurrency;
   options.limit = flags.limit;
+  options.same_model_only = config.judge.same_model_only;
   options.judge.temperature = config.judge.temperature;
   options.judge.max_tokens = config.judge.max_tokens;
   options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;

@@ -44,6 +44,10 @@ JudgeConfig parse_judge(const nlohmann::json& obj) {
   j.temperature = number(obj, "judge", "temperature", j.temperature);
   j.max_tokens = static_cast<int>(number(obj, "judge", "max_tokens", j.max_tokens));
   if (j.max_tokens < 16) throw FatalError("config: \"judge.max_tokens\" must be at least 16");
+  if (auto it = obj.find("same_model_only"); it != obj.end()) {
+    if (!it->is_boolean()) throw FatalError("config: \"judge.same_model_only\" must be true or false");
+    j.same_model_only = it->get<bool>();
+  }
   return j;
 }
 

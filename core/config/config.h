@@ -28,6 +28,9 @@ struct JudgeConfig {
   dataset::Scale scale = dataset::Scale::k1to5;
   double temperature = 0.0;
   int max_tokens = 256;
+  // Fall back only to providers that run the same judge model as the first one, so every
+  // score of a run comes from one model (comparable runs). Off: any provider of the chain.
+  bool same_model_only = false;
 };
 
 struct RedisConfig {

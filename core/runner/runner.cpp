@@ -218,9 +218,16 @@ struct Runner::Impl {
     dispatching = false;
   }
 
-  // Skips providers that rejected our key; false when none is left.
+  // A provider this call may not use: it rejected our key, or it runs another judge model
+  // while the run must keep to one.
+  bool unusable(std::size_t index) const {
+    if (provider_disabled[index]) return true;
+    return options.same_model_only && chain[index].provider->model() != chain.front().provider->model();
+  }
+
+  // Skips unusable providers; false when none is left.
   bool choose_provider(JudgeCall* call) {
-    while (call->provider_index < chain.size() && provider_disabled[call->provider_index]) {
+    while (call->provider_index < chain.size() && unusable(call->provider_index)) {
       ++call->provider_index;
       call->attempts_on_provider = 0;
     }

@@ -47,6 +47,7 @@ struct RunnerOptions {
   std::chrono::milliseconds retry_base{250};
   std::chrono::milliseconds retry_max{20000};
   std::int64_t limit = -1;           // rows to process; -1 = all
+  bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter
 };
 

@@ -424,3 +424,25 @@ TEST_CASE("llmeval run holds every call back for a 429's Retry-After, not only t
   CHECK(elapsed >= std::chrono::milliseconds(1000));
   CHECK(requests_made(fake) == 6);
 }
+
+TEST_CASE("judge.same_model_only keeps a run to one judge model when falling back", "[integration]") {
+  FakeProviderServer healthy;
+  TempDir dir;
+  std::string config = dir.file("config.json");
+  write_file(config, R"({"judge": {"same_model_only": true}})");
+  std::string dead = "openai:judge-model@http://127.0.0.1:1/v1";
+
+  SECTION("a backup with another model is not used") {
+    Run run = run_llmeval({"-c", config, "--retries", "0", "-p", dead, "-p", "openai:other-model@" +
+                           healthy.base_url_openai()}, row("Paris."));
+    CHECK(run.process.exit_code == 1);
+    CHECK(run.by_line[1]["status"] == "error");
+    CHECK(run.by_line[1]["error"]["kind"] == "provider_error");
+    CHECK(requests_made(healthy) == 0);
+  }
+  SECTION("a backup with the same model is") {
+    Run run = run_llmeval({"-c", config, "--retries", "0", "-p", dead, "-p", openai(healthy)}, row("Paris."));
+    CHECK(run.process.exit_code == 0);
+    CHECK(run.by_line[1]["criteria"]["default"]["judge"]["fallback"] == true);
+  }
+}
