@@ -54,11 +54,6 @@ std::string build_body(const CompletionRequest& request, const std::string& mode
   return body;
 }
 
-std::int64_t int_field(const json& object, const char* field) {
-  auto it = object.find(field);
-  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
-}
-
 // The reply's content is a list of blocks; the completion is the concatenated "text" blocks.
 bool take_text(json& content, std::string& text) {
   if (!content.is_array()) return false;
@@ -90,10 +85,7 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderId
                                                                  : "no text block in content";
     return reply_without_text(why, response.status, identity.context());
   }
-  auto model = reply.find("model");
-  out.model = model != reply.end() && model->is_string() && !model->get_ref<const std::string&>().empty()
-                  ? std::move(model->get_ref<std::string&>())
-                  : identity.model;
+  out.model = take_model(reply, identity.model);
   if (auto usage = reply.find("usage"); usage != reply.end() && usage->is_object()) {
     // Prompt-cache reads and writes are input tokens too (they count against the TPM limit).
     out.usage.input = int_field(*usage, "input_tokens") + int_field(*usage, "cache_creation_input_tokens") +

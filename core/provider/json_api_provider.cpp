@@ -57,6 +57,17 @@ class JsonApiProvider final : public Provider {
 
 }  // namespace
 
+std::int64_t int_field(const nlohmann::json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+std::string take_model(nlohmann::json& reply, const std::string& configured) {
+  auto model = reply.find("model");
+  if (model == reply.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) return configured;
+  return std::move(model->get_ref<std::string&>());
+}
+
 std::unique_ptr<Provider> make_json_api_provider(HttpClient& http, const ProviderConfig& config, WireFormat wire) {
   return std::make_unique<JsonApiProvider>(http, config, std::move(wire));
 }

@@ -5,8 +5,11 @@
 // `http` must outlive the provider; replies that arrive after it is gone still map safely.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/provider/http_client.h"
 #include "core/provider/http_status.h"
@@ -33,5 +36,11 @@ struct WireFormat {
 };
 
 std::unique_ptr<Provider> make_json_api_provider(HttpClient& http, const ProviderConfig& config, WireFormat wire);
+
+// Helpers for map_ok functions.
+// object[field] as an integer, or 0 when it is missing or not a number (usage counts).
+std::int64_t int_field(const nlohmann::json& object, const char* field);
+// The reply's "model" (moved out), or `configured` when the reply names none.
+std::string take_model(nlohmann::json& reply, const std::string& configured);
 
 }  // namespace llmeval::provider

@@ -49,11 +49,6 @@ std::string build_body(const CompletionRequest& request, const std::string& mode
   return body;
 }
 
-std::int64_t int_field(const json& object, const char* field) {
-  auto it = object.find(field);
-  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
-}
-
 // content is a string; some compatible servers send an array of {"type": "text", "text"} parts.
 bool take_content(json& content, std::string& text) {
   if (content.is_string()) {
@@ -101,10 +96,7 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderId
     return reply_without_text(choice != nullptr ? why_no_text(*choice) : "no choices", response.status,
                               identity.context());
   }
-  auto model = reply.find("model");
-  out.model = model != reply.end() && model->is_string() && !model->get_ref<const std::string&>().empty()
-                  ? std::move(model->get_ref<std::string&>())
-                  : identity.model;
+  out.model = take_model(reply, identity.model);
   if (auto usage = reply.find("usage"); usage != reply.end() && usage->is_object()) {
     out.usage.input = int_field(*usage, "prompt_tokens");
     out.usage.output = int_field(*usage, "completion_tokens");
