@@ -230,6 +230,10 @@ int execute(const RunFlags& flags) {
 
   std::vector<std::unique_ptr<provider::Provider>> providers;
   std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
+  std::vector<std::unique_ptr<resilience::RetryBudget>> retry_budgets;
+  resilience::RetryBudgetOptions budget_options;
+  budget_options.ratio = config.retry.budget_ratio;
+  budget_options.min_retries = config.retry.budget_min;
   std::vector<runner::ProviderSlot> chain;
   std::map<std::string, provider::Price> prices;
   for (const auto& p : provider_configs) {
@@ -241,7 +245,8 @@ int execute(const RunFlags& flags) {
     limiter.set_limits(p.name, {p.rpm, p.tpm});
     if (p.price) prices[p.name] = *p.price;
     breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, breaker_options));
-    chain.push_back({providers.back().get(), p.name, breakers.back().get()});
+    retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, budget_options));
+    chain.push_back({providers.back().get(), p.name, breakers.back().get(), retry_budgets.back().get()});
   }
 
   output::Summary summary;

@@ -22,6 +22,8 @@ struct RetryConfig {
   int max_attempts = 4;  // first try + retries, per provider (SPEC --retries 3)
   std::chrono::milliseconds base{250};
   std::chrono::milliseconds max{20000};
+  double budget_ratio = 0.1;  // retries per request over the last 10 s, per provider...
+  int budget_min = 10;        // ...on top of this many
 };
 
 struct JudgeConfig {

@@ -20,7 +20,7 @@ bool counts_against_provider(ErrorKind kind) {
 }
 
 CircuitBreaker::CircuitBreaker(Clock& clock, BreakerOptions options)
-    : clock_(clock), options_(options), buckets_(static_cast<std::size_t>(std::max<std::int64_t>(1, options.window.count()))) {}
+    : clock_(clock), options_(options), window_(clock, options.window) {}
 
 BreakerState CircuitBreaker::state() {
   if (state_ == BreakerState::kOpen && clock_.now() - opened_at_ >= options_.open_for) {
@@ -56,7 +56,7 @@ void CircuitBreaker::on_success() {
     return;
   }
   consecutive_ = 0;
-  record(false);
+  window_.add(1, 0);
 }
 
 void CircuitBreaker::on_failure(ErrorKind kind) {
@@ -71,32 +71,11 @@ void CircuitBreaker::on_failure(ErrorKind kind) {
   }
   if (now == BreakerState::kOpen) return;  // a call from before it opened
   ++consecutive_;
-  record(true);
-  int calls = 0;
-  int failures = 0;
-  auto second = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  for (const auto& b : buckets_) {
-    if (b.second > second - static_cast<std::int64_t>(buckets_.size())) {
-      calls += b.calls;
-      failures += b.failures;
-    }
-  }
-  bool rate_tripped = calls >= options_.min_calls &&
-                      static_cast<double>(failures) >= options_.failure_rate * static_cast<double>(calls);
+  window_.add(1, 1);
+  SlidingWindow::Totals seen = window_.totals();  // calls, failures
+  bool rate_tripped = seen.first >= options_.min_calls &&
+                      static_cast<double>(seen.second) >= options_.failure_rate * static_cast<double>(seen.first);
   if (rate_tripped || consecutive_ >= options_.consecutive_failures) open();
-}
-
-CircuitBreaker::Bucket& CircuitBreaker::bucket_now() {
-  auto second = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  Bucket& b = buckets_[static_cast<std::size_t>(second) % buckets_.size()];
-  if (b.second != second) b = Bucket{second, 0, 0};
-  return b;
-}
-
-void CircuitBreaker::record(bool failed) {
-  Bucket& b = bucket_now();
-  ++b.calls;
-  if (failed) ++b.failures;
 }
 
 void CircuitBreaker::open() {
@@ -110,7 +89,7 @@ void CircuitBreaker::close() {
   state_ = BreakerState::kClosed;
   consecutive_ = 0;
   probes_in_flight_ = 0;
-  std::fill(buckets_.begin(), buckets_.end(), Bucket{});
+  window_.clear();
 }
 
 }  // namespace llmeval::resilience

@@ -13,10 +13,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <vector>
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
+#include "core/resilience/sliding_window.h"
 
 namespace llmeval::resilience {
 
@@ -51,13 +51,6 @@ class CircuitBreaker {
   std::int64_t openings() const { return openings_; }
 
  private:
-  struct Bucket {  // one second of the sliding window
-    std::int64_t second = -1;
-    int calls = 0;
-    int failures = 0;
-  };
-  Bucket& bucket_now();
-  void record(bool failed);
   void open();
   void close();
 
@@ -68,7 +61,7 @@ class CircuitBreaker {
   int consecutive_ = 0;
   int probes_in_flight_ = 0;
   std::int64_t openings_ = 0;
-  std::vector<Bucket> buckets_;
+  SlidingWindow window_;  // first: calls, second: failures
 };
 
 }  // namespace llmeval::resilience

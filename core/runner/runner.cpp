@@ -303,6 +303,7 @@ struct Runner::Impl {
     ++call->attempts_total;
     ++outcome.counters.provider_requests;
     call->sent_at = clock.now();
+    if (auto* budget = chain[call->provider_index].retry_budget) budget->on_request();
     provider::Provider* p = chain[call->provider_index].provider;
     log->debug("[line={} provider={}] criterion {} attempt {}", call->row->item.line, p->name(),
                call->row->item.criteria[call->criterion_index].name, call->attempts_total);
@@ -365,7 +366,10 @@ struct Runner::Impl {
       // Every call to this provider holds back, not only the one that was told.
       limiter.hold_off(slot.limiter_key, *error.retry_after);
     }
-    if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts) {
+    // A 429 that said when to come back is paced by the provider itself (everyone holds off),
+    // so it does not draw on the retry budget, which guards against storms.
+    bool paced = error.kind == ErrorKind::kRateLimited && error.retry_after;
+    if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts && (paced || may_retry(slot))) {
       milliseconds delay = backoff(call->attempts_on_provider);
       if (error.retry_after) delay = std::max(delay, *error.retry_after);
       ++outcome.counters.retries;
@@ -377,6 +381,12 @@ struct Runner::Impl {
     }
     if (try_fallback(call)) return;
     fail_call(call, result_kind(error.kind), error.message);
+  }
+
+  bool may_retry(const ProviderSlot& slot) {
+    if (slot.retry_budget == nullptr || slot.retry_budget->try_spend()) return true;
+    log->debug("[provider={}] retry budget spent: no retry, the call moves on", slot.provider->name());
+    return false;
   }
 
   bool try_fallback(JudgeCall* call) {

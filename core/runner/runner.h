@@ -5,7 +5,8 @@
 // `max_rows_ahead` rows ahead of the results, so memory is bounded whatever the dataset size.
 // Every row read yields exactly one ResultRecord through the sink (ok, error or invalid), in
 // completion order. A failed call retries with capped, fully jittered exponential backoff on a
-// timer (never a sleep, never before a Retry-After), then falls back to the next provider of
+// timer (never a sleep, never before a Retry-After), within the provider's retry budget, then
+// falls back to the next provider of
 // the chain. A provider whose circuit breaker is open is skipped for the next one; when it is
 // the last, the call waits for the breaker's half-open probe (each wait counts as an attempt).
 // An unparseable judge reply gets one repair attempt, then the criterion fails with
@@ -30,6 +31,7 @@
 #include "core/provider/provider.h"
 #include "core/resilience/circuit_breaker.h"
 #include "core/resilience/rate_limiter.h"
+#include "core/resilience/retry_budget.h"
 
 namespace llmeval::runner {
 
@@ -37,6 +39,7 @@ struct ProviderSlot {
   provider::Provider* provider = nullptr;
   std::string limiter_key;                        // the rate-limit bucket this provider draws from
   resilience::CircuitBreaker* breaker = nullptr;  // optional; borrowed
+  resilience::RetryBudget* retry_budget = nullptr;  // optional; borrowed
 };
 
 struct RunnerOptions {

@@ -446,3 +446,20 @@ TEST_CASE("judge.same_model_only keeps a run to one judge model when falling bac
     CHECK(run.by_line[1]["criteria"]["default"]["judge"]["fallback"] == true);
   }
 }
+
+TEST_CASE("llmeval run keeps retries to the provider's retry budget", "[integration]") {
+  FakeProviderServer broken({"--error-rate", "1.0"});
+  TempDir dir;
+  std::string config = dir.file("config.json");
+  // The breaker is set out of reach so that only the budget limits the retries.
+  write_file(config, R"({"breaker": {"consecutive_failures": 1000, "min_calls": 1000},
+                         "retry": {"base_ms": 1, "max_ms": 5, "budget_ratio": 0, "budget_min": 5}})");
+  std::string dataset;
+  for (int i = 0; i < 40; ++i) dataset += row("Answer " + std::to_string(i));
+  Run run = run_llmeval({"-c", config, "--retries", "3", "-j", "8", "-p", openai(broken)}, dataset);
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 40);
+  for (const auto& [line, result] : run.by_line) CHECK(result["error"]["kind"] == "provider_error");
+  // Without a budget: 40 rows x 4 attempts = 160 requests.
+  CHECK(requests_made(broken) == 40 + 5);
+}
