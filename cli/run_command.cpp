@@ -189,6 +189,7 @@ int execute(const RunFlags& flags) {
   options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
   options.retry_base = config.retry.base;
   options.retry_max = config.retry.max;
+  options.row_deadline = config.retry.row_deadline;
   if (!flags.timeout.empty()) {
     auto timeout = parse_duration(flags.timeout);
     if (!timeout || timeout->count() == 0) {

@@ -32,6 +32,7 @@ RetryConfig parse_retry(const nlohmann::json& obj) {
   r.max = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "max_ms", 20000)));
   r.budget_ratio = number(obj, "retry", "budget_ratio", r.budget_ratio);
   r.budget_min = static_cast<int>(number(obj, "retry", "budget_min", r.budget_min));
+  r.row_deadline = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "row_deadline_ms", 300000)));
   if (r.max_attempts < 1) throw FatalError("config: \"retry.max_attempts\" must be at least 1");
   if (r.budget_ratio < 0 || r.budget_min < 0) {
     throw FatalError("config: \"retry.budget_ratio\" and \"retry.budget_min\" must not be negative");

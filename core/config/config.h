@@ -24,6 +24,7 @@ struct RetryConfig {
   std::chrono::milliseconds max{20000};
   double budget_ratio = 0.1;  // retries per request over the last 10 s, per provider...
   int budget_min = 10;        // ...on top of this many
+  std::chrono::milliseconds row_deadline{300000};  // no retries after this long per row; 0 = none
 };
 
 struct JudgeConfig {

@@ -39,6 +39,7 @@ struct JudgeCall {
 
 struct RowState {
   dataset::EvalItem item;
+  Clock::TimePoint started;  // read from the dataset; the row deadline counts from here
   std::vector<std::optional<output::CriterionResult>> results;  // by criterion index
   std::vector<std::unique_ptr<JudgeCall>> calls;
   std::size_t pending_calls = 0;
@@ -180,6 +181,7 @@ struct Runner::Impl {
   void start_row(dataset::EvalItem item) {
     auto row = std::make_unique<RowState>();
     row->item = std::move(item);
+    row->started = clock.now();
     const auto& criteria = row->item.criteria;
     row->results.resize(criteria.size());
     for (std::size_t i = 0; i < criteria.size(); ++i) {
@@ -369,9 +371,15 @@ struct Runner::Impl {
     // A 429 that said when to come back is paced by the provider itself (everyone holds off),
     // so it does not draw on the retry budget, which guards against storms.
     bool paced = error.kind == ErrorKind::kRateLimited && error.retry_after;
-    if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts && (paced || may_retry(slot))) {
-      milliseconds delay = backoff(call->attempts_on_provider);
-      if (error.retry_after) delay = std::max(delay, *error.retry_after);
+    milliseconds delay = backoff(call->attempts_on_provider);
+    if (error.retry_after) delay = std::max(delay, *error.retry_after);
+    if (past_deadline(call->row, milliseconds(0))) {
+      fail_call(call, result_kind(error.kind), error.message + " (row deadline of " +
+                                                   std::to_string(options.row_deadline.count()) + "ms passed)");
+      return;
+    }
+    if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts &&
+        !past_deadline(call->row, delay) && (paced || may_retry(slot))) {
       ++outcome.counters.retries;
       log->debug("[line={} provider={}] retry {}/{} in {}ms ({}: {})", call->row->item.line, slot.provider->name(),
                  call->attempts_on_provider, options.max_attempts - 1, delay.count(), to_string(error.kind),
@@ -381,6 +389,11 @@ struct Runner::Impl {
     }
     if (try_fallback(call)) return;
     fail_call(call, result_kind(error.kind), error.message);
+  }
+
+  // Whether waiting `delay` more would take the row past its overall deadline.
+  bool past_deadline(const RowState* row, milliseconds delay) const {
+    return options.row_deadline.count() > 0 && clock.now() + delay >= row->started + options.row_deadline;
   }
 
   bool may_retry(const ProviderSlot& slot) {

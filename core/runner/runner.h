@@ -49,6 +49,9 @@ struct RunnerOptions {
   int max_attempts = 4;              // per provider, first try included (--retries + 1)
   std::chrono::milliseconds retry_base{250};
   std::chrono::milliseconds retry_max{20000};
+  // A row's calls stop retrying once this long has passed since the row was read (the call
+  // then falls back or fails with its last error); 0 = no deadline.
+  std::chrono::milliseconds row_deadline{300000};
   std::int64_t limit = -1;           // rows to process; -1 = all
   bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter

@@ -463,3 +463,20 @@ TEST_CASE("llmeval run keeps retries to the provider's retry budget", "[integrat
   // Without a budget: 40 rows x 4 attempts = 160 requests.
   CHECK(requests_made(broken) == 40 + 5);
 }
+
+TEST_CASE("llmeval run stops retrying a row once its overall deadline has passed", "[integration]") {
+  FakeProviderServer broken({"--error-rate", "1.0"});
+  TempDir dir;
+  std::string config = dir.file("config.json");
+  write_file(config, R"({"breaker": {"consecutive_failures": 1000, "min_calls": 1000},
+                         "retry": {"base_ms": 400, "max_ms": 400, "budget_min": 100, "row_deadline_ms": 1000}})");
+  auto started = std::chrono::steady_clock::now();
+  Run run = run_llmeval({"-c", config, "--retries", "20", "-p", openai(broken)}, row("Paris."));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(run.process.exit_code == 1);
+  REQUIRE(run.result_lines == 1);
+  CHECK(run.by_line[1]["error"]["kind"] == "provider_error");
+  // 20 retries of up to 400 ms each take about 4 s; the deadline ends the row near 1 s.
+  CHECK(elapsed < std::chrono::milliseconds(2500));
+  CHECK(requests_made(broken) < 12);
+}
