@@ -4,6 +4,8 @@
 #include <exception>
 #include <utility>
 
+#include "core/provider/rate_limit_headers.h"
+
 namespace llmeval::provider {
 namespace {
 
@@ -11,11 +13,19 @@ Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const P
                                      const WireFormat& wire) {
   if (!result) return result.error();  // transport errors pass through unchanged
   const HttpResponse& response = result.value();
+  auto now = std::chrono::system_clock::now();
   if (response.status < 200 || response.status >= 300) {
-    return error_from_status(response, identity.context(), std::chrono::system_clock::now());
+    Error error = error_from_status(response, identity.context(), now);
+    // A 429 without Retry-After may still say in its rate-limit headers when to come back.
+    if (error.kind == ErrorKind::kRateLimited && !error.retry_after) {
+      error.retry_after = rate_limit_exhausted_for(response, now);
+    }
+    return error;
   }
   try {
-    return wire.map_ok(response, identity);
+    Result<CompletionResponse> mapped = wire.map_ok(response, identity);
+    if (mapped.ok()) mapped.value().exhausted_for = rate_limit_exhausted_for(response, now);
+    return mapped;
   } catch (const std::exception& e) {  // never let an exception escape into the HTTP client
     return Error{ErrorKind::kServer, "provider " + identity.name + " returned an unusable reply: " + e.what()};
   }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct CompletionResponse {
   std::string model;  // the model that answered, as the API reports it
   TokenUsage usage;
   bool simulated = false;  // true only for the sim provider
+  // Set when the provider's rate-limit headers say its budget is used up: how long until it
+  // refills. The caller should hold every call to this provider back that long.
+  std::optional<std::chrono::milliseconds> exhausted_for;
 };
 
 using CompletionCallback = std::function<void(Result<CompletionResponse>)>;

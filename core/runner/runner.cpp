@@ -329,6 +329,7 @@ struct Runner::Impl {
     }
     const provider::CompletionResponse& response = reply.value();
     log->trace("[line={}] judge reply: {}", call->row->item.line, response.text);
+    if (response.exhausted_for) limiter.hold_off(slot.limiter_key, *response.exhausted_for);
     // A server that reports no usage keeps the estimate reserved rather than returning it all.
     std::int64_t used = response.usage.input + response.usage.output;
     limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);

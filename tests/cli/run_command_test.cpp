@@ -480,3 +480,21 @@ TEST_CASE("llmeval run stops retrying a row once its overall deadline has passed
   CHECK(elapsed < std::chrono::milliseconds(2500));
   CHECK(requests_made(broken) < 12);
 }
+
+TEST_CASE("llmeval run holds back when the provider's rate-limit headers say its budget is used up", "[integration]") {
+  FakeProviderServer fake;
+  for (const std::string api : {"openai", "anthropic"}) {
+    INFO(api);
+    fake.reset_stats();
+    // Row 1's reply says the request budget is used up for 1 s; with -j 1 the others wait.
+    std::string dataset = row("[[fake:exhausted=1]] Paris.");
+    for (int i = 0; i < 3; ++i) dataset += row("Answer " + std::to_string(i));
+    std::string provider = api == "openai" ? openai(fake) : "anthropic:judge-model@" + fake.base_url_anthropic();
+    auto started = std::chrono::steady_clock::now();
+    Run run = run_llmeval({"-p", provider, "-j", "1"}, dataset, {{"ANTHROPIC_API_KEY", "k"}});
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    CHECK(run.process.exit_code == 0);
+    CHECK(run.result_lines == 4);
+    CHECK(elapsed >= std::chrono::milliseconds(950));  // without the hold: about 50 ms
+  }
+}

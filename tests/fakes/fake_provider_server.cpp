@@ -24,10 +24,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -55,7 +57,7 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
   --api-key K       require this key (Bearer / x-api-key); default: accept any
 Markers in a user message: [[fake:score=N]] [[fake:status=NNN]] [[fake:delay_ms=N]]
   [[fake:reply=unparseable|unparseable_once|fenced|out_of_range]] [[fake:fail_first=N]]
-  [[fake:body=not_json|error_object]]
+  [[fake:body=not_json|error_object]] [[fake:exhausted=N]] (rate-limit headers: used up for N s)
 )";
 
 struct Options {
@@ -159,6 +161,7 @@ struct Markers {
   std::optional<int> status;
   std::optional<int> delay_ms;
   std::optional<int> fail_first;
+  std::optional<int> exhausted_s;  // rate-limit headers: budget used up, resets in N seconds
   std::string reply;  // unparseable | unparseable_once | fenced | out_of_range
   std::string body;   // not_json | error_object
 };
@@ -182,6 +185,7 @@ void read_markers(std::string_view text, Markers& markers) {
     else if (key == "status" && numeric && number >= 100 && number <= 599) markers.status = number;
     else if (key == "delay_ms" && numeric) markers.delay_ms = number;
     else if (key == "fail_first" && numeric) markers.fail_first = number;
+    else if (key == "exhausted" && numeric) markers.exhausted_s = number;
     else if (key == "reply") markers.reply = value;
     else if (key == "body") markers.body = value;
   }
@@ -366,10 +370,16 @@ std::string completion_body(Vendor vendor, const std::string& id, const Conversa
 }
 
 struct Reply {
+  explicit Reply(int s = 200, std::string b = {}, const char* type = "application/json", bool after = false)
+      : status(s), body(std::move(b)), content_type(type), retry_after(after) {}
+
   int status = 200;
   std::string body;
   const char* content_type = "application/json";
   bool retry_after = false;  // 429s tell the client to come back in 1 s
+  // Vendor rate-limit headers saying the request budget is used up for this many seconds.
+  std::optional<int> exhausted_s;
+  Vendor vendor = Vendor::kOpenAi;
 };
 
 Reply error_reply(Vendor vendor, int status, const std::string& message) {
@@ -558,7 +568,10 @@ class FakeServer {
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
 
     std::string id = (vendor == Vendor::kOpenAi ? "chatcmpl-fake-" : "msg_fake_") + std::to_string(++next_id_);
-    return Reply{200, completion_body(vendor, id, conv, judge_text(conv, markers, hash))};
+    Reply ok{200, completion_body(vendor, id, conv, judge_text(conv, markers, hash))};
+    ok.exhausted_s = markers.exhausted_s;
+    ok.vendor = vendor;
+    return ok;
   }
 
   std::optional<Reply> check_auth(evhttp_request* req, Vendor vendor) const {
@@ -615,10 +628,28 @@ class FakeServer {
     send(pending->req, pending->reply);
   }
 
+  // OpenAI gives the reset as a duration, Anthropic as an RFC 3339 time.
+  static void add_exhausted_headers(evkeyvalq* headers, Vendor vendor, int seconds) {
+    if (vendor == Vendor::kOpenAi) {
+      evhttp_add_header(headers, "x-ratelimit-remaining-requests", "0");
+      evhttp_add_header(headers, "x-ratelimit-reset-requests", (std::to_string(seconds) + "s").c_str());
+      return;
+    }
+    auto at = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+    std::time_t whole = std::chrono::system_clock::to_time_t(at);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count() % 1000;
+    char stamp[40];
+    std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::gmtime(&whole));
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms));
+    evhttp_add_header(headers, "anthropic-ratelimit-requests-remaining", "0");
+    evhttp_add_header(headers, "anthropic-ratelimit-requests-reset", stamp);
+  }
+
   static void send(evhttp_request* req, const Reply& reply) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req);
     evhttp_add_header(headers, "Content-Type", reply.content_type);
     if (reply.retry_after) evhttp_add_header(headers, "retry-after", "1");
+    if (reply.exhausted_s) add_exhausted_headers(headers, reply.vendor, *reply.exhausted_s);
     evbuffer_add(evhttp_request_get_output_buffer(req), reply.body.data(), reply.body.size());
     evhttp_send_reply(req, reply.status, reason_phrase(reply.status), nullptr);
   }

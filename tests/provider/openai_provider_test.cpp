@@ -269,3 +269,27 @@ TEST_CASE("OpenAI provider reports its name and model", "[provider]") {
   unnamed.model = "m";
   CHECK(make_openai_provider(http, unnamed)->name() == "openai");
 }
+
+TEST_CASE("OpenAI provider reports a used-up rate-limit budget from the reply headers", "[provider]") {
+  FakeHttpClient http;
+  SECTION("on a completion") {
+    http.push_response(200, kCompletion, {{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "3s"}});
+    auto result = complete(http);
+    REQUIRE(result.ok());
+    CHECK(result.value().exhausted_for == 3000ms);
+  }
+  SECTION("on a 429 without Retry-After") {
+    http.push_response(429, R"({"error": {"message": "slow down"}})",
+                       {{"x-ratelimit-remaining-tokens", "0"}, {"x-ratelimit-reset-tokens", "1m0s"}});
+    auto result = complete(http);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().kind == ErrorKind::kRateLimited);
+    CHECK(result.error().retry_after == 60000ms);
+  }
+  SECTION("not when budget remains") {
+    http.push_response(200, kCompletion, {{"x-ratelimit-remaining-requests", "5"}});
+    auto result = complete(http);
+    REQUIRE(result.ok());
+    CHECK_FALSE(result.value().exhausted_for);
+  }
+}
