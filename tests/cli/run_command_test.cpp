@@ -30,6 +30,13 @@ struct Run {
   std::size_t result_lines = 0;
 };
 
+// The fake provider is on loopback: keep a proxy from the environment out of the way.
+std::map<std::string, std::string> loopback_env(std::map<std::string, std::string> env = {}) {
+  env.emplace("no_proxy", "127.0.0.1,localhost");
+  env.emplace("NO_PROXY", "127.0.0.1,localhost");
+  return env;
+}
+
 Run run_llmeval(const std::vector<std::string>& args, const std::string& dataset,
                 std::map<std::string, std::string> env = {}) {
   TempDir dir;
@@ -39,7 +46,7 @@ Run run_llmeval(const std::vector<std::string>& args, const std::string& dataset
   std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dataset_path, "-o", output_path, "-q"};
   argv.insert(argv.end(), args.begin(), args.end());
   Run run;
-  run.process = run_process(argv, "", std::move(env), std::chrono::seconds(120));
+  run.process = run_process(argv, "", loopback_env(std::move(env)), std::chrono::seconds(120));
   for (const auto& line : read_lines(output_path)) {
     json row = json::parse(line);
     ++run.result_lines;
@@ -312,7 +319,8 @@ TEST_CASE("llmeval run over every file in datasets/ yields one result per line",
     auto input = read_lines(path);
     for (const auto& provider : {std::string("sim"), openai(fake)}) {
       TempDir dir;
-      auto r = run_process({LLMEVAL_BINARY, "run", path, "-p", provider, "-o", dir.file("out.jsonl"), "-q"});
+      auto r = run_process({LLMEVAL_BINARY, "run", path, "-p", provider, "-o", dir.file("out.jsonl"), "-q"}, "",
+                           loopback_env());
       INFO(name << " with " << provider << ": " << r.err);
       CHECK(r.exit_code == 0);
       auto output = read_lines(dir.file("out.jsonl"));
@@ -375,7 +383,7 @@ TEST_CASE("llmeval run judges rows from a slow pipe as they come, without waitin
                        "'; sleep 1.5; wc -l < " + output + " > " + seen + "; printf '%s' '" +
                        row("Lyon.").substr(0, row("Lyon.").size() - 1) + "') | " + LLMEVAL_BINARY +
                        " run - -q -o " + output + " -p " + openai(fake);
-  auto result = run_process({"/bin/sh", "-c", script});
+  auto result = run_process({"/bin/sh", "-c", script}, "", loopback_env());
   CHECK(result.exit_code == 0);
   CHECK(llmeval::testing::read_file(seen) == "1\n");
   CHECK(read_lines(output).size() == 2);
