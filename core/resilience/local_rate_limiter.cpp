@@ -6,27 +6,27 @@
 namespace llmeval::resilience {
 namespace {
 
-constexpr std::chrono::milliseconds kMinute{60'000};
-
-// A bucket for a per-minute limit, or none for 0 (unlimited). Keeps the existing bucket, and so
-// its current level, when the limit did not change.
-void update_bucket(std::optional<TokenBucket>& bucket, std::int64_t per_minute, Clock::TimePoint now) {
+// A bucket for a per-minute limit, or none for 0 (unlimited). A new one starts empty.
+void reset_bucket(std::optional<TokenBucket>& bucket, std::int64_t per_minute, std::chrono::milliseconds burst,
+                  Clock::TimePoint now) {
   if (per_minute <= 0) {
     bucket.reset();
-  } else if (!bucket || bucket->capacity() != static_cast<double>(per_minute)) {
-    bucket.emplace(static_cast<double>(per_minute), kMinute, now);
+  } else {
+    bucket.emplace(shape_for(per_minute, burst), 0.0, now);
   }
 }
 
 }  // namespace
 
-LocalRateLimiter::LocalRateLimiter(Clock& clock) : clock_(clock) {}
+LocalRateLimiter::LocalRateLimiter(Clock& clock, std::chrono::milliseconds burst) : clock_(clock), burst_(burst) {}
 
+// Keeps the buckets, and so their levels, when the limits did not change.
 void LocalRateLimiter::set_limits(const std::string& key, Limits limits) {
   auto now = clock_.now();
   Buckets& buckets = buckets_[key];
-  update_bucket(buckets.requests, limits.rpm, now);
-  update_bucket(buckets.tokens, limits.tpm, now);
+  if (buckets.limits.rpm != limits.rpm || !buckets.requests) reset_bucket(buckets.requests, limits.rpm, burst_, now);
+  if (buckets.limits.tpm != limits.tpm || !buckets.tokens) reset_bucket(buckets.tokens, limits.tpm, burst_, now);
+  buckets.limits = limits;
 }
 
 // One request and `tokens` tokens, all or nothing: when either bucket refuses, whatever the
@@ -54,19 +54,17 @@ void LocalRateLimiter::acquire(const std::string& key, std::int64_t tokens, Admi
     return;
   }
   if (buckets.requests && request_wait.count() == 0) buckets.requests->give_back(1, now);
-  if (buckets.tokens && token_wait.count() == 0) {
-    buckets.tokens->give_back(std::min(wanted, buckets.tokens->capacity()), now);  // take() clamped it
-  }
+  if (buckets.tokens && token_wait.count() == 0) buckets.tokens->give_back(wanted, now);
   callback(Admission{false, std::max(request_wait, token_wait)});
 }
 
-// acquire() took min(reserved, capacity); give back what was not used, or take the excess
+// acquire() took the whole reservation; give back what was not used, or take the excess
 // (which may leave the bucket in debt, delaying later requests).
 void LocalRateLimiter::reconcile(const std::string& key, std::int64_t reserved, std::int64_t actual) {
   auto it = buckets_.find(key);
   if (it == buckets_.end() || !it->second.tokens) return;
   TokenBucket& bucket = *it->second.tokens;
-  double taken = std::min(static_cast<double>(std::max<std::int64_t>(reserved, 0)), bucket.capacity());
+  double taken = static_cast<double>(std::max<std::int64_t>(reserved, 0));
   double used = static_cast<double>(std::max<std::int64_t>(actual, 0));
   bucket.give_back(taken - used, clock_.now());
 }

@@ -1,5 +1,7 @@
 // LocalRateLimiter: in-process RateLimiter with a requests-per-minute and a tokens-per-minute
-// TokenBucket per key. Limits of 0 mean unlimited. Answers synchronously (the callback runs
+// TokenBucket per key (see token_bucket.h for the rules). Limits of 0 mean unlimited. A new
+// bucket starts empty: a process that just started cannot know what was spent in the last
+// moments, by itself before a restart or by others. Answers synchronously (the callback runs
 // inside acquire()); never fails. `clock` must outlive the limiter. Not thread-safe.
 #pragma once
 
@@ -21,7 +23,7 @@ struct Limits {
 
 class LocalRateLimiter final : public RateLimiter {
  public:
-  explicit LocalRateLimiter(Clock& clock);
+  explicit LocalRateLimiter(Clock& clock, std::chrono::milliseconds burst = kDefaultBurst);
   void set_limits(const std::string& key, Limits limits);
 
   void acquire(const std::string& key, std::int64_t tokens, AdmissionCallback callback) override;
@@ -32,9 +34,11 @@ class LocalRateLimiter final : public RateLimiter {
   struct Buckets {
     std::optional<TokenBucket> requests;
     std::optional<TokenBucket> tokens;
+    Limits limits;
     std::optional<Clock::TimePoint> not_before;  // set by hold_off
   };
   Clock& clock_;
+  std::chrono::milliseconds burst_;
   std::map<std::string, Buckets> buckets_;
 };
 

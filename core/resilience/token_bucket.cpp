@@ -13,12 +13,15 @@ constexpr double kEpsilon = 1e-9;
 
 }  // namespace
 
-TokenBucket::TokenBucket(double capacity, std::chrono::milliseconds period, Clock::TimePoint now)
-    : capacity_(capacity),
-      rate_per_ms_(capacity / static_cast<double>(period.count())),
-      tokens_(capacity),
-      last_(now) {
-  assert(capacity > 0 && period.count() > 0);
+BucketShape shape_for(std::int64_t per_minute, std::chrono::milliseconds burst) {
+  assert(per_minute > 0);
+  double rate = static_cast<double>(per_minute) / 60000.0;
+  return BucketShape{std::max(1.0, rate * static_cast<double>(burst.count())), rate};
+}
+
+TokenBucket::TokenBucket(BucketShape shape, double initial_tokens, Clock::TimePoint now)
+    : shape_(shape), tokens_(std::min(initial_tokens, shape.capacity)), last_(now) {
+  assert(shape.capacity > 0 && shape.rate_per_ms > 0);
 }
 
 // Continuous refill: elapsed time times the rate, never above capacity. Time that runs
@@ -26,24 +29,25 @@ TokenBucket::TokenBucket(double capacity, std::chrono::milliseconds period, Cloc
 void TokenBucket::refill(Clock::TimePoint now) {
   if (now <= last_) return;
   double elapsed_ms = std::chrono::duration<double, std::milli>(now - last_).count();
-  tokens_ = std::min(capacity_, tokens_ + elapsed_ms * rate_per_ms_);
+  tokens_ = std::min(shape_.capacity, tokens_ + elapsed_ms * shape_.rate_per_ms);
   last_ = now;
 }
 
 std::chrono::milliseconds TokenBucket::take(double n, Clock::TimePoint now) {
   refill(now);
-  n = std::clamp(n, 0.0, capacity_);
-  if (tokens_ + kEpsilon >= n) {
+  n = std::max(n, 0.0);
+  double needed = std::min(n, shape_.capacity);
+  if (tokens_ + kEpsilon >= needed) {
     tokens_ -= n;
     return std::chrono::milliseconds(0);
   }
-  double wait_ms = std::ceil((n - tokens_) / rate_per_ms_);
+  double wait_ms = std::ceil((needed - tokens_) / shape_.rate_per_ms);
   return std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(wait_ms)));
 }
 
 void TokenBucket::give_back(double n, Clock::TimePoint now) {
   refill(now);
-  tokens_ = std::min(capacity_, tokens_ + n);
+  tokens_ = std::min(shape_.capacity, tokens_ + n);
 }
 
 double TokenBucket::available(Clock::TimePoint now) {

@@ -358,17 +358,17 @@ TEST_CASE("llmeval run holds requests back to stay under --rpm", "[integration]"
   TempDir dir;
   std::string summary_path = dir.file("summary.json");
   std::string dataset;
-  for (int i = 0; i < 63; ++i) dataset += row("Answer " + std::to_string(i));
+  for (int i = 0; i < 21; ++i) dataset += row("Answer " + std::to_string(i));
   auto started = std::chrono::steady_clock::now();
-  // The bucket starts full: 60 requests go at once, the other 3 wait for one-second refills.
-  Run run = run_llmeval({"-p", openai(fake), "--rpm", "60", "--summary", summary_path}, dataset);
+  // 600 per minute is one every 100 ms, and the bucket starts empty: 21 requests take 2.1 s.
+  Run run = run_llmeval({"-p", openai(fake), "--rpm", "600", "--summary", summary_path}, dataset);
   auto elapsed = std::chrono::steady_clock::now() - started;
   CHECK(run.process.exit_code == 0);
-  CHECK(run.result_lines == 63);
-  CHECK(elapsed >= std::chrono::milliseconds(2500));
+  CHECK(run.result_lines == 21);
+  CHECK(elapsed >= std::chrono::milliseconds(2000));
   json summary = json::parse(llmeval::testing::read_file(summary_path));
   CHECK(summary["rate_limit_waits"].get<int>() > 0);
-  CHECK(requests_made(fake) == 63);
+  CHECK(requests_made(fake) == 21);
 }
 
 TEST_CASE("llmeval run judges rows from a slow pipe as they come, without waiting for the next", "[integration]") {

@@ -25,11 +25,18 @@ Admission acquire(LocalRateLimiter& limiter, const std::string& key, std::int64_
   return *got;
 }
 
+// Tests use a one-minute burst, so the bucket holds the whole per-minute limit and the numbers
+// read as "N per minute", and let the new (empty) buckets fill first.
+LocalRateLimiter& fill(LocalRateLimiter& limiter, FakeClock& clock) {
+  clock.advance(std::chrono::hours(1));
+  return limiter;
+}
+
 }  // namespace
 
 TEST_CASE("LocalRateLimiter admits everything for a key without limits", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   for (int i = 0; i < 1000; ++i) CHECK(acquire(limiter, "unknown", 1'000'000).granted);
   limiter.set_limits("zero", Limits{0, 0});
   for (int i = 0; i < 1000; ++i) CHECK(acquire(limiter, "zero", 1'000'000).granted);
@@ -38,8 +45,9 @@ TEST_CASE("LocalRateLimiter admits everything for a key without limits", "[limit
 
 TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("p", Limits{60, 0});  // one request per second
+  fill(limiter, clock);
   for (int i = 0; i < 60; ++i) REQUIRE(acquire(limiter, "p", 0).granted);
   Admission refused = acquire(limiter, "p", 0);
   CHECK_FALSE(refused.granted);
@@ -49,6 +57,7 @@ TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
   CHECK_FALSE(acquire(limiter, "p", 0).granted);
   SECTION("keys are independent") {
     limiter.set_limits("q", Limits{1, 0});
+    fill(limiter, clock);
     CHECK(acquire(limiter, "q", 0).granted);
     CHECK_FALSE(acquire(limiter, "q", 0).granted);
     CHECK(acquire(limiter, "other", 0).granted);
@@ -57,8 +66,9 @@ TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
 
 TEST_CASE("LocalRateLimiter enforces tokens per minute", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("p", Limits{0, 6000});  // 100 tokens per second
+  fill(limiter, clock);
   CHECK(acquire(limiter, "p", 5000).granted);
   CHECK(acquire(limiter, "p", 1000).granted);
   Admission refused = acquire(limiter, "p", 500);
@@ -75,8 +85,9 @@ TEST_CASE("LocalRateLimiter enforces tokens per minute", "[limiter]") {
 
 TEST_CASE("LocalRateLimiter takes all or nothing across rpm and tpm", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("p", Limits{60, 600});  // 1 request/s, 10 tokens/s
+  fill(limiter, clock);
 
   SECTION("a tpm refusal gives the request back") {
     REQUIRE(acquire(limiter, "p", 600).granted);  // empties tpm, takes 1 of 60 requests
@@ -109,8 +120,9 @@ TEST_CASE("LocalRateLimiter takes all or nothing across rpm and tpm", "[limiter]
 
 TEST_CASE("LocalRateLimiter reconcile corrects the token reservation", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("p", Limits{0, 1000});
+  fill(limiter, clock);
   REQUIRE(acquire(limiter, "p", 600).granted);
   SECTION("unused tokens come back") {
     limiter.reconcile("p", 600, 100);
@@ -122,10 +134,10 @@ TEST_CASE("LocalRateLimiter reconcile corrects the token reservation", "[limiter
     CHECK_FALSE(refused.granted);
     CHECK(refused.retry_after == 18000ms);  // 300 tokens at 1000/min
   }
-  SECTION("a reservation clamped to capacity reconciles against what was taken") {
+  SECTION("a reservation larger than the bucket reconciles against all it took") {
     clock.advance(1min);                            // full again
-    REQUIRE(acquire(limiter, "p", 5000).granted);   // took 1000, not 5000
-    limiter.reconcile("p", 5000, 200);              // gives back 800, not 4800
+    REQUIRE(acquire(limiter, "p", 5000).granted);   // took 5000: 4000 in debt
+    limiter.reconcile("p", 5000, 200);              // gives back 4800: 800 left
     CHECK(acquire(limiter, "p", 800).granted);
     CHECK_FALSE(acquire(limiter, "p", 1).granted);
   }
@@ -133,13 +145,16 @@ TEST_CASE("LocalRateLimiter reconcile corrects the token reservation", "[limiter
 
 TEST_CASE("LocalRateLimiter set_limits keeps state when unchanged, resets when changed", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("p", Limits{2, 0});
+  fill(limiter, clock);
   REQUIRE(acquire(limiter, "p", 0).granted);
   REQUIRE(acquire(limiter, "p", 0).granted);
   limiter.set_limits("p", Limits{2, 0});
   CHECK_FALSE(acquire(limiter, "p", 0).granted);
-  limiter.set_limits("p", Limits{3, 0});  // a new limit starts full
+  limiter.set_limits("p", Limits{3, 0});  // a new limit starts empty
+  CHECK_FALSE(acquire(limiter, "p", 0).granted);
+  clock.advance(20s);
   CHECK(acquire(limiter, "p", 0).granted);
   limiter.set_limits("p", Limits{0, 0});  // unlimited
   for (int i = 0; i < 100; ++i) CHECK(acquire(limiter, "p", 0).granted);
@@ -147,8 +162,9 @@ TEST_CASE("LocalRateLimiter set_limits keeps state when unchanged, resets when c
 
 TEST_CASE("LocalRateLimiter holds every caller off after a Retry-After", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock);
+  LocalRateLimiter limiter(clock, 60s);
   limiter.set_limits("limited", Limits{1000, 0});
+  fill(limiter, clock);
   for (const std::string key : {"limited", "unlimited"}) {
     INFO(key);
     limiter.hold_off(key, 3000ms);
