@@ -8,12 +8,20 @@
 //   POST /v1/messages                              Anthropic (auth: x-api-key: K; needs
 //                                                  anthropic-version)
 //   GET  /stats, POST /stats/reset                 counters for tests (not counted themselves)
+//   POST /control                                  switch faults at run time (see kUsage)
+//   GET  /log                                      every API request: arrival, reply, hang-up
 //
 // The verdict: the score range comes from a `Scale: MIN-MAX` line (default 1-5; `binary` means
 // 0-1); the score is FNV-1a(last user message) mod range + MIN. Markers `[[fake:key=value]]` in
 // any user message script one request (see kUsage). Latency is an evtimer, never a sleep, so a
 // single thread holds thousands of requests in flight.
+//
+// --rpm/--tpm model a provider account's limits as token buckets that refill continuously, the
+// way Anthropic documents its own: a request is checked on arrival and refused with a 429 that
+// says when enough will have refilled. Times in /stats and /log are milliseconds since the
+// server started, on a steady clock (`now_ms` relates them to the moment of the answer).
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -23,14 +31,17 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -55,9 +66,29 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
   --rate-429 P      fraction of API requests answered 429 with retry-after: 1 (default 0)
   --seed N          seed for latency jitter and injected errors (default 1)
   --api-key K       require this key (Bearer / x-api-key); default: accept any
+  --rpm N           requests per minute, enforced like a provider account (default 0: off)
+  --tpm N           tokens per minute (prompt + completion as `usage` reports them; default 0: off)
+  --burst-s S       bucket capacity in seconds of refill: max(1, N/60*S) (default 1.0)
+    Each limit is a token bucket refilling at N/60 a second and starting full. A request is
+    admitted when every bucket holds its charge (or, for a charge above the capacity, when the
+    bucket is full: it then goes into debt). A refused request costs nothing and gets an
+    immediate 429 with retry-after-ms (until enough has refilled) and retry-after (ceil s).
+    Requests refused as invalid (401, 400) are not charged; scripted faults are.
 Markers in a user message: [[fake:score=N]] [[fake:status=NNN]] [[fake:delay_ms=N]]
   [[fake:reply=unparseable|unparseable_once|fenced|out_of_range]] [[fake:fail_first=N]]
   [[fake:body=not_json|error_object]] [[fake:exhausted=N]] (rate-limit headers: used up for N s)
+  [[fake:retry_after_ms=N]] (with status=NNN: retry-after-ms: N, retry-after: ceil(N/1000))
+Control (not counted as API requests):
+  POST /control {"mode": "ok"|"fail"|"hang", "status": NNN, "throttle_ms": N}
+    fail: every API request arriving later gets `status` (default 500) after the latency;
+    hang: every API request arriving later is held, unanswered, until its client hangs up;
+    throttle_ms: for the next N ms every API request gets an immediate 429 whose
+    retry-after-ms is the rest of that window. Answers {"ok":true}, or 400 and a message.
+  GET /log   {"requests": [{"path", "arrived_ms", "finished_ms" (null while pending),
+             "status" (0 until answered), "client_closed"}, ...], "log_dropped", "now_ms"}
+             API requests in arrival order; the first 200000 are kept, the rest only counted.
+  POST /stats/reset also clears the log, sets mode ok, ends a throttle and refills the buckets.
+Order for an API request: a throttle window, then the mode, then validation, --rpm/--tpm, markers.
 )";
 
 struct Options {
@@ -68,6 +99,9 @@ struct Options {
   double rate_429 = 0;
   std::uint64_t seed = 1;
   std::optional<std::string> api_key;
+  std::int64_t rpm = 0;  // 0: no limit
+  std::int64_t tpm = 0;  // 0: no limit
+  double burst_s = 1.0;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -116,10 +150,15 @@ Options parse_args(int argc, char** argv) {
     else if (flag == "--rate-429") options.rate_429 = parse_number<double>(flag, value);
     else if (flag == "--seed") options.seed = parse_number<std::uint64_t>(flag, value);
     else if (flag == "--api-key") options.api_key = value;
+    else if (flag == "--rpm") options.rpm = parse_number<std::int64_t>(flag, value);
+    else if (flag == "--tpm") options.tpm = parse_number<std::int64_t>(flag, value);
+    else if (flag == "--burst-s") options.burst_s = parse_number<double>(flag, value);
     else usage_error("unknown option " + flag);
   }
   if (options.port < 0 || options.port > 65535) usage_error("--port out of range");
   if (options.latency_ms < 0 || options.jitter_ms < 0) usage_error("latencies must be >= 0");
+  if (options.rpm < 0 || options.tpm < 0) usage_error("--rpm and --tpm must be >= 0");
+  if (!(options.burst_s > 0)) usage_error("--burst-s must be > 0");
   return options;
 }
 
@@ -162,6 +201,7 @@ struct Markers {
   std::optional<int> delay_ms;
   std::optional<int> fail_first;
   std::optional<int> exhausted_s;  // rate-limit headers: budget used up, resets in N seconds
+  std::optional<int> retry_after_ms;  // with status: retry-after-ms / retry-after headers
   std::string reply;  // unparseable | unparseable_once | fenced | out_of_range
   std::string body;   // not_json | error_object
 };
@@ -186,6 +226,7 @@ void read_markers(std::string_view text, Markers& markers) {
     else if (key == "delay_ms" && numeric) markers.delay_ms = number;
     else if (key == "fail_first" && numeric) markers.fail_first = number;
     else if (key == "exhausted" && numeric) markers.exhausted_s = number;
+    else if (key == "retry_after_ms" && numeric && number >= 0) markers.retry_after_ms = number;
     else if (key == "reply") markers.reply = value;
     else if (key == "body") markers.body = value;
   }
@@ -344,10 +385,14 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// The token counts a reply's `usage` reports: ~4 characters a token, like the vendors' rough rule.
+std::uint64_t prompt_tokens(const Conversation& conv) { return conv.total_chars / 4; }
+std::uint64_t completion_tokens(std::string_view text) { return text.size() / 4; }
+
 std::string completion_body(Vendor vendor, const std::string& id, const Conversation& conv,
                             const std::string& text) {
-  auto prompt_tokens = std::to_string(conv.total_chars / 4);
-  auto completion_tokens = std::to_string(text.size() / 4);
+  auto prompt = std::to_string(prompt_tokens(conv));
+  auto completion = std::to_string(completion_tokens(text));
   std::string out;
   out.reserve(320 + text.size() + conv.model.size());
   if (vendor == Vendor::kAnthropic) {
@@ -355,17 +400,17 @@ std::string completion_body(Vendor vendor, const std::string& id, const Conversa
     append_json_string(out, conv.model);
     out += R"(,"content":[{"type":"text","text":)";
     append_json_string(out, text);
-    out += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)" + prompt_tokens +
-           R"(,"output_tokens":)" + completion_tokens + "}}";
+    out += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)" + prompt +
+           R"(,"output_tokens":)" + completion + "}}";
     return out;
   }
   out += R"({"id":")" + id + R"(","object":"chat.completion","created":1700000000,"model":)";
   append_json_string(out, conv.model);
   out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
   append_json_string(out, text);
-  out += R"(},"finish_reason":"stop"}],"usage":{"prompt_tokens":)" + prompt_tokens +
-         R"(,"completion_tokens":)" + completion_tokens + R"(,"total_tokens":)" +
-         std::to_string(conv.total_chars / 4 + text.size() / 4) + "}}";
+  out += R"(},"finish_reason":"stop"}],"usage":{"prompt_tokens":)" + prompt +
+         R"(,"completion_tokens":)" + completion + R"(,"total_tokens":)" +
+         std::to_string(prompt_tokens(conv) + completion_tokens(text)) + "}}";
   return out;
 }
 
@@ -377,6 +422,9 @@ struct Reply {
   std::string body;
   const char* content_type = "application/json";
   bool retry_after = false;  // 429s tell the client to come back in 1 s
+  // Set: retry-after-ms: N and retry-after: ceil(N / 1000) instead (limits, throttle, marker).
+  std::optional<std::int64_t> retry_after_ms;
+  bool immediate = false;  // sent at once, without the latency (the 429s of a limit or throttle)
   // Vendor rate-limit headers saying the request budget is used up for this many seconds.
   std::optional<int> exhausted_s;
   Vendor vendor = Vendor::kOpenAi;
@@ -411,22 +459,107 @@ std::string_view request_body(evhttp_request* req) {
 
 // ---- the server ----
 
+// One limit of a provider account (requests or tokens per minute) as a token bucket that refills
+// continuously at N/60 a second up to max(1, N/60 * burst_s), starting full. The caller passes
+// the time, in seconds since the server started.
+class TokenBucket {
+ public:
+  TokenBucket(std::int64_t per_minute, double burst_s)
+      : rate_(static_cast<double>(per_minute) / 60.0), capacity_(std::max(1.0, rate_ * burst_s)), level_(capacity_) {}
+
+  bool enabled() const { return rate_ > 0; }
+
+  void refill(double now_s) {
+    level_ = std::min(capacity_, level_ + rate_ * (now_s - last_s_));
+    last_s_ = now_s;
+  }
+
+  // Seconds until a request costing `charge` is admitted; 0: now. A charge above the capacity
+  // would never fit, so it waits for a full bucket instead and then drives the level negative.
+  double wait_s(double charge) const {
+    if (!enabled()) return 0;
+    double needed = std::min(charge, capacity_);
+    return level_ >= needed ? 0 : (needed - level_) / rate_;
+  }
+
+  void take(double charge) {
+    if (enabled()) level_ -= charge;
+  }
+
+  void fill(double now_s) {
+    level_ = capacity_;
+    last_s_ = now_s;
+  }
+
+ private:
+  double rate_;  // tokens a second
+  double capacity_;
+  double level_;
+  double last_s_ = 0;
+};
+
+constexpr std::string_view kAnthropicPath = "/v1/messages";
+constexpr std::array<std::string_view, 3> kApiPaths{"/v1/chat/completions", "/chat/completions", kAnthropicPath};
+constexpr std::size_t kLogCapacity = 200000;
+constexpr int kIdleTimeoutS = 120;  // idle keep-alive connections from benchmarks linger
+
+// One API request in GET /log.
+struct LogEntry {
+  std::string_view path;  // one of kApiPaths: nothing to allocate per request
+  double arrived_ms = 0;
+  std::optional<double> finished_ms;
+  int status = 0;
+  bool client_closed = false;
+};
+
+// Where a request's log entry sits. A /stats/reset starts a new epoch, and the requests still
+// pending from before it then have no entry to update.
+struct LogRef {
+  std::uint64_t epoch = 0;
+  std::size_t index = std::numeric_limits<std::size_t>::max();
+};
+
+enum class Mode { kOk, kFail, kHang };
+
+std::optional<Mode> parse_mode(std::string_view name) {
+  if (name == "ok") return Mode::kOk;
+  if (name == "fail") return Mode::kFail;
+  if (name == "hang") return Mode::kHang;
+  return std::nullopt;
+}
+
+const char* mode_name(Mode mode) {
+  switch (mode) {
+    case Mode::kOk: return "ok";
+    case Mode::kFail: return "fail";
+    case Mode::kHang: return "hang";
+  }
+  return "?";
+}
+
 struct Stats {
   std::uint64_t requests = 0;
   std::int64_t in_flight = 0;
   std::int64_t max_in_flight = 0;
   std::map<std::string, std::uint64_t> by_path;
   std::map<int, std::uint64_t> status_counts;
+  std::uint64_t rate_limited = 0;  // 429s from the --rpm/--tpm buckets
+  std::uint64_t throttled = 0;     // 429s from a /control throttle_ms window
 };
 
 class FakeServer {
  public:
   FakeServer(const Options& options, event_base* base)
-      : options_(options), base_(base), rng_(options.seed), http_(evhttp_new(base)) {
+      : options_(options),
+        base_(base),
+        rng_(options.seed),
+        http_(evhttp_new(base)),
+        requests_bucket_(options.rpm, options.burst_s),
+        tokens_bucket_(options.tpm, options.burst_s) {
     if (http_ == nullptr) throw std::runtime_error("evhttp_new failed");
     evhttp_set_gencb(http_, &FakeServer::on_request, this);
     evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-    evhttp_set_timeout(http_, 120);  // idle keep-alive connections from benchmarks linger
+    evhttp_set_timeout(http_, kIdleTimeoutS);
     if (options.latency_ms > 0 && options.jitter_ms == 0) {
       // Every reply waits the same time: libevent's common-timeout queue makes each timer
       // O(1) instead of a heap insert, which matters at tens of thousands of timers a second.
@@ -436,7 +569,10 @@ class FakeServer {
   }
 
   ~FakeServer() {
-    pending_.clear();  // their requests are freed with their connections by evhttp_free
+    // Unanswered requests are still attached to their connections, and evhttp_free frees them
+    // with those; our close callback then finds nothing held.
+    held_by_connection_.clear();
+    pending_.clear();
     evhttp_free(http_);
   }
 
@@ -466,12 +602,13 @@ class FakeServer {
   }
 
  private:
-  // A reply waiting out its latency. evhttp keeps req alive until we answer: it stops reading
-  // the connection while a request is being handled, so a client hang-up only surfaces as a
-  // failed write after send().
+  // A request held unanswered: a reply waiting out its latency (timer set), or one that mode
+  // hang never answers (no timer). Owned by pending_; gone once answered or hung up on.
   struct Pending {
     FakeServer* server = nullptr;
     evhttp_request* req = nullptr;
+    evhttp_connection* connection = nullptr;
+    LogRef log;
     Reply reply;
     std::unique_ptr<event, decltype(&event_free)> timer{nullptr, &event_free};
   };
@@ -487,20 +624,25 @@ class FakeServer {
     }
   }
 
+  double now_ms() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+
   void handle(evhttp_request* req) {
     const char* raw_path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     std::string path = raw_path != nullptr ? raw_path : "/";
     auto method = evhttp_request_get_command(req);
     if (path == "/stats" || path == "/stats/reset") return handle_stats(req, path, method);
+    if (path == "/control") return handle_control(req, method);
+    if (path == "/log") return handle_log(req, method);
 
     ++stats_.requests;
     ++stats_.by_path[path];
     stats_.max_in_flight = std::max(stats_.max_in_flight, ++stats_.in_flight);
 
-    if (path == "/v1/chat/completions" || path == "/chat/completions") {
-      return serve_api(req, Vendor::kOpenAi, method);
+    for (std::string_view api_path : kApiPaths) {
+      if (path == api_path) return serve_api(req, api_path, method);
     }
-    if (path == "/v1/messages") return serve_api(req, Vendor::kAnthropic, method);
     finish(req, error_reply(Vendor::kOpenAi, 404, "Unknown request URL: " + path));
   }
 
@@ -510,7 +652,16 @@ class FakeServer {
       stats_.by_path.clear();
       stats_.status_counts.clear();
       stats_.max_in_flight = stats_.in_flight;  // those still pending will be answered
+      stats_.rate_limited = 0;
+      stats_.throttled = 0;
       fail_counts_.clear();
+      log_.clear();
+      ++log_epoch_;
+      log_dropped_ = 0;
+      mode_ = Mode::kOk;
+      throttle_until_ms_ = 0;
+      requests_bucket_.fill(now_ms() / 1000.0);
+      tokens_bucket_.fill(now_ms() / 1000.0);
       return send(req, Reply{200, R"({"reset":true})"});
     }
     if (path == "/stats" && method == EVHTTP_REQ_GET) {
@@ -520,24 +671,127 @@ class FakeServer {
                 {"in_flight", stats_.in_flight},
                 {"max_in_flight", stats_.max_in_flight},
                 {"by_path", stats_.by_path},
-                {"status_counts", status_counts}};
+                {"status_counts", status_counts},
+                {"rate_limited", stats_.rate_limited},
+                {"throttled", stats_.throttled},
+                {"mode", mode_name(mode_)},
+                {"now_ms", now_ms()}};
       return send(req, Reply{200, body.dump()});
     }
     send(req, error_reply(Vendor::kOpenAi, 405, "use GET /stats or POST /stats/reset"));
   }
 
+  void handle_control(evhttp_request* req, evhttp_cmd_type method) {
+    if (method != EVHTTP_REQ_POST) return send(req, error_reply(Vendor::kOpenAi, 405, "use POST /control"));
+    std::string_view raw = request_body(req);
+    json body = json::parse(raw.begin(), raw.end(), nullptr, false);
+    if (auto problem = apply_control(body)) return send(req, error_reply(Vendor::kOpenAi, 400, *problem));
+    send(req, Reply{200, R"({"ok":true})"});
+  }
+
+  // Checks the whole body before changing anything, so that a 400 leaves the server as it was.
+  std::optional<std::string> apply_control(const json& body) {
+    if (body.is_discarded()) return "body is not valid JSON";
+    if (!body.is_object()) return "body must be a JSON object";
+    for (const auto& item : body.items()) {
+      if (item.key() != "mode" && item.key() != "status" && item.key() != "throttle_ms") {
+        return "unknown field '" + item.key() + "' (mode, status, throttle_ms)";
+      }
+    }
+    std::optional<Mode> mode;
+    if (auto it = body.find("mode"); it != body.end()) {
+      mode = it->is_string() ? parse_mode(it->get<std::string>()) : std::nullopt;
+      if (!mode) return "mode: expected \"ok\", \"fail\" or \"hang\"";
+    }
+    int status = 500;
+    if (auto it = body.find("status"); it != body.end()) {
+      if (mode != Mode::kFail) return "status: only with \"mode\": \"fail\"";
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 100 || it->get<std::int64_t>() > 599) {
+        return "status: expected an HTTP status, 100-599";
+      }
+      status = it->get<int>();
+    }
+    std::optional<std::int64_t> throttle_ms;
+    if (auto it = body.find("throttle_ms"); it != body.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 0) return "throttle_ms: expected an integer >= 0";
+      throttle_ms = it->get<std::int64_t>();
+    }
+    if (mode) {
+      mode_ = *mode;
+      fail_status_ = status;
+    }
+    if (throttle_ms) throttle_until_ms_ = now_ms() + static_cast<double>(*throttle_ms);
+    return std::nullopt;
+  }
+
+  void handle_log(evhttp_request* req, evhttp_cmd_type method) {
+    if (method != EVHTTP_REQ_GET) return send(req, error_reply(Vendor::kOpenAi, 405, "use GET /log"));
+    json requests = json::array();
+    for (const LogEntry& entry : log_) {
+      requests.push_back({{"path", std::string(entry.path)},
+                          {"arrived_ms", entry.arrived_ms},
+                          {"finished_ms", entry.finished_ms ? json(*entry.finished_ms) : json(nullptr)},
+                          {"status", entry.status},
+                          {"client_closed", entry.client_closed}});
+    }
+    json body{{"requests", std::move(requests)}, {"log_dropped", log_dropped_}, {"now_ms", now_ms()}};
+    send(req, Reply{200, body.dump()});
+  }
+
+  LogRef open_log_entry(std::string_view path) {
+    if (log_.size() >= kLogCapacity) {
+      ++log_dropped_;
+      return LogRef{};
+    }
+    LogEntry& entry = log_.emplace_back();
+    entry.path = path;
+    entry.arrived_ms = now_ms();
+    return LogRef{log_epoch_, log_.size() - 1};
+  }
+
+  void close_log_entry(LogRef ref, int status, bool client_closed) {
+    if (ref.epoch != log_epoch_ || ref.index >= log_.size()) return;
+    LogEntry& entry = log_[ref.index];
+    entry.finished_ms = now_ms();
+    entry.status = status;
+    entry.client_closed = client_closed;
+  }
+
   // One API request: draw the random faults first (always, in the same order, so a seed
-  // reproduces a run), then decide the reply, then hold it for the latency.
-  void serve_api(evhttp_request* req, Vendor vendor, evhttp_cmd_type method) {
+  // reproduces a run), then decide the reply, then hold it for the latency. A /control
+  // throttle window or mode comes before everything the request itself says.
+  void serve_api(evhttp_request* req, std::string_view path, evhttp_cmd_type method) {
+    Vendor vendor = path == kAnthropicPath ? Vendor::kAnthropic : Vendor::kOpenAi;
     int delay_ms = options_.latency_ms;
     if (options_.jitter_ms > 0) delay_ms += static_cast<int>(rng_() % (options_.jitter_ms + 1));
     double error_draw = unit_(rng_);
     double throttle_draw = unit_(rng_);
+    LogRef log = open_log_entry(path);
 
+    if (double now = now_ms(); now < throttle_until_ms_) {
+      ++stats_.throttled;
+      return finish(req, throttled_reply(vendor, throttle_until_ms_ - now), 0, log);
+    }
+    if (mode_ == Mode::kHang) {
+      hold(req, log);
+      return;
+    }
+    if (mode_ == Mode::kFail) {
+      return finish(req, error_reply(vendor, fail_status_, "injected failure (mode fail)"), delay_ms, log);
+    }
     Markers markers;
     Reply reply = decide(req, vendor, method, error_draw, throttle_draw, markers);
     if (markers.delay_ms) delay_ms += std::max(0, *markers.delay_ms);
-    finish(req, std::move(reply), delay_ms);
+    if (reply.immediate) delay_ms = 0;
+    finish(req, std::move(reply), delay_ms, log);
+  }
+
+  static Reply throttled_reply(Vendor vendor, double remaining_ms) {
+    auto ms = static_cast<std::int64_t>(std::ceil(remaining_ms));
+    Reply reply = error_reply(vendor, 429, "Rate limit reached (throttled for " + std::to_string(ms) + "ms more)");
+    reply.retry_after_ms = ms;
+    reply.immediate = true;
+    return reply;
   }
 
   Reply decide(evhttp_request* req, Vendor vendor, evhttp_cmd_type method, double error_draw,
@@ -558,7 +812,14 @@ class FakeServer {
 
     read_markers(conv.all_user, markers);
     std::uint64_t hash = fnv1a(conv.last_user);
-    if (markers.status) return error_reply(vendor, *markers.status, "injected status " + std::to_string(*markers.status));
+    // The reply text first: a --tpm charge is what the reply's usage will report.
+    std::string text = judge_text(conv, markers, hash);
+    if (auto refused = take_rate_limit(vendor, prompt_tokens(conv) + completion_tokens(text))) return *refused;
+    if (markers.status) {
+      Reply scripted = error_reply(vendor, *markers.status, "injected status " + std::to_string(*markers.status));
+      scripted.retry_after_ms = markers.retry_after_ms;
+      return scripted;
+    }
     if (markers.fail_first && ++fail_counts_[hash] <= *markers.fail_first) {
       return error_reply(vendor, 500, "injected failure (fail_first)");
     }
@@ -568,10 +829,37 @@ class FakeServer {
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
 
     std::string id = (vendor == Vendor::kOpenAi ? "chatcmpl-fake-" : "msg_fake_") + std::to_string(++next_id_);
-    Reply ok{200, completion_body(vendor, id, conv, judge_text(conv, markers, hash))};
+    Reply ok{200, completion_body(vendor, id, conv, text)};
     ok.exhausted_s = markers.exhausted_s;
     ok.vendor = vendor;
     return ok;
+  }
+
+  // --rpm / --tpm: admits the request and charges every bucket, or refuses it (charging
+  // nothing) with a 429 saying when enough will have refilled.
+  std::optional<Reply> take_rate_limit(Vendor vendor, std::uint64_t tokens) {
+    if (!requests_bucket_.enabled() && !tokens_bucket_.enabled()) return std::nullopt;
+    double now_s = now_ms() / 1000.0;
+    requests_bucket_.refill(now_s);
+    tokens_bucket_.refill(now_s);
+    auto charge = static_cast<double>(tokens);
+    double requests_wait = requests_bucket_.wait_s(1);
+    double tokens_wait = tokens_bucket_.wait_s(charge);
+    if (requests_wait <= 0 && tokens_wait <= 0) {
+      requests_bucket_.take(1);
+      tokens_bucket_.take(charge);
+      return std::nullopt;
+    }
+    ++stats_.rate_limited;
+    auto ms = static_cast<std::int64_t>(std::ceil(std::max(requests_wait, tokens_wait) * 1000));
+    std::string message = tokens_wait > requests_wait
+                              ? "Rate limit reached for tokens per min (TPM): Limit " + std::to_string(options_.tpm) +
+                                    ", Requested " + std::to_string(tokens)
+                              : "Rate limit reached for requests per min (RPM): Limit " + std::to_string(options_.rpm);
+    Reply reply = error_reply(vendor, 429, message + ". Please try again in " + std::to_string(ms) + "ms.");
+    reply.retry_after_ms = ms;
+    reply.immediate = true;
+    return reply;
   }
 
   std::optional<Reply> check_auth(evhttp_request* req, Vendor vendor) const {
@@ -601,31 +889,88 @@ class FakeServer {
   }
 
   // Answers now, or after delay_ms on an evtimer.
-  void finish(evhttp_request* req, Reply reply, int delay_ms = 0) {
-    if (delay_ms <= 0) {
-      --stats_.in_flight;
-      ++stats_.status_counts[reply.status];
-      return send(req, reply);
-    }
-    auto pending = std::make_unique<Pending>();
-    pending->server = this;
-    pending->req = req;
-    pending->reply = std::move(reply);
-    pending->timer.reset(evtimer_new(base_, &FakeServer::on_timer, pending.get()));
+  void finish(evhttp_request* req, Reply reply, int delay_ms = 0, LogRef log = {}) {
+    if (delay_ms <= 0) return answer(req, reply, log);
+    Pending& pending = hold(req, log);
+    pending.reply = std::move(reply);
+    pending.timer.reset(evtimer_new(base_, &FakeServer::on_timer, &pending));
     timeval tv{delay_ms / 1000, (delay_ms % 1000) * 1000};
     bool common = common_latency_ != nullptr && delay_ms == options_.latency_ms;
-    evtimer_add(pending->timer.get(), common ? common_latency_ : &tv);
-    Pending* key = pending.get();
-    pending_.emplace(key, std::move(pending));
+    evtimer_add(pending.timer.get(), common ? common_latency_ : &tv);
+  }
+
+  void answer(evhttp_request* req, const Reply& reply, LogRef log) {
+    --stats_.in_flight;
+    ++stats_.status_counts[reply.status];
+    close_log_entry(log, reply.status, false);
+    send(req, reply);
+  }
+
+  // Keeps req unanswered until a timer answers it or its client hangs up.
+  Pending& hold(evhttp_request* req, LogRef log) {
+    auto owned = std::make_unique<Pending>();
+    Pending& pending = *owned;
+    pending.server = this;
+    pending.req = req;
+    pending.log = log;
+    watch_hang_up(pending);
+    pending_.emplace(&pending, std::move(owned));
+    return pending;
+  }
+
+  // evhttp stops reading a connection while its request is handled, so by itself it notices a
+  // client's hang-up only when a reply fails to go out. While we hold a request we read on, with
+  // no read callback, as evhttp itself does while it writes a reply (evhttp_write_buffer): what
+  // the client sends waits in the input buffer, and EOF or a reset reaches evhttp's event
+  // callback. evhttp then detaches the unanswered request (req->evcon = NULL; libevent 2.1's
+  // evhttp_connection_incoming_fail), frees the connection and calls on_connection_close, which
+  // frees the request. No read timeout meanwhile: mode hang holds a request for as long as the
+  // client waits, and the latency is ours to keep.
+  void watch_hang_up(Pending& pending) {
+    evhttp_connection* connection = evhttp_request_get_connection(pending.req);
+    bufferevent* bev = evhttp_connection_get_bufferevent(connection);
+    bufferevent_data_cb write_cb = nullptr;
+    bufferevent_event_cb event_cb = nullptr;
+    void* cb_arg = nullptr;
+    bufferevent_getcb(bev, nullptr, &write_cb, &event_cb, &cb_arg);
+    bufferevent_setcb(bev, nullptr, write_cb, event_cb, cb_arg);
+    timeval idle{kIdleTimeoutS, 0};
+    bufferevent_set_timeouts(bev, nullptr, &idle);
+    bufferevent_enable(bev, EV_READ);
+    evhttp_connection_set_closecb(connection, &FakeServer::on_connection_close, this);
+    pending.connection = connection;
+    held_by_connection_[connection] = &pending;
+  }
+
+  // The reply is about to go out: evhttp takes the connection back (it sets its own callbacks
+  // to write), with its idle timeout.
+  void unwatch_hang_up(Pending& pending) {
+    held_by_connection_.erase(pending.connection);
+    timeval idle{kIdleTimeoutS, 0};
+    bufferevent_set_timeouts(evhttp_connection_get_bufferevent(pending.connection), &idle, &idle);
   }
 
   static void on_timer(evutil_socket_t, short, void* arg) {
     auto* pending = static_cast<Pending*>(arg);
     FakeServer* self = pending->server;
     auto node = self->pending_.extract(pending);  // owns it until this callback returns
+    self->unwatch_hang_up(*pending);
+    self->answer(pending->req, pending->reply, pending->log);
+  }
+
+  // evhttp calls this whenever a connection goes, also an idle one or at evhttp_free.
+  static void on_connection_close(evhttp_connection* connection, void* arg) {
+    auto* self = static_cast<FakeServer*>(arg);
+    auto held = self->held_by_connection_.find(connection);
+    if (held == self->held_by_connection_.end()) return;
+    Pending* pending = held->second;
+    self->held_by_connection_.erase(held);
+    auto node = self->pending_.extract(pending);  // its timer, if any, goes with it
     --self->stats_.in_flight;
-    ++self->stats_.status_counts[pending->reply.status];
-    send(pending->req, pending->reply);
+    self->close_log_entry(pending->log, 0, true);
+    // A hang-up detached the request and left it to us. Had the connection gone any other way,
+    // the request would still be on it, and evhttp frees it with the connection.
+    if (evhttp_request_get_connection(pending->req) == nullptr) evhttp_request_free(pending->req);
   }
 
   // OpenAI gives the reset as a duration, Anthropic as an RFC 3339 time.
@@ -648,7 +993,12 @@ class FakeServer {
   static void send(evhttp_request* req, const Reply& reply) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req);
     evhttp_add_header(headers, "Content-Type", reply.content_type);
-    if (reply.retry_after) evhttp_add_header(headers, "retry-after", "1");
+    if (reply.retry_after_ms) {
+      evhttp_add_header(headers, "retry-after-ms", std::to_string(*reply.retry_after_ms).c_str());
+      evhttp_add_header(headers, "retry-after", std::to_string((*reply.retry_after_ms + 999) / 1000).c_str());
+    } else if (reply.retry_after) {
+      evhttp_add_header(headers, "retry-after", "1");
+    }
     if (reply.exhausted_s) add_exhausted_headers(headers, reply.vendor, *reply.exhausted_s);
     evbuffer_add(evhttp_request_get_output_buffer(req), reply.body.data(), reply.body.size());
     evhttp_send_reply(req, reply.status, reason_phrase(reply.status), nullptr);
@@ -660,11 +1010,21 @@ class FakeServer {
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   evhttp* http_;
   const timeval* common_latency_ = nullptr;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   Stats stats_;
   std::unordered_map<std::uint64_t, int> fail_counts_;  // only requests carrying fail_first
   simdjson::dom::parser parser_;  // reused: its buffers grow once to the largest request
   std::unordered_map<Pending*, std::unique_ptr<Pending>> pending_;
+  std::unordered_map<evhttp_connection*, Pending*> held_by_connection_;  // at most one per connection
   std::uint64_t next_id_ = 0;
+  TokenBucket requests_bucket_;
+  TokenBucket tokens_bucket_;
+  Mode mode_ = Mode::kOk;
+  int fail_status_ = 500;
+  double throttle_until_ms_ = 0;  // now_ms() before which API requests get 429
+  std::vector<LogEntry> log_;
+  std::uint64_t log_epoch_ = 0;
+  std::uint64_t log_dropped_ = 0;
 };
 
 // Benchmarks open thousands of connections; lift the soft fd limit to the hard one.

@@ -9,6 +9,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tests/support/fake_provider.h"
@@ -52,9 +54,28 @@ std::string openai_text(const HttpReply& reply) {
 
 json openai_verdict(const HttpReply& reply) { return json::parse(openai_text(reply)); }
 
+long header_number(const HttpReply& reply, std::string_view name) {
+  std::string value = reply.header(name);
+  return value.empty() ? -1 : std::stol(value);
+}
+
+// The log entry at index once the server has finished it (answered or seen the hang-up): the
+// client's side of a hang-up and the server's may be a few milliseconds apart.
+json finished_log_entry(const FakeProviderServer& server, std::size_t index) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
+    json requests = server.log()["requests"];
+    if (requests.size() > index && !requests[index]["finished_ms"].is_null()) return requests[index];
+    if (std::chrono::steady_clock::now() > deadline) return requests.size() > index ? requests[index] : json();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+double held_ms(const json& entry) { return entry["finished_ms"].get<double>() - entry["arrived_ms"].get<double>(); }
+
 }  // namespace
 
-TEST_CASE("Fake provider answers OpenAI chat completions with a verdict in the asked scale", "[fakes]") {
+TEST_CASE("Fake provider answers OpenAI chat completions with a verdict in the asked scale", "[fakes][fake_provider]") {
   FakeProviderServer server;
 
   SECTION("reply shape and usage") {
@@ -95,7 +116,7 @@ TEST_CASE("Fake provider answers OpenAI chat completions with a verdict in the a
   }
 }
 
-TEST_CASE("Fake provider answers Anthropic messages and insists on anthropic-version", "[fakes]") {
+TEST_CASE("Fake provider answers Anthropic messages and insists on anthropic-version", "[fakes][fake_provider]") {
   FakeProviderServer server;
 
   HttpReply reply = ask_anthropic(server, "Scale: 1-5\nAnswer: 4");
@@ -118,7 +139,7 @@ TEST_CASE("Fake provider answers Anthropic messages and insists on anthropic-ver
   CHECK(error["error"]["type"] == "invalid_request_error");
 }
 
-TEST_CASE("Fake provider markers script single requests", "[fakes]") {
+TEST_CASE("Fake provider markers script single requests", "[fakes][fake_provider]") {
   FakeProviderServer server;
 
   SECTION("status=503 answers a vendor-shaped error") {
@@ -188,7 +209,7 @@ TEST_CASE("Fake provider markers script single requests", "[fakes]") {
   }
 }
 
-TEST_CASE("Fake provider checks keys only when started with --api-key", "[fakes]") {
+TEST_CASE("Fake provider checks keys only when started with --api-key", "[fakes][fake_provider]") {
   SECTION("with --api-key") {
     FakeProviderServer server({"--api-key", "sk-right"});
     HttpReply wrong = ask_openai_messages(server, json::array({user("x")}), "sk-wrong");
@@ -207,7 +228,7 @@ TEST_CASE("Fake provider checks keys only when started with --api-key", "[fakes]
   }
 }
 
-TEST_CASE("Fake provider rejects bad requests and unknown paths", "[fakes]") {
+TEST_CASE("Fake provider rejects bad requests and unknown paths", "[fakes][fake_provider]") {
   FakeProviderServer server;
   HttpReply bad_json = http_request("POST", server.base_url_openai() + "/chat/completions", "{not json");
   CHECK(bad_json.status == 400);
@@ -217,7 +238,7 @@ TEST_CASE("Fake provider rejects bad requests and unknown paths", "[fakes]") {
   CHECK(http_request("POST", server.url("/v2/nothing"), "{}").status == 404);
 }
 
-TEST_CASE("Fake provider counts requests in /stats and resets them", "[fakes]") {
+TEST_CASE("Fake provider counts requests in /stats and resets them", "[fakes][fake_provider]") {
   FakeProviderServer server;
   ask_openai(server, "a");
   ask_openai(server, "b [[fake:status=500]]");
@@ -239,7 +260,7 @@ TEST_CASE("Fake provider counts requests in /stats and resets them", "[fakes]") 
   CHECK(stats["status_counts"].empty());
 }
 
-TEST_CASE("Fake provider holds concurrent requests in flight during its latency", "[fakes]") {
+TEST_CASE("Fake provider holds concurrent requests in flight during its latency", "[fakes][fake_provider]") {
   FakeProviderServer server({"--latency-ms", "300"});
   constexpr int kRequests = 20;
   const std::string url = server.base_url_openai() + "/chat/completions";
@@ -285,7 +306,7 @@ TEST_CASE("Fake provider holds concurrent requests in flight during its latency"
   CHECK(stats["requests"] == kRequests);
 }
 
-TEST_CASE("Fake provider seeds its injected errors", "[fakes]") {
+TEST_CASE("Fake provider seeds its injected errors", "[fakes][fake_provider]") {
   auto statuses = [](const std::vector<std::string>& flags) {
     FakeProviderServer server(flags);
     std::vector<long> seen;
@@ -299,8 +320,219 @@ TEST_CASE("Fake provider seeds its injected errors", "[fakes]") {
   CHECK(std::count(first.begin(), first.end(), 200L) > 0);
 }
 
-TEST_CASE("Fake provider exits 0 on SIGTERM", "[fakes]") {
+TEST_CASE("Fake provider exits 0 on SIGTERM", "[fakes][fake_provider]") {
   FakeProviderServer server;
   CHECK(ask_openai(server, "x").status == 200);
   CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Fake provider --rpm admits a full bucket's burst, then 429s until it refills", "[fakes][fake_provider]") {
+  // 300 a minute with 2 s of burst: 5 a second into a bucket of 10. Ten requests take far less
+  // than the 200 ms that would refill one more.
+  FakeProviderServer server({"--rpm", "300", "--burst-s", "2"});
+  for (int i = 0; i < 10; ++i) REQUIRE(ask_openai(server, "burst " + std::to_string(i)).status == 200);
+
+  HttpReply refused = ask_openai(server, "one too many");
+  REQUIRE(refused.status == 429);
+  CHECK(json::parse(refused.body)["error"]["type"] == "rate_limit_exceeded");
+  long wait_ms = header_number(refused, "retry-after-ms");
+  CHECK(wait_ms > 0);
+  CHECK(wait_ms <= 200);
+  CHECK(refused.header("retry-after") == "1");
+
+  // A refused request costs nothing, so asking again does not push the wait back.
+  HttpReply again = ask_anthropic(server, "still too many");
+  REQUIRE(again.status == 429);
+  CHECK(json::parse(again.body)["error"]["type"] == "rate_limit_error");
+  CHECK(header_number(again, "retry-after-ms") <= wait_ms);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + 30));
+  CHECK(ask_openai(server, "refilled").status == 200);
+  CHECK(ask_openai(server, "but only one").status == 429);
+
+  json stats = server.stats();
+  CHECK(stats["rate_limited"] == 3);
+  CHECK(stats["status_counts"]["429"] == 3);
+  CHECK(stats["status_counts"]["200"] == 11);
+}
+
+TEST_CASE("Fake provider --tpm charges the tokens the reply's usage reports", "[fakes][fake_provider]") {
+  // A tiny prompt: nearly all of the charge is the completion, which a prompt-only count misses.
+  const std::string small = "x";
+  int per_request = 0;
+  {
+    FakeProviderServer unlimited;
+    HttpReply reply = ask_openai(unlimited, small);
+    REQUIRE(reply.status == 200);
+    per_request = json::parse(reply.body)["usage"]["total_tokens"].get<int>();
+  }
+  REQUIRE(per_request > 4);
+  // A bucket of 2.5 requests that takes 10 s to refill: two pass, the third waits ~2 s.
+  const int tpm = per_request * 15;
+  FakeProviderServer server({"--tpm", std::to_string(tpm), "--burst-s", "10"});
+  CHECK(ask_openai(server, small).status == 200);
+  CHECK(ask_openai(server, small).status == 200);
+  HttpReply refused = ask_openai(server, small);
+  REQUIRE(refused.status == 429);
+  CHECK(header_number(refused, "retry-after-ms") > 1800);
+  CHECK(header_number(refused, "retry-after-ms") <= 2000);
+  CHECK(refused.header("retry-after") == "2");
+  CHECK(json::parse(refused.body)["error"]["message"].get<std::string>().find("TPM") != std::string::npos);
+
+  SECTION("a request bigger than the bucket passes when the bucket is full, and leaves a debt") {
+    server.reset_stats();  // refills the bucket
+    HttpReply big = ask_openai(server, std::string(per_request * 20, 'y'));
+    REQUIRE(big.status == 200);
+    CHECK(json::parse(big.body)["usage"]["total_tokens"].get<int>() > per_request * 3);
+    HttpReply after = ask_openai(server, small);
+    REQUIRE(after.status == 429);
+    CHECK(header_number(after, "retry-after-ms") > 15000);  // the debt has to be paid back first
+  }
+}
+
+TEST_CASE("Fake provider /control mode fail answers every API request with one status", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--latency-ms", "50"});
+  server.control({{"mode", "fail"}, {"status", 503}});
+  auto start = std::chrono::steady_clock::now();
+  HttpReply openai = ask_openai(server, "Scale: 1-5");
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(50));  // after the latency
+  CHECK(openai.status == 503);
+  CHECK(json::parse(openai.body)["error"]["type"] == "server_error");
+  HttpReply anthropic = ask_anthropic(server, "Scale: 1-5");
+  CHECK(anthropic.status == 503);
+  CHECK(json::parse(anthropic.body)["error"]["type"] == "overloaded_error");
+
+  server.control({{"mode", "fail"}});
+  CHECK(ask_openai(server, "x").status == 500);
+  server.control({{"mode", "ok"}});
+  CHECK(ask_openai(server, "x").status == 200);
+
+  SECTION("bad bodies get a 400 with a message and change nothing") {
+    server.control({{"mode", "fail"}});
+    for (const std::string body : {"{not json", R"({"mode": "sideways"})", R"({"mode": "ok", "status": 503})",
+                                   R"({"throttle_ms": -1})", R"({"mood": "ok"})", "[]"}) {
+      HttpReply reply = http_request("POST", server.url("/control"), body);
+      CHECK(reply.status == 400);
+      CHECK_FALSE(json::parse(reply.body)["error"]["message"].get<std::string>().empty());
+    }
+    CHECK_THROWS(server.control({{"mode", "sideways"}}));
+    CHECK(ask_openai(server, "x").status == 500);
+  }
+  SECTION("/stats/reset sets mode ok; /control calls are not API requests") {
+    server.control({{"mode", "fail"}});
+    server.reset_stats();
+    CHECK(ask_openai(server, "x").status == 200);
+    json stats = server.stats();
+    CHECK(stats["requests"] == 1);
+    CHECK(stats["mode"] == "ok");
+  }
+}
+
+TEST_CASE("Fake provider mode hang holds requests until the client hangs up, and logs it", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  server.control({{"mode", "hang"}});
+  HttpReply reply = http_request("POST", server.base_url_openai() + "/chat/completions",
+                                 openai_body(json::array({user("x")})), {}, std::chrono::milliseconds(200));
+  CHECK(reply.status == 0);  // the client timed out
+
+  json entry = finished_log_entry(server, 0);
+  CHECK(entry["path"] == "/v1/chat/completions");
+  CHECK(entry["client_closed"] == true);
+  CHECK(entry["status"] == 0);
+  CHECK(held_ms(entry) >= 190);
+  CHECK(held_ms(entry) < 400);
+  CHECK(server.stats()["in_flight"] == 0);
+
+  // The server goes on, and a request arriving after the switch back is answered.
+  server.control({{"mode", "ok"}});
+  CHECK(ask_openai(server, "x").status == 200);
+  json second = finished_log_entry(server, 1);
+  CHECK(second["status"] == 200);
+  CHECK(second["client_closed"] == false);
+}
+
+TEST_CASE("Fake provider drops a delayed reply whose client hung up, and keeps serving", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--latency-ms", "300"});
+  HttpReply gave_up = http_request("POST", server.base_url_openai() + "/chat/completions",
+                                   openai_body(json::array({user("x")})), {}, std::chrono::milliseconds(100));
+  CHECK(gave_up.status == 0);
+  json entry = finished_log_entry(server, 0);
+  CHECK(entry["client_closed"] == true);
+  CHECK(entry["status"] == 0);
+  CHECK(held_ms(entry) < 250);  // the hang-up, not the latency, ended it
+
+  // The cancelled timer's moment passes; a freed request must not be answered then.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(ask_openai(server, "x").status == 200);
+  json stats = server.stats();
+  CHECK(stats["in_flight"] == 0);
+  CHECK(stats["status_counts"]["200"] == 1);
+  CHECK(stats["status_counts"].size() == 1);
+}
+
+TEST_CASE("Fake provider /control throttle_ms answers 429 until the window ends", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--latency-ms", "100"});
+  server.control({{"throttle_ms", 300}});
+  auto start = std::chrono::steady_clock::now();
+  HttpReply throttled = ask_openai(server, "x");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100));  // no latency
+  REQUIRE(throttled.status == 429);
+  long remaining_ms = header_number(throttled, "retry-after-ms");
+  CHECK(remaining_ms > 150);
+  CHECK(remaining_ms <= 300);
+  CHECK(throttled.header("retry-after") == "1");
+  CHECK(ask_anthropic(server, "x").status == 429);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(remaining_ms + 20));
+  CHECK(ask_openai(server, "x").status == 200);
+  json stats = server.stats();
+  CHECK(stats["throttled"] == 2);
+  CHECK(stats["rate_limited"] == 0);
+}
+
+TEST_CASE("Fake provider /log lists API requests in arrival order with their outcome", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--latency-ms", "20"});
+  ask_openai(server, "a");
+  ask_openai(server, "b [[fake:status=500]]");
+  ask_anthropic(server, "c");
+  server.stats();                               // not an API request
+  http_request("GET", server.url("/nowhere"));  // nor is a 404
+
+  json log = server.log();
+  json requests = log["requests"];
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["path"] == "/v1/chat/completions");
+  CHECK(requests[1]["status"] == 500);
+  CHECK(requests[2]["path"] == "/v1/messages");
+  CHECK(requests[2]["status"] == 200);
+  double previous = 0;
+  for (const json& entry : requests) {
+    CHECK(entry["client_closed"] == false);
+    CHECK(entry["arrived_ms"].get<double>() >= previous);
+    CHECK(held_ms(entry) >= 19.5);
+    previous = entry["finished_ms"].get<double>();
+  }
+  CHECK(log["now_ms"].get<double>() >= previous);
+  CHECK(log["log_dropped"] == 0);
+  CHECK(server.stats()["now_ms"].get<double>() >= log["now_ms"].get<double>());
+
+  server.reset_stats();
+  CHECK(server.log()["requests"].empty());
+}
+
+TEST_CASE("Fake provider retry_after_ms marker sets retry-after-ms and retry-after", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  HttpReply throttled = ask_openai(server, "x [[fake:status=429]] [[fake:retry_after_ms=2500]]");
+  CHECK(throttled.status == 429);
+  CHECK(throttled.header("retry-after-ms") == "2500");
+  CHECK(throttled.header("retry-after") == "3");
+
+  HttpReply overloaded = ask_anthropic(server, "x [[fake:status=529]] [[fake:retry_after_ms=1000]]");
+  CHECK(overloaded.status == 529);
+  CHECK(overloaded.header("retry-after-ms") == "1000");
+  CHECK(overloaded.header("retry-after") == "1");
+
+  HttpReply plain = ask_openai(server, "x [[fake:status=429]]");
+  CHECK(plain.header("retry-after") == "1");
+  CHECK(plain.header("retry-after-ms").empty());
 }

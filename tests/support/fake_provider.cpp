@@ -44,6 +44,17 @@ void FakeProviderServer::reset_stats() const {
   if (reply.status != 200) throw std::runtime_error("POST /stats/reset failed: " + reply.error + reply.body);
 }
 
+void FakeProviderServer::control(const nlohmann::json& body) const {
+  HttpReply reply = http_request("POST", url("/control"), body.dump());
+  if (reply.status != 200) throw std::runtime_error("POST /control failed: " + reply.error + reply.body);
+}
+
+nlohmann::json FakeProviderServer::log() const {
+  HttpReply reply = http_request("GET", url("/log"));
+  if (reply.status != 200) throw std::runtime_error("GET /log failed: " + reply.error + reply.body);
+  return nlohmann::json::parse(reply.body);
+}
+
 int FakeProviderServer::stop() {
   process_.signal(SIGTERM);
   return process_.wait();

@@ -28,11 +28,24 @@ class FakeProviderServer {
   std::string url(std::string_view path) const;  // "http://127.0.0.1:P" + path
 
   // GET /stats: {"requests", "in_flight", "max_in_flight", "by_path": {path: n},
-  // "status_counts": {"200": n, ...}}. /stats calls themselves are not counted.
+  // "status_counts": {"200": n, ...}, "rate_limited" (429s from --rpm/--tpm), "throttled"
+  // (429s from a throttle_ms window), "mode", "now_ms" (the server's clock, as in log())}.
+  // /stats, /control and /log calls themselves are not counted.
   // Throws std::runtime_error if the server does not answer.
   nlohmann::json stats() const;
-  // POST /stats/reset: zeroes the counters and forgets fail_first counts.
+  // POST /stats/reset: zeroes the counters, forgets fail_first counts, clears the log, sets mode
+  // ok, ends a throttle window and refills the --rpm/--tpm buckets.
   void reset_stats() const;
+
+  // POST /control: {"mode": "ok"} | {"mode": "fail", "status": 503} | {"mode": "hang"} |
+  // {"throttle_ms": 500}. Applies to API requests arriving afterwards. Throws
+  // std::runtime_error unless the server answers 200.
+  void control(const nlohmann::json& body) const;
+
+  // GET /log: {"requests": [{"path", "arrived_ms", "finished_ms" (null while pending), "status"
+  // (0 until answered), "client_closed"}, ...], "log_dropped", "now_ms"}: API requests in
+  // arrival order, in milliseconds since the server started. Throws like stats().
+  nlohmann::json log() const;
 
   // SIGTERM and wait; returns the exit code (0 on a clean stop).
   int stop();
