@@ -1,6 +1,7 @@
 #include "cli/run_command.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@
 #include "core/common/logging.h"
 #include "core/config/config.h"
 #include "core/dataset/jsonl_reader.h"
+#include "core/metrics/engine_metrics.h"
+#include "core/metrics/metrics_file.h"
+#include "core/metrics/registry.h"
 #include "core/output/result_writer.h"
 #include "core/output/summary.h"
 #include "core/provider/anthropic_provider.h"
@@ -28,7 +33,11 @@
 #include "core/provider/openai_provider.h"
 #include "core/provider/sim_provider.h"
 #include "core/resilience/circuit_breaker.h"
+#include "core/redis/redis_client.h"
+#include "core/redis/redis_url.h"
 #include "core/resilience/local_rate_limiter.h"
+#include "core/resilience/redis_probe_lease.h"
+#include "core/resilience/redis_rate_limiter.h"
 #include "core/runner/runner.h"
 
 namespace llmeval::cli {
@@ -42,9 +51,11 @@ struct RunFlags {
   int concurrency = 64;
   std::optional<std::int64_t> rpm;
   std::optional<std::int64_t> tpm;
+  std::string redis_url;
   std::string timeout;
   std::optional<int> retries;
   std::string summary_path;
+  std::string metrics_path;
   std::optional<double> fail_under;
   std::int64_t limit = -1;
   std::size_t max_line_bytes = 16 * 1024 * 1024;
@@ -156,6 +167,98 @@ class NonBlockingStdin {
   bool changed_ = false;
 };
 
+// Names this process in Redis (heartbeats, probe leases): unique across pods and restarts.
+std::string process_id() {
+  char host[HOST_NAME_MAX + 1] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device random;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", random());
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + suffix;
+}
+
+// The rate limiter and probe lease: shared through Redis when a URL is given (flag, then
+// LLMEVAL_REDIS_URL, then the config), else in this process only.
+struct SharedState {
+  std::unique_ptr<redis::RedisClient> redis;
+  std::unique_ptr<resilience::LocalRateLimiter> local_limiter;
+  std::unique_ptr<resilience::RedisRateLimiter> redis_limiter;
+  std::unique_ptr<resilience::RedisProbeLease> probe_lease;
+
+  resilience::RateLimiter& limiter() {
+    if (redis_limiter) return *redis_limiter;
+    return *local_limiter;
+  }
+  void set_limits(const std::string& key, resilience::Limits limits) {
+    if (redis_limiter) redis_limiter->set_limits(key, limits);
+    if (local_limiter) local_limiter->set_limits(key, limits);
+  }
+};
+
+std::string redis_url_of(const RunFlags& flags, const config::Config& config) {
+  if (!flags.redis_url.empty()) return flags.redis_url;
+  if (const char* env = std::getenv("LLMEVAL_REDIS_URL"); env != nullptr && *env != '\0') return env;
+  return config.redis.url;
+}
+
+SharedState make_shared_state(const std::string& redis_url, const config::Config& config, LibeventLoop& loop,
+                              Clock& clock, metrics::EngineMetrics& engine_metrics) {
+  SharedState state;
+  if (redis_url.empty()) {
+    state.local_limiter = std::make_unique<resilience::LocalRateLimiter>(clock);
+    return state;
+  }
+  auto url = redis::parse_redis_url(redis_url);
+  if (!url) throw FatalError("--redis: " + url.error().message);
+  redis::RedisClientOptions client_options;
+  client_options.command_timeout = config.redis.timeout;
+  state.redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
+  std::string id = process_id();
+  resilience::RedisLimiterOptions options;
+  options.prefix = config.redis.prefix;
+  options.process_id = id;
+  options.on_degraded = [&engine_metrics](bool degraded) { engine_metrics.limiter_degraded.get().set(degraded ? 1 : 0); };
+  state.redis_limiter = std::make_unique<resilience::RedisRateLimiter>(loop, clock, *state.redis, options);
+  state.probe_lease = std::make_unique<resilience::RedisProbeLease>(*state.redis, config.redis.prefix, id,
+                                                                    config.breaker.half_open_probes);
+  logger("cli")->info("sharing rate limits and breaker probes through {}", url.value().to_display());
+  return state;
+}
+
+// --metrics-file: the registry in Prometheus text format, rewritten every few seconds while
+// the run goes and once at the end (for node_exporter's textfile collector, or a CI artifact).
+class MetricsFileWriter {
+ public:
+  MetricsFileWriter(EventLoop& loop, const metrics::Registry& registry, std::string path)
+      : loop_(loop), registry_(registry), path_(std::move(path)) {
+    if (!path_.empty()) schedule();
+  }
+  ~MetricsFileWriter() { loop_.cancel_timer(timer_); }
+  MetricsFileWriter(const MetricsFileWriter&) = delete;
+  MetricsFileWriter& operator=(const MetricsFileWriter&) = delete;
+
+  void write() {
+    if (path_.empty()) return;
+    try {
+      metrics::write_metrics_file(path_, registry_.render());
+    } catch (const std::exception& e) {
+      logger("cli")->warn("--metrics-file: {}", e.what());
+    }
+  }
+
+ private:
+  void schedule() {
+    timer_ = loop_.add_timer(std::chrono::seconds(5), [this] {
+      write();
+      schedule();
+    });
+  }
+  EventLoop& loop_;
+  const metrics::Registry& registry_;
+  std::string path_;
+  TimerId timer_ = 0;
+};
+
 spdlog::level::level_enum log_level(const RunFlags& flags) {
   if (flags.quiet) return spdlog::level::err;
   if (flags.verbose >= 2) return spdlog::level::trace;
@@ -219,7 +322,11 @@ int execute(const RunFlags& flags) {
   provider::CurlHttpClientOptions http_options;
   http_options.max_connections = flags.concurrency;
   auto http = provider::make_curl_http_client(loop, http_options);
-  resilience::LocalRateLimiter limiter(clock);
+  metrics::Registry registry;
+  metrics::EngineMetrics engine_metrics(registry);
+  options.metrics = &engine_metrics;
+  SharedState shared = make_shared_state(redis_url_of(flags, config), config, loop, clock, engine_metrics);
+  MetricsFileWriter metrics_file(loop, registry, flags.metrics_path);
 
   resilience::BreakerOptions breaker_options;
   breaker_options.failure_rate = config.breaker.failure_rate;
@@ -243,23 +350,25 @@ int execute(const RunFlags& flags) {
       case provider::ProviderType::kAnthropic: providers.push_back(provider::make_anthropic_provider(*http, p)); break;
       case provider::ProviderType::kSim: providers.push_back(provider::make_sim_provider(loop, p)); break;
     }
-    limiter.set_limits(p.name, {p.rpm, p.tpm});
+    shared.set_limits(p.name, {p.rpm, p.tpm});
     if (p.price) prices[p.name] = *p.price;
     breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, breaker_options));
     retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, budget_options));
-    chain.push_back({providers.back().get(), p.name, breakers.back().get(), retry_budgets.back().get()});
+    chain.push_back({providers.back().get(), p.name, breakers.back().get(), retry_budgets.back().get(),
+                     shared.probe_lease.get()});
   }
 
   output::Summary summary;
   summary.set_prices(prices);
   auto started = clock.now();
-  runner::Runner run(loop, clock, reader, chain, limiter,
+  runner::Runner run(loop, clock, reader, chain, shared.limiter(),
                      [&](const output::ResultRecord& record) {
                        writer.write(record);
                        summary.add(record);
                      },
                      options);
   runner::RunOutcome outcome = run.run();
+  metrics_file.write();
   double wall = std::chrono::duration<double>(clock.now() - started).count();
 
   if (!flags.quiet) std::fputs(summary.to_table(outcome.counters, wall).c_str(), stderr);
@@ -301,10 +410,15 @@ std::function<int()> register_run_command(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--rpm", flags->rpm, "Requests per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
   run->add_option("--tpm", flags->tpm, "Tokens per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
+  run->add_option("--redis", flags->redis_url,
+                  "Share rate limits and breaker probes with other processes through this Redis: "
+                  "redis://[:password@]host:port/db (also LLMEVAL_REDIS_URL)");
   run->add_option("--timeout", flags->timeout, "One attempt's deadline, e.g. 5s or 800ms (default 5s)");
   run->add_option("--retries", flags->retries, "Retries per provider before falling back (default 3)")
       ->check(CLI::Range(0, 100));
   run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
+  run->add_option("--metrics-file", flags->metrics_path,
+                  "Write Prometheus metrics (text format) to this file every 5 s and at the end");
   run->add_option("--fail-under", flags->fail_under, "Exit 1 when the pass rate is below X (0..1)")
       ->check(CLI::Range(0.0, 1.0));
   run->add_option("--limit", flags->limit, "Process only the first N rows")->check(CLI::NonNegativeNumber);

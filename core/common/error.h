@@ -40,6 +40,9 @@ struct Error {
   std::string message;
   // Set when the other side told us when to come back (Retry-After, limiter refusal).
   std::optional<std::chrono::milliseconds> retry_after;
+  // The HTTP status of the reply this error came from; 0 when there was no reply (timeout,
+  // connection failure) or no HTTP at all. For metrics; decisions use `kind`.
+  int http_status = 0;
 };
 
 template <typename T>

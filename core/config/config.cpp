@@ -77,6 +77,8 @@ RedisConfig parse_redis(const nlohmann::json& obj) {
   RedisConfig r;
   if (auto it = obj.find("url"); it != obj.end() && it->is_string()) r.url = it->get<std::string>();
   if (auto it = obj.find("prefix"); it != obj.end() && it->is_string()) r.prefix = it->get<std::string>();
+  r.timeout = std::chrono::milliseconds(static_cast<long>(number(obj, "redis", "timeout_ms", 50)));
+  if (r.timeout.count() < 1) throw FatalError("config: \"redis.timeout_ms\" must be at least 1");
   return r;
 }
 

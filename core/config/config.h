@@ -1,7 +1,6 @@
 // Config: the JSON config file (SPEC §8), parsed and validated. Flags override it in the CLI.
 // Parsing is pure (JSON in, Config out); problems throw FatalError naming the field, because a
-// bad config is a setup error (exit 2). Sections for later parts (redis, breaker) are parsed and
-// kept so a config written for them is accepted today.
+// bad config is a setup error (exit 2).
 #pragma once
 
 #include <chrono>
@@ -39,6 +38,7 @@ struct JudgeConfig {
 struct RedisConfig {
   std::string url;
   std::string prefix = "llmeval:";
+  std::chrono::milliseconds timeout{50};  // one Redis call's deadline before degrading
 };
 
 struct BreakerConfig {

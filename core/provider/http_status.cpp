@@ -179,23 +179,30 @@ Error error_from_status(const HttpResponse& response, const ReplyContext& contex
   // A wrong base_url (say, without /v1) or model name is the usual 404.
   if (response.status == 404) error.message += "; check base_url and model";
   if (error.retry_after) error.message += "; retry after " + std::to_string(error.retry_after->count()) + "ms";
+  error.http_status = static_cast<int>(response.status);
   return error;
 }
 
 Error reply_not_json(const HttpResponse& response, const ReplyContext& context) {
   std::string snippet = tidy(scrub_secret(response.body, context.api_key));
   if (snippet.empty()) snippet = "(empty body)";
-  return Error{ErrorKind::kServer, head(context, "returned a reply that is not JSON", response.status, snippet), {}};
+  Error error{ErrorKind::kServer, head(context, "returned a reply that is not JSON", response.status, snippet), {}};
+  error.http_status = static_cast<int>(response.status);
+  return error;
 }
 
 Error reply_with_error(const nlohmann::json& reply, long status, const ReplyContext& context) {
   std::string vendor = vendor_message_from_json(reply, context.api_key);
-  return Error{ErrorKind::kServer, head(context, "returned an error instead of a completion", status, vendor), {}};
+  Error error{ErrorKind::kServer, head(context, "returned an error instead of a completion", status, vendor), {}};
+  error.http_status = static_cast<int>(status);
+  return error;
 }
 
 Error reply_without_text(std::string_view why, long status, const ReplyContext& context) {
   std::string detail = tidy(scrub_secret(std::string(why), context.api_key));  // may quote a refusal
-  return Error{ErrorKind::kServer, head(context, "returned no completion text", status, detail), {}};
+  Error error{ErrorKind::kServer, head(context, "returned no completion text", status, detail), {}};
+  error.http_status = static_cast<int>(status);
+  return error;
 }
 
 }  // namespace llmeval::provider

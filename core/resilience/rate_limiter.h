@@ -1,9 +1,10 @@
 // RateLimiter: asks whether a request of `tokens` estimated tokens may go to provider `key` now.
 //
 // acquire() is asynchronous: the callback runs on the loop thread (possibly before acquire()
-// returns) with an Admission, or with an Error when the limiter itself failed (e.g. Redis is
-// unreachable) — which is distinct from "not admitted". A refused Admission carries how long to
-// wait before asking again; the caller waits with a timer, never a sleep.
+// returns) with an Admission, or with an Error when the limiter itself failed, which is distinct
+// from "not admitted". A refused Admission carries how long to wait before asking again; the
+// caller waits with a timer, never a sleep. Limiters that queue requests themselves (Redis)
+// never refuse: they answer with a grant, possibly much later.
 // reconcile() corrects a token reservation once the provider reports real usage.
 // hold_off() makes everyone wait after a provider asked for it.
 #pragma once
@@ -20,6 +21,7 @@ namespace llmeval::resilience {
 struct Admission {
   bool granted = false;
   std::chrono::milliseconds retry_after{0};  // when !granted: ask again after this long
+  bool waited = false;  // granted after the limiter itself held the request back (queued limiters)
 };
 
 using AdmissionCallback = std::function<void(Result<Admission>)>;

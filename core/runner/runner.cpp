@@ -11,6 +11,7 @@
 #include "core/common/logging.h"
 #include "core/judge/checks.h"
 #include "core/judge/judge_parser.h"
+#include "core/runner/runner_metrics.h"
 
 namespace llmeval::runner {
 namespace {
@@ -20,6 +21,9 @@ using std::chrono::milliseconds;
 // Rows read in one pump before yielding to the loop, so a long run of rows without LLM
 // criteria cannot starve replies that are waiting.
 constexpr int kRowsPerPump = 256;
+
+// How long a call waits while a half-open breaker's probes are out before asking again.
+constexpr std::chrono::milliseconds kProbeWait{100};
 
 struct RowState;
 
@@ -33,8 +37,10 @@ struct JudgeCall {
   int attempts_total = 0;
   bool repaired = false;
   std::int64_t reserved_tokens = 0;
+  resilience::LeaseId probe_lease;  // held while this attempt is a half-open probe
   provider::TokenUsage tokens;
   Clock::TimePoint sent_at;
+  std::optional<Clock::TimePoint> limiter_asked_at;  // first ask of the current admission
 };
 
 struct RowState {
@@ -81,6 +87,12 @@ output::CriterionResult deterministic_result(const dataset::Criterion& criterion
   return r;
 }
 
+std::vector<std::string> provider_names(const std::vector<ProviderSlot>& chain) {
+  std::vector<std::string> names;
+  for (const auto& slot : chain) names.push_back(slot.provider->name());
+  return names;
+}
+
 }  // namespace
 
 struct Runner::Impl {
@@ -97,6 +109,9 @@ struct Runner::Impl {
   std::shared_ptr<spdlog::logger> log = logger("runner");
   std::vector<bool> fallback_announced;  // by the provider fallen back from: warn once, then debug
   RunOutcome outcome;
+  RunnerMetrics metrics;
+  std::size_t calls_open = 0;      // created, not finished
+  std::size_t requests_out = 0;    // sent, not answered
   std::deque<JudgeCall*> ready;
   int in_flight = 0;
   std::size_t rows_active = 0;
@@ -110,7 +125,8 @@ struct Runner::Impl {
   Impl(EventLoop& l, Clock& c, dataset::JsonlReader& r, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
        ResultSink s, RunnerOptions o)
       : loop(l), clock(c), reader(r), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim),
-        sink(std::move(s)), options(o), random(o.seed), fallback_announced(chain.size(), false) {
+        sink(std::move(s)), options(o), random(o.seed), fallback_announced(chain.size(), false),
+        metrics(o.metrics, provider_names(chain)) {
     if (options.max_rows_ahead == 0) options.max_rows_ahead = 2 * static_cast<std::size_t>(options.concurrency) + 16;
   }
 
@@ -175,6 +191,7 @@ struct Runner::Impl {
     record.line = invalid.line;
     record.status = output::Status::kInvalid;
     record.error = output::ResultError{invalid.kind, invalid.message};
+    metrics.evaluation(record.status);
     sink(record);
   }
 
@@ -204,7 +221,11 @@ struct Runner::Impl {
       return;
     }
     for (auto& call : raw->calls) ready.push_back(call.get());
+    calls_open += raw->calls.size();
+    update_queue_depth();
   }
+
+  void update_queue_depth() { metrics.queue_depth(calls_open - requests_out); }
 
   // ---- judge calls -----------------------------------------------------------------------
 
@@ -242,10 +263,12 @@ struct Runner::Impl {
       return;
     }
     const ProviderSlot& slot = chain[call->provider_index];
+    if (slot.breaker != nullptr) metrics.breaker_state(call->provider_index, slot.breaker->state());
     if (slot.breaker != nullptr && slot.breaker->state() == resilience::BreakerState::kOpen) {
       breaker_refused(call);
       return;
     }
+    if (!call->limiter_asked_at) call->limiter_asked_at = clock.now();
     limiter.acquire(slot.limiter_key, call->reserved_tokens, [this, call](Result<resilience::Admission> admission) {
       // A failing limiter must not stop the run: the call goes ahead (the limiter degrades itself).
       if (admission.ok() && !admission.value().granted) {
@@ -253,6 +276,10 @@ struct Runner::Impl {
         loop.add_timer(admission.value().retry_after, [this, call] { admit(call); });
         return;
       }
+      if (admission.ok() && admission.value().waited) ++outcome.counters.rate_limit_waits;
+      metrics.rate_limit_wait(call->provider_index,
+                              std::chrono::duration<double>(clock.now() - *call->limiter_asked_at).count());
+      call->limiter_asked_at.reset();
       // Asked only now, right before sending: a half-open breaker's probe slot is held until
       // the reply, so it must not be taken by a call that then waits for the limiter.
       const ProviderSlot& admitted = chain[call->provider_index];
@@ -261,19 +288,55 @@ struct Runner::Impl {
         breaker_refused(call);
         return;
       }
+      if (admitted.breaker != nullptr && admitted.probe_lease != nullptr &&
+          admitted.breaker->state() == resilience::BreakerState::kHalfOpen) {
+        take_probe_lease(call);
+        return;
+      }
       send(call);
     });
   }
 
+  // A half-open probe also needs the cluster-wide lease, so N processes send a handful of
+  // probes between them, not a handful each.
+  void take_probe_lease(JudgeCall* call) {
+    const ProviderSlot& slot = chain[call->provider_index];
+    auto ttl = options.judge.timeout + milliseconds(1000);
+    slot.probe_lease->acquire(slot.limiter_key, ttl, [this, call](resilience::LeaseId lease) {
+      const ProviderSlot& probed = chain[call->provider_index];
+      if (lease.empty()) {
+        probed.breaker->on_failure(ErrorKind::kCancelled);  // gives the probe slot back, counts nothing
+        limiter.reconcile(probed.limiter_key, call->reserved_tokens, 0);
+        breaker_refused(call);
+        return;
+      }
+      call->probe_lease = std::move(lease);
+      send(call);
+    });
+  }
+
+  void release_probe_lease(JudgeCall* call, const ProviderSlot& slot) {
+    if (call->probe_lease.empty()) return;
+    slot.probe_lease->release(slot.limiter_key, call->probe_lease);
+    call->probe_lease.clear();
+  }
+
   // The provider's breaker is open: go to the next provider at once, or, on the last one, wait
-  // until the breaker lets a probe through. Each wait counts as an attempt, so a provider that
-  // never recovers ends the call instead of parking it forever.
+  // until the breaker lets a probe through. Each wait for an open breaker counts as an attempt,
+  // so a provider that never recovers ends the call instead of parking it forever. A half-open
+  // breaker whose probes are all out (here or, with a probe lease, anywhere) is about to decide:
+  // that short wait counts nothing, and the row deadline still bounds it.
   void breaker_refused(JudgeCall* call) {
     const ProviderSlot& slot = chain[call->provider_index];
     Error open{ErrorKind::kServer, "provider " + slot.provider->name() + " is failing (circuit open)",
                slot.breaker->retry_in()};
     if (try_fallback(call)) return;
-    if (++call->attempts_on_provider < options.max_attempts) {
+    bool half_open = slot.breaker->state() == resilience::BreakerState::kHalfOpen;
+    if (half_open && !past_deadline(call->row, kProbeWait)) {
+      loop.add_timer(kProbeWait, [this, call] { admit(call); });
+      return;
+    }
+    if (!half_open && ++call->attempts_on_provider < options.max_attempts) {
       loop.add_timer(std::max(*open.retry_after, std::chrono::milliseconds(1)), [this, call] { admit(call); });
       return;
     }
@@ -282,6 +345,8 @@ struct Runner::Impl {
 
   // Feeds the provider's breaker and says so in the log when it opens or closes (one line per
   // change, not per call).
+  std::size_t index_of(const ProviderSlot& slot) const { return static_cast<std::size_t>(&slot - chain.data()); }
+
   void tell_breaker(const ProviderSlot& slot, const Error* error) {
     if (slot.breaker == nullptr) return;
     resilience::BreakerState before = slot.breaker->state();
@@ -291,6 +356,7 @@ struct Runner::Impl {
       slot.breaker->on_failure(error->kind);
     }
     resilience::BreakerState after = slot.breaker->state();
+    metrics.breaker_state(index_of(slot), after);
     if (after == before) return;
     if (after == resilience::BreakerState::kOpen) {
       log->warn("[provider={}] circuit opened ({}); calls go to the next provider for now",
@@ -305,6 +371,9 @@ struct Runner::Impl {
     ++call->attempts_total;
     ++outcome.counters.provider_requests;
     call->sent_at = clock.now();
+    ++requests_out;
+    metrics.request_sent();
+    update_queue_depth();
     if (auto* budget = chain[call->provider_index].retry_budget) budget->on_request();
     provider::Provider* p = chain[call->provider_index].provider;
     log->debug("[line={} provider={}] criterion {} attempt {}", call->row->item.line, p->name(),
@@ -321,6 +390,11 @@ struct Runner::Impl {
 
   void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply) {
     const ProviderSlot& slot = chain[call->provider_index];
+    --requests_out;
+    metrics.request_done(call->provider_index, reply.ok() ? nullptr : &reply.error(),
+                         std::chrono::duration<double>(clock.now() - call->sent_at).count());
+    update_queue_depth();
+    release_probe_lease(call, slot);
     tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
     if (!reply.ok()) {
       limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
@@ -335,6 +409,7 @@ struct Runner::Impl {
     limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
     call->tokens.input += response.usage.input;
     call->tokens.output += response.usage.output;
+    metrics.tokens(call->provider_index, response.usage);
     const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
     Result<judge::Verdict> verdict = judge::parse_judge_reply(response.text, criterion.scale);
     if (verdict.ok()) {
@@ -382,6 +457,7 @@ struct Runner::Impl {
     if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts &&
         !past_deadline(call->row, delay) && (paced || may_retry(slot))) {
       ++outcome.counters.retries;
+      metrics.retry(call->provider_index);
       log->debug("[line={} provider={}] retry {}/{} in {}ms ({}: {})", call->row->item.line, slot.provider->name(),
                  call->attempts_on_provider, options.max_attempts - 1, delay.count(), to_string(error.kind),
                  error.message);
@@ -414,6 +490,7 @@ struct Runner::Impl {
       return false;
     }
     ++outcome.counters.fallbacks;
+    metrics.fallback(from, call->provider_index);
     auto level = fallback_announced[from] ? spdlog::level::debug : spdlog::level::warn;
     fallback_announced[from] = true;
     log->log(level, "[line={}] falling back from {} to {}", call->row->item.line, chain[from].provider->name(),
@@ -471,6 +548,8 @@ struct Runner::Impl {
 
   void finish_call(JudgeCall* call) {
     --in_flight;
+    --calls_open;
+    update_queue_depth();
     RowState* row = call->row;
     if (--row->pending_calls == 0) finish_row(row);
     dispatch();
@@ -491,6 +570,7 @@ struct Runner::Impl {
     }
     delete row;
     --rows_active;
+    metrics.evaluation(record.status);
     sink(record);
   }
 

@@ -26,10 +26,12 @@
 #include "core/common/event_loop.h"
 #include "core/dataset/jsonl_reader.h"
 #include "core/judge/judge_prompt.h"
+#include "core/metrics/engine_metrics.h"
 #include "core/output/result_record.h"
 #include "core/output/summary.h"
 #include "core/provider/provider.h"
 #include "core/resilience/circuit_breaker.h"
+#include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
 
@@ -40,6 +42,7 @@ struct ProviderSlot {
   std::string limiter_key;                        // the rate-limit bucket this provider draws from
   resilience::CircuitBreaker* breaker = nullptr;  // optional; borrowed
   resilience::RetryBudget* retry_budget = nullptr;  // optional; borrowed
+  resilience::ProbeLease* probe_lease = nullptr;    // optional; borrowed: cluster-wide half-open probes
 };
 
 struct RunnerOptions {
@@ -55,6 +58,7 @@ struct RunnerOptions {
   std::int64_t limit = -1;           // rows to process; -1 = all
   bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter
+  metrics::EngineMetrics* metrics = nullptr;  // optional; borrowed
 };
 
 struct RunOutcome {

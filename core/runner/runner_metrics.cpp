@@ -1,0 +1,65 @@
+#include "core/runner/runner_metrics.h"
+
+namespace llmeval::runner {
+
+RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<std::string>& provider_names)
+    : metrics_(metrics), names_(provider_names) {
+  if (metrics_ == nullptr) return;
+  for (const auto& name : names_) {
+    ProviderSeries s;
+    s.duration = &metrics_->provider_request_duration.with({name});
+    s.ratelimit_wait = &metrics_->ratelimit_wait.with({name});
+    s.tokens_in = &metrics_->tokens.with({name, std::string(metrics::kDirectionInput)});
+    s.tokens_out = &metrics_->tokens.with({name, std::string(metrics::kDirectionOutput)});
+    s.retries = &metrics_->retries.with({name});
+    s.breaker = &metrics_->breaker_state.with({name});
+    series_.push_back(s);
+  }
+}
+
+void RunnerMetrics::evaluation(output::Status status) {
+  if (metrics_ == nullptr) return;
+  metrics_->evaluations.with({output::to_string(status)}).inc();
+}
+
+void RunnerMetrics::request_sent() {
+  if (metrics_ != nullptr) metrics_->inflight_requests.get().add(1);
+}
+
+void RunnerMetrics::request_done(std::size_t provider, const Error* error, double seconds) {
+  if (metrics_ == nullptr) return;
+  metrics_->inflight_requests.get().add(-1);
+  series_[provider].duration->observe(seconds);
+  std::string code = error == nullptr          ? metrics::provider_code(200)
+                     : error->http_status != 0 ? metrics::provider_code(error->http_status)
+                                               : metrics::provider_code(error->kind);
+  metrics_->provider_requests.with({names_[provider], code}).inc();
+}
+
+void RunnerMetrics::tokens(std::size_t provider, const provider::TokenUsage& usage) {
+  if (metrics_ == nullptr) return;
+  series_[provider].tokens_in->inc(static_cast<double>(usage.input));
+  series_[provider].tokens_out->inc(static_cast<double>(usage.output));
+}
+
+void RunnerMetrics::queue_depth(std::size_t waiting) {
+  if (metrics_ != nullptr) metrics_->queue_depth.get().set(static_cast<double>(waiting));
+}
+
+void RunnerMetrics::breaker_state(std::size_t provider, resilience::BreakerState state) {
+  if (metrics_ != nullptr) series_[provider].breaker->set(static_cast<double>(state));
+}
+
+void RunnerMetrics::rate_limit_wait(std::size_t provider, double seconds) {
+  if (metrics_ != nullptr) series_[provider].ratelimit_wait->observe(seconds);
+}
+
+void RunnerMetrics::retry(std::size_t provider) {
+  if (metrics_ != nullptr) series_[provider].retries->inc();
+}
+
+void RunnerMetrics::fallback(std::size_t from, std::size_t to) {
+  if (metrics_ != nullptr) metrics_->fallbacks.with({names_[from], names_[to]}).inc();
+}
+
+}  // namespace llmeval::runner
