@@ -62,6 +62,17 @@ std::string row(const std::string& output, const std::string& criteria = R"("The
 
 std::string openai(const FakeProviderServer& fake) { return "openai:judge-model@" + fake.base_url_openai(); }
 
+// The value of one series in a Prometheus text file, e.g. series = `llmeval_queue_depth` or
+// `llmeval_evaluations_total{status="ok"}`; -1 when absent.
+double metric(const std::string& path, const std::string& series) {
+  for (const auto& line : read_lines(path)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
 int requests_made(const FakeProviderServer& fake, const std::string& path = "/v1/chat/completions") {
   json stats = fake.stats();
   return stats.at("by_path").value(path, 0);
@@ -396,8 +407,9 @@ TEST_CASE("llmeval run stops calling a failing provider once its breaker opens a
   for (int i = 0; i < 60; ++i) dataset += row("Answer " + std::to_string(i));
   TempDir dir;
   std::string summary_path = dir.file("summary.json");
+  std::string metrics_path = dir.file("llmeval.prom");
   Run run = run_llmeval({"-p", "openai:broken@" + broken.base_url_openai(), "-p", openai(healthy), "-j", "4",
-                         "--retries", "1", "--summary", summary_path},
+                         "--retries", "1", "--summary", summary_path, "--metrics-file", metrics_path},
                         dataset);
   CHECK(run.process.exit_code == 0);
   REQUIRE(run.result_lines == 60);
@@ -415,6 +427,24 @@ TEST_CASE("llmeval run stops calling a failing provider once its breaker opens a
   json summary = json::parse(llmeval::testing::read_file(summary_path));
   CHECK(summary["breaker_openings"].get<int>() >= 1);
   CHECK(summary["fallbacks"] == 60);
+
+  // The same story in the metrics (the first provider is named "openai", the second "openai-2").
+  const std::string& metrics = metrics_path;
+  INFO(llmeval::testing::read_file(metrics_path));
+  CHECK(metric(metrics, R"(llmeval_evaluations_total{status="ok"})") == 60);
+  CHECK(metric(metrics, R"(llmeval_fallbacks_total{from="openai",to="openai-2"})") == 60);
+  CHECK(metric(metrics, R"(llmeval_provider_requests_total{provider="openai",code="500"})") == broken_calls);
+  CHECK(metric(metrics, R"(llmeval_provider_requests_total{provider="openai-2",code="200"})") == 60);
+  CHECK(metric(metrics, R"(llmeval_provider_request_duration_seconds_count{provider="openai-2"})") == 60);
+  CHECK(metric(metrics, R"(llmeval_breaker_state{provider="openai"})") == 2);
+  CHECK(metric(metrics, R"(llmeval_breaker_state{provider="openai-2"})") == 0);
+  CHECK(metric(metrics, R"(llmeval_retries_total{provider="openai"})") == summary["retries"].get<int>());
+  CHECK(metric(metrics, R"(llmeval_tokens_total{provider="openai-2",direction="input"})") ==
+        summary["tokens"]["input"].get<double>());
+  CHECK(metric(metrics, R"(llmeval_ratelimit_wait_seconds_count{provider="openai-2"})") == 60);
+  CHECK(metric(metrics, "llmeval_inflight_requests") == 0);
+  CHECK(metric(metrics, "llmeval_queue_depth") == 0);
+  CHECK(metric(metrics, "llmeval_limiter_degraded") == 0);
 }
 
 TEST_CASE("llmeval run holds every call back for a 429's Retry-After, not only the one told", "[integration]") {
