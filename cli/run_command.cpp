@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include "core/metrics/metrics_file.h"
 #include "core/metrics/registry.h"
 #include "core/output/result_writer.h"
+#include "core/output/resume_index.h"
 #include "core/output/summary.h"
 #include "core/provider/anthropic_provider.h"
 #include "core/provider/curl_http_client.h"
@@ -58,6 +60,9 @@ struct RunFlags {
   std::string metrics_path;
   std::optional<double> fail_under;
   std::int64_t limit = -1;
+  bool resume = false;
+  bool retry_errors = false;
+  std::string grace = "5s";
   std::size_t max_line_bytes = 16 * 1024 * 1024;
   bool quiet = false;
   int verbose = 0;
@@ -259,6 +264,26 @@ class MetricsFileWriter {
   TimerId timer_ = 0;
 };
 
+// --resume: what the results file already holds (its rows go into the summary), after
+// repairing a torn last line. A missing or empty file starts fresh, so manifests can always
+// pass --resume.
+std::optional<output::ResumeIndex> load_resume_index(const RunFlags& flags, output::Summary& summary) {
+  if (flags.retry_errors && !flags.resume) throw FatalError("--retry-errors only works with --resume");
+  if (!flags.resume) return std::nullopt;
+  if (flags.output.empty() || flags.output == "-") {
+    throw FatalError("--resume needs the results in a file: pass -o PATH (the same as the interrupted run)");
+  }
+  auto index = output::ResumeIndex::load(flags.output, flags.retry_errors,
+                                         [&](const output::ResultRecord& record) { summary.add(record); });
+  auto log = logger("cli");
+  if (index.torn_line_dropped()) log->warn("{}: dropped a torn last line (its row runs again)", flags.output);
+  if (index.size() > 0 || index.errors_dropped() > 0) {
+    log->info("resuming {}: {} rows already recorded, {} error rows to run again", flags.output, index.size(),
+              index.errors_dropped());
+  }
+  return index;
+}
+
 spdlog::level::level_enum log_level(const RunFlags& flags) {
   if (flags.quiet) return spdlog::level::err;
   if (flags.verbose >= 2) return spdlog::level::trace;
@@ -303,6 +328,9 @@ int execute(const RunFlags& flags) {
     options.judge.timeout = *provider_configs.front().timeout;
   }
 
+  auto grace = parse_duration(flags.grace);
+  if (!grace) throw FatalError("--grace " + flags.grace + ": expected a duration like 5s or 800ms");
+
   dataset::ReaderOptions reader_options;
   reader_options.max_line_bytes = flags.max_line_bytes;
   reader_options.default_scale = config.judge.scale;
@@ -315,7 +343,10 @@ int execute(const RunFlags& flags) {
   std::setvbuf(dataset_file, read_buffer, _IOFBF, sizeof read_buffer);
   NonBlockingStdin nonblocking_stdin(dataset_file);
   dataset::JsonlReader reader(dataset_file, reader_options);
-  output::ResultWriter writer(flags.output);
+  output::Summary summary;
+  std::optional<output::ResumeIndex> resume = load_resume_index(flags, summary);
+  output::ResultWriter writer(flags.output, flags.resume);
+  options.resume = resume ? &*resume : nullptr;
 
   SystemClock clock;
   LibeventLoop loop;
@@ -358,7 +389,6 @@ int execute(const RunFlags& flags) {
                      shared.probe_lease.get()});
   }
 
-  output::Summary summary;
   summary.set_prices(prices);
   auto started = clock.now();
   runner::Runner run(loop, clock, reader, chain, shared.limiter(),
@@ -367,6 +397,17 @@ int execute(const RunFlags& flags) {
                        summary.add(record);
                      },
                      options);
+  // First SIGINT/SIGTERM: finish what is in flight, record it, exit 130. Second: exit now;
+  // every line already written is whole (one write each), so the file stays resumable.
+  int signals_seen = 0;
+  auto on_signal = [&] {
+    if (++signals_seen > 1) ::_exit(130);
+    logger("cli")->warn("interrupted: finishing requests in flight (up to {}); interrupt again to stop at once",
+                        flags.grace);
+    run.interrupt(*grace);
+  };
+  loop.on_signal(SIGINT, on_signal);
+  loop.on_signal(SIGTERM, on_signal);
   runner::RunOutcome outcome = run.run();
   metrics_file.write();
   double wall = std::chrono::duration<double>(clock.now() - started).count();
@@ -378,6 +419,20 @@ int execute(const RunFlags& flags) {
     if (!out) throw FatalError("cannot write summary to " + flags.summary_path, 1);
   }
 
+  if (!outcome.resume_mismatch.empty()) {
+    throw FatalError("cannot --resume into " + flags.output + ": " + outcome.resume_mismatch +
+                     "; write to a new --output, or delete this file to start over");
+  }
+  if (outcome.interrupted) {
+    logger("cli")->error("interrupted after recording {} rows; run the same command with --resume to finish",
+                         summary.rows());
+    return 130;
+  }
+  if (resume && flags.limit < 0 && resume->max_line() > outcome.rows_read) {
+    throw FatalError("cannot --resume into " + flags.output + ": it holds a result for line " +
+                     std::to_string(resume->max_line()) + " but the dataset has only " +
+                     std::to_string(outcome.rows_read) + " lines: it belongs to a different dataset");
+  }
   if (outcome.auth_failed) {
     logger("cli")->error("stopped early: {}", outcome.auth_message);
     return 2;
@@ -421,6 +476,11 @@ std::function<int()> register_run_command(CLI::App& app) {
                   "Write Prometheus metrics (text format) to this file every 5 s and at the end");
   run->add_option("--fail-under", flags->fail_under, "Exit 1 when the pass rate is below X (0..1)")
       ->check(CLI::Range(0.0, 1.0));
+  run->add_flag("--resume", flags->resume,
+               "Skip rows already recorded in --output and append the rest (a missing or empty file starts fresh)");
+  run->add_flag("--retry-errors", flags->retry_errors, "With --resume: run rows recorded as error again");
+  run->add_option("--grace", flags->grace,
+                  "On SIGINT/SIGTERM, how long requests in flight may take to finish (default 5s)");
   run->add_option("--limit", flags->limit, "Process only the first N rows")->check(CLI::NonNegativeNumber);
   run->add_option("--max-line-bytes", flags->max_line_bytes,
                   "Longest dataset line accepted; longer lines become line_too_long rows (default 16 MiB)");

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace llmeval {
 
@@ -19,9 +20,15 @@ struct LibeventLoop::Impl {
     std::function<void()> fn;
   };
 
+  struct SignalWatch {
+    event* ev = nullptr;
+    std::function<void()> fn;
+  };
+
   event_base* base = nullptr;
   TimerId next_id = 1;
   std::map<TimerId, std::unique_ptr<Timer>> timers;
+  std::vector<std::unique_ptr<SignalWatch>> signals;
 
   static void on_timer(evutil_socket_t, short, void* arg) {
     auto* timer = static_cast<Timer*>(arg);
@@ -44,6 +51,8 @@ LibeventLoop::~LibeventLoop() {
     if (timer->ev != nullptr) event_free(timer->ev);
   }
   impl_->timers.clear();
+  for (auto& watch : impl_->signals) event_free(watch->ev);
+  impl_->signals.clear();
   event_base_free(impl_->base);
 }
 
@@ -84,6 +93,19 @@ void LibeventLoop::when_readable(int fd, std::function<void()> fn) {
     delete owned;
     throw std::runtime_error("cannot watch file descriptor " + std::to_string(fd));
   }
+}
+
+void LibeventLoop::on_signal(int signal, std::function<void()> fn) {
+  auto watch = std::make_unique<Impl::SignalWatch>();
+  watch->fn = std::move(fn);
+  watch->ev = evsignal_new(
+      impl_->base, signal, [](evutil_socket_t, short, void* arg) { static_cast<Impl::SignalWatch*>(arg)->fn(); },
+      watch.get());
+  if (watch->ev == nullptr || evsignal_add(watch->ev, nullptr) != 0) {
+    if (watch->ev != nullptr) event_free(watch->ev);
+    throw std::runtime_error("cannot watch signal " + std::to_string(signal));
+  }
+  impl_->signals.push_back(std::move(watch));
 }
 
 void LibeventLoop::run() { event_base_dispatch(impl_->base); }

@@ -51,6 +51,11 @@ class LibeventLoop final : public EventLoop {
   void run() override;
   void stop() override;
 
+  // Runs fn on the loop each time the process receives `signal` (SIGINT, SIGTERM), from the
+  // time of this call until the loop is destroyed. libevent turns the signal into an event, so
+  // fn may do anything a loop callback may.
+  void on_signal(int signal, std::function<void()> fn);
+
   event_base* base() const;
 
  private:

@@ -9,13 +9,13 @@
 
 namespace llmeval::output {
 
-ResultWriter::ResultWriter(const std::string& path) : path_(path) {
+ResultWriter::ResultWriter(const std::string& path, bool append) : path_(path) {
   if (path.empty() || path == "-") {
     fd_ = STDOUT_FILENO;
     path_ = "stdout";
     return;
   }
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     throw FatalError("cannot open output file " + path + ": " + std::strerror(errno));
   }

@@ -15,8 +15,9 @@ namespace llmeval::output {
 
 class ResultWriter {
  public:
-  // path "-" (or empty) writes to stdout. Truncates an existing file.
-  explicit ResultWriter(const std::string& path);
+  // path "-" (or empty) writes to stdout. Truncates an existing file, or with `append`
+  // (--resume) adds to it.
+  explicit ResultWriter(const std::string& path, bool append = false);
   ~ResultWriter();
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;

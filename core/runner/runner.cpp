@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <unordered_set>
 #include <utility>
 
 #include "core/common/logging.h"
@@ -121,6 +122,8 @@ struct Runner::Impl {
   bool pump_scheduled = false;
   bool waiting_for_input = false;
   bool dispatching = false;
+  bool interrupted = false;
+  std::unordered_set<RowState*> live_rows;  // started, not finished; freed by ~Impl if abandoned
 
   Impl(EventLoop& l, Clock& c, dataset::JsonlReader& r, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
        ResultSink s, RunnerOptions o)
@@ -128,6 +131,10 @@ struct Runner::Impl {
         sink(std::move(s)), options(o), random(o.seed), fallback_announced(chain.size(), false),
         metrics(o.metrics, provider_names(chain)) {
     if (options.max_rows_ahead == 0) options.max_rows_ahead = 2 * static_cast<std::size_t>(options.concurrency) + 16;
+  }
+
+  ~Impl() {
+    for (RowState* row : live_rows) delete row;
   }
 
   // ---- reading rows --------------------------------------------------------------------
@@ -156,6 +163,7 @@ struct Runner::Impl {
         break;
       }
       ++rows_read;
+      if (already_recorded(*next)) continue;
       if (auto* invalid = std::get_if<dataset::InvalidLine>(&*next)) {
         record_invalid(*invalid);
       } else {
@@ -165,6 +173,25 @@ struct Runner::Impl {
     pumping = false;
     dispatch();
     finish_if_done();
+  }
+
+  // --resume: true for a row the results file already holds. A row recorded under another id
+  // means the file is not this dataset's: stop before judging anything more.
+  bool already_recorded(const dataset::ReadItem& next) {
+    if (options.resume == nullptr) return false;
+    const auto* invalid = std::get_if<dataset::InvalidLine>(&next);
+    std::int64_t line = invalid != nullptr ? invalid->line : std::get<dataset::EvalItem>(next).line;
+    const nlohmann::json& id = invalid != nullptr ? invalid->id : std::get<dataset::EvalItem>(next).id;
+    switch (options.resume->check(line, id)) {
+      case output::ResumeIndex::Match::kNotRecorded: return false;
+      case output::ResumeIndex::Match::kRecorded: ++outcome.rows_skipped; return true;
+      case output::ResumeIndex::Match::kDifferentId: break;
+    }
+    outcome.resume_mismatch = "line " + std::to_string(line) + " of the dataset has id " + id.dump() +
+                              ", but the results file recorded another id for that line: it holds results of a " +
+                              "different dataset (or the dataset changed)";
+    interrupt(milliseconds(0));
+    return true;
   }
 
   void wait_for_input() {
@@ -197,6 +224,7 @@ struct Runner::Impl {
 
   void start_row(dataset::EvalItem item) {
     auto row = std::make_unique<RowState>();
+    live_rows.insert(row.get());
     row->item = std::move(item);
     row->started = clock.now();
     const auto& criteria = row->item.criteria;
@@ -258,6 +286,7 @@ struct Runner::Impl {
   }
 
   void admit(JudgeCall* call) {
+    if (interrupted) return;  // dropped: its row is recorded nowhere, so a resume runs it
     if (!choose_provider(call)) {
       fail_call(call, "auth", "not attempted: " + outcome.auth_message);
       return;
@@ -367,6 +396,7 @@ struct Runner::Impl {
   }
 
   void send(JudgeCall* call) {
+    if (interrupted) return;
     ++call->attempts_on_provider;
     ++call->attempts_total;
     ++outcome.counters.provider_requests;
@@ -395,6 +425,7 @@ struct Runner::Impl {
                          std::chrono::duration<double>(clock.now() - call->sent_at).count());
     update_queue_depth();
     release_probe_lease(call, slot);
+    if (interrupted && requests_out == 0) loop.post([this] { loop.stop(); });
     tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
     if (!reply.ok()) {
       limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
@@ -568,6 +599,7 @@ struct Runner::Impl {
       record.status = output::Status::kError;
       record.error = std::move(row->first_error);
     }
+    live_rows.erase(row);
     delete row;
     --rows_active;
     metrics.evaluation(record.status);
@@ -577,6 +609,18 @@ struct Runner::Impl {
   void finish_if_done() {
     if (reader_done && rows_active == 0) loop.stop();
   }
+
+  void interrupt(milliseconds grace) {
+    if (interrupted) return;
+    interrupted = true;
+    reader_done = true;
+    ready.clear();
+    if (requests_out == 0) {
+      loop.stop();
+      return;
+    }
+    loop.add_timer(grace, [this] { loop.stop(); });
+  }
 };
 
 Runner::Runner(EventLoop& loop, Clock& clock, dataset::JsonlReader& reader, std::vector<ProviderSlot> chain,
@@ -585,9 +629,13 @@ Runner::Runner(EventLoop& loop, Clock& clock, dataset::JsonlReader& reader, std:
 
 Runner::~Runner() = default;
 
+void Runner::interrupt(std::chrono::milliseconds grace) { impl_->interrupt(grace); }
+
 RunOutcome Runner::run() {
   impl_->loop.post([this] { impl_->pump(); });
   impl_->loop.run();
+  impl_->outcome.rows_read = impl_->rows_read;
+  impl_->outcome.interrupted = impl_->interrupted;
   for (const auto& slot : impl_->chain) {
     if (slot.breaker != nullptr) impl_->outcome.counters.breaker_openings += slot.breaker->openings();
   }

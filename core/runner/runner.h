@@ -12,6 +12,8 @@
 // An unparseable judge reply gets one repair attempt, then the criterion fails with
 // `judge_unparseable`: no score is ever invented. A 401/403 takes that provider out of the
 // chain; when none is left, the remaining rows are recorded as `auth` errors without calls.
+// With a ResumeIndex, rows already recorded are skipped; a row whose id differs from the
+// recorded one stops the run (RunOutcome::resume_mismatch) before anything else is sent.
 //
 // All collaborators are borrowed and must outlive the runner. Loop thread only.
 #pragma once
@@ -28,6 +30,7 @@
 #include "core/judge/judge_prompt.h"
 #include "core/metrics/engine_metrics.h"
 #include "core/output/result_record.h"
+#include "core/output/resume_index.h"
 #include "core/output/summary.h"
 #include "core/provider/provider.h"
 #include "core/resilience/circuit_breaker.h"
@@ -59,12 +62,18 @@ struct RunnerOptions {
   bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter
   metrics::EngineMetrics* metrics = nullptr;  // optional; borrowed
+  // --resume: rows already recorded are skipped (no result, no call); borrowed, optional.
+  const output::ResumeIndex* resume = nullptr;
 };
 
 struct RunOutcome {
   output::RunCounters counters;
   bool auth_failed = false;  // every provider rejected its key; later rows were not attempted
   std::string auth_message;
+  std::int64_t rows_read = 0;
+  std::int64_t rows_skipped = 0;  // already recorded (--resume)
+  bool interrupted = false;       // interrupt() was called: unfinished rows were not recorded
+  std::string resume_mismatch;    // set when the results file belongs to another dataset
 };
 
 using ResultSink = std::function<void(const output::ResultRecord&)>;
@@ -77,8 +86,14 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
-  // Runs the loop until every row read has been recorded.
+  // Runs the loop until every row read has been recorded, or after interrupt() until the
+  // requests in flight are answered or the grace period ends.
   RunOutcome run();
+
+  // Stop taking rows (a signal): calls not yet sent are dropped, requests in flight get up to
+  // `grace` to finish and their rows are recorded when complete; every other row is recorded
+  // nowhere, so a --resume picks it up. Loop thread only (e.g. from a signal event).
+  void interrupt(std::chrono::milliseconds grace);
 
  private:
   struct Impl;

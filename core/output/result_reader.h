@@ -1,0 +1,16 @@
+// parse_result_line: one results-file line (SPEC §3, as ResultWriter writes it) back into a
+// ResultRecord, for --resume today and for merge and report. Round trip: what append_json
+// writes, parse_result_line reads back to an equal record. A line that is not a result row is
+// an Error (kParse) saying what is wrong with it.
+#pragma once
+
+#include <string_view>
+
+#include "core/common/error.h"
+#include "core/output/result_record.h"
+
+namespace llmeval::output {
+
+Result<ResultRecord> parse_result_line(std::string_view line);
+
+}  // namespace llmeval::output
