@@ -107,6 +107,9 @@ std::string json_error_detail(const std::string& what) {
     detail.resize(end);
     detail += "...";
   }
+  // The "last read" token ends where the parser stopped, which can be inside a multi-byte
+  // character of a valid line ("\xEE\xBB\xBF" -> last read: '\xEE'); messages must be UTF-8.
+  for (auto at = find_invalid_utf8(detail); at != detail.npos; at = find_invalid_utf8(detail)) detail[at] = '?';
   return detail;
 }
 
@@ -206,7 +209,8 @@ std::optional<ReadItem> take_criteria(const json* criteria, const ReaderOptions&
   return std::nullopt;
 }
 
-ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOptions& options) {
+// id_given: the row named its own id (so it takes part in the duplicate check).
+ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOptions& options, bool& id_given) {
   Slots slots = find_fields(row);
   EvalItem item;
   item.line = number;
@@ -217,6 +221,7 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
                  std::string("field \"id\" must be a string or a number (got ") + id->type_name() + ")");
     }
     item.id = std::move(*id);
+    id_given = true;
   }
   if (slots.conflict[0]) {
     return bad(item.id, number, "invalid_field",
@@ -292,9 +297,7 @@ RawLine read_line(std::FILE* file, std::string& line, std::size_t keep, JsonlRea
   return raw;
 }
 
-}  // namespace
-
-ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options) {
+ReadItem parse_line(std::string_view line, std::int64_t line_number, const ReaderOptions& options, bool& id_given) {
   if (is_blank(line)) {
     return bad(line_number, line_number, "blank_line",
                "blank line; every line must hold one JSON object, so remove it");
@@ -316,7 +319,19 @@ ReadItem parse_row(std::string_view line, std::int64_t line_number, const Reader
                    row.type_name() +
                    "; each line must be one object like {\"output\": ..., \"criteria\": ...}");
   }
-  return build_item(row.get_ref<json::object_t&>(), line_number, options);
+  return build_item(row.get_ref<json::object_t&>(), line_number, options, id_given);
+}
+
+const json& id_of(const ReadItem& item) {
+  if (const auto* valid = std::get_if<EvalItem>(&item)) return valid->id;
+  return std::get<InvalidLine>(item).id;
+}
+
+}  // namespace
+
+ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options) {
+  bool id_given = false;
+  return parse_line(line, line_number, options, id_given);
 }
 
 JsonlReader::JsonlReader(std::FILE* file, ReaderOptions options)
@@ -363,7 +378,18 @@ std::optional<ReadItem> JsonlReader::next() {
                "line is " + std::to_string(line.length) + " bytes, over the limit of " +
                    std::to_string(options_.max_line_bytes) + " bytes; shorten or split the row");
   }
-  return parse_row(line_, line_number_, options_);
+  bool id_given = false;
+  ReadItem item = parse_line(line_, line_number_, options_, id_given);
+  if (!id_given) return item;
+  // Every row that names an id claims it, a bad row too: whether a later row is a duplicate
+  // must not change when an earlier row is fixed. A bad row keeps its own, first problem.
+  const std::optional<std::int64_t> first = ids_.insert(id_of(item), line_number_);
+  if (!first || std::holds_alternative<InvalidLine>(item)) return item;
+  const std::string where = *first > 0 ? "line " + std::to_string(*first) : "an earlier line";
+  return bad(id_of(item), line_number_, "duplicate_id",
+             "id " + describe_value(id_of(item)) + " is already used by " + where +
+                 "; every row needs its own id, so that each result names one row: give this row another id, "
+                 "or delete it if it is a copy");
 }
 
 }  // namespace llmeval::dataset

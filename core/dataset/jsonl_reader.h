@@ -10,7 +10,14 @@
 // InvalidLine kinds: blank_line, invalid_json (syntax, not an object, NUL byte, nesting deeper
 // than 512), invalid_utf8, missing_field (output, or criteria with no config defaults),
 // invalid_field (wrong type, or two aliases of one field), invalid_criteria, invalid_regex,
-// line_too_long, io. A null field counts as absent; unknown fields are ignored.
+// line_too_long, io, duplicate_id. A null field counts as absent; unknown fields are ignored.
+//
+// Duplicate ids (JsonlReader only; parse_row sees one line): the first row that names an id
+// claims it, and a later valid row naming the same id is a `duplicate_id` row whose message
+// gives the first row's line; it is not judged. A bad row claims its id too, but keeps its own
+// error. Rows without an id (their id is their line number) take no part: line 5 without an
+// id and a row with "id": 5 are not duplicates. Only a 64-bit hash of each id is kept (see
+// id_set.h for the memory, ~20 bytes an id, and the tiny false-positive chance).
 //
 // Not thread-safe. The FILE* is borrowed and must outlive the reader.
 #pragma once
@@ -26,6 +33,7 @@
 #include <vector>
 
 #include "core/dataset/eval_item.h"
+#include "core/dataset/id_set.h"
 
 namespace llmeval::dataset {
 
@@ -76,6 +84,7 @@ class JsonlReader {
   bool would_block_ = false;
   PartialLine partial_;
   std::string line_;  // reused buffer
+  IdSet ids_;         // ids named so far
 };
 
 }  // namespace llmeval::dataset

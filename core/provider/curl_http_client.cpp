@@ -63,9 +63,26 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return n;
 }
 
+// "8 MiB (8388608 bytes)".
+std::string size_text(std::size_t bytes) {
+  std::string exact = std::to_string(bytes) + " bytes";
+  if (bytes < 1024 * 1024 || bytes % (1024 * 1024) != 0) return exact;
+  return std::to_string(bytes / (1024 * 1024)) + " MiB (" + exact + ")";
+}
+
 Error transport_error(CURLcode code, const Transfer& transfer, const char* detail) {
   std::string what = detail[0] != '\0' ? detail : curl_easy_strerror(code);
   std::string where = " (" + transfer.request.method + " " + transfer.request.url + ")";
+  // Over the cap, announced by Content-Length (FILESIZE_EXCEEDED) or found while reading. A
+  // judge reply is a few KiB, so this is a broken server or a wrong URL: kServer, like any
+  // other unusable reply (retried, counted by the breaker, then a provider_error row).
+  if (transfer.body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    return {ErrorKind::kServer,
+            "reply body over the " + size_text(transfer.max_body) +
+                " limit, so it was dropped; a judge reply is a few KiB: check that base_url points at the API" +
+                where,
+            {}};
+  }
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return {ErrorKind::kTimeout,
@@ -77,14 +94,11 @@ Error transport_error(CURLcode code, const Transfer& transfer, const char* detai
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PARTIAL_FILE:
       return {ErrorKind::kConnect, what + where, {}};
+    case CURLE_PARTIAL_FILE:  // the connection closed before the Content-Length was read
+      return {ErrorKind::kConnect, "reply cut short: " + what + where, {}};
     default:
       break;
-  }
-  if (transfer.body_too_large) {
-    return {ErrorKind::kIo,
-            "reply body larger than " + std::to_string(transfer.max_body) + " bytes" + where, {}};
   }
   return {ErrorKind::kIo, what + where, {}};
 }
@@ -164,6 +178,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_text);
+    // Refuses a reply whose Content-Length is over the cap before reading any of it; on_body
+    // catches the rest (chunked replies, lying lengths).
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_body));
     if (req.method == "POST") {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
       curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));

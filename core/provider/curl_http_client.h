@@ -17,7 +17,8 @@
 namespace llmeval::provider {
 
 struct CurlHttpClientOptions {
-  // Replies larger than this fail with kIo instead of growing memory without bound.
+  // Replies larger than this fail with kServer ("reply body over the 8 MiB limit") instead of
+  // growing memory without bound; one over it by its Content-Length is not read at all.
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   // Upper bound of open connections kept for reuse; set it to the run's concurrency.
   long max_connections = 64;

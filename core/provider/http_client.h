@@ -4,7 +4,8 @@
 // send() never blocks. The callback runs exactly once, on the loop thread, and may run before
 // send() returns only if the request could not even be started. Transport failures come back
 // as Error with kind kTimeout (the request's deadline passed), kConnect (could not connect,
-// reset) or kIo (anything else, including a body larger than the client's cap). Any HTTP
+// reset, a reply cut short), kServer (a reply body larger than the client's cap: an unusable
+// reply) or kIo (anything else). Any HTTP
 // status, including 4xx/5xx, is a successful HttpResponse: mapping statuses is the provider's job.
 #pragma once
 

@@ -49,6 +49,84 @@ std::string tidy(std::string_view text) {
   return out;
 }
 
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Case-insensitive find of a lower-case needle.
+std::size_t find_lower(std::string_view text, std::string_view needle, std::size_t from = 0) {
+  if (needle.size() > text.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= text.size(); ++i) {
+    std::size_t j = 0;
+    while (j < needle.size() && lower(text[i + j]) == needle[j]) ++j;
+    if (j == needle.size()) return i;
+  }
+  return std::string_view::npos;
+}
+
+// A proxy's or gateway's error page (nginx, Cloudflare, a load balancer) rather than an API's JSON.
+bool looks_like_html(std::string_view body) {
+  body = trim(body);
+  if (body.empty() || body.front() != '<') return false;
+  const std::string_view head = body.substr(0, 512);
+  for (std::string_view tag : {"<html", "<!doctype html", "<head", "<body"}) {
+    if (find_lower(head, tag) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// The text of an HTML fragment: tags dropped (each one a space), <script> and <style> skipped.
+std::string strip_tags(std::string_view html) {
+  std::string text;
+  for (std::size_t i = 0; i < html.size();) {
+    if (html[i] != '<') {
+      text += html[i++];
+      continue;
+    }
+    for (std::string_view skipped : {std::string_view("script"), std::string_view("style")}) {
+      if (find_lower(html.substr(i + 1, skipped.size()), skipped) == 0) {
+        const std::size_t end = find_lower(html, "</" + std::string(skipped), i);
+        i = end == std::string_view::npos ? html.size() : end + 2;
+      }
+    }
+    const std::size_t close = html.find('>', i);
+    i = close == std::string_view::npos ? html.size() : close + 1;
+    text += ' ';
+  }
+  return text;
+}
+
+std::string collapse_spaces(std::string_view text) {
+  std::string out;
+  for (char c : trim(text)) {
+    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  return out;
+}
+
+// What a person needs from an HTML error page: its title, then its body's text unless that
+// merely repeats the title ("502 Bad Gateway 502 Bad Gateway nginx" reads "502 Bad Gateway nginx").
+std::string html_summary(std::string_view html) {
+  std::string title;
+  if (auto open = find_lower(html, "<title"); open != std::string_view::npos) {
+    const std::size_t start = html.find('>', open);
+    const std::size_t end = find_lower(html, "</title", open);
+    if (start != std::string_view::npos && end != std::string_view::npos && start < end) {
+      title = collapse_spaces(html.substr(start + 1, end - start - 1));
+    }
+  }
+  std::string_view body = html;
+  if (auto open = find_lower(html, "<body"); open != std::string_view::npos) body = html.substr(open);
+  std::string text = collapse_spaces(strip_tags(body));
+  if (!title.empty() && text.compare(0, title.size(), title) != 0) text = title + (text.empty() ? "" : " " + text);
+  return "an HTML page (from a proxy or gateway in front of the API?): " + (text.empty() ? "(no text)" : text);
+}
+
+// A body that is not JSON, readable in a message: an HTML page summarized, anything else as it is.
+std::string readable_body(std::string_view body) {
+  return looks_like_html(body) ? html_summary(body) : std::string(body);
+}
+
 std::optional<double> parse_non_negative(std::string_view text) {
   text = trim(text);
   double value = 0;
@@ -157,7 +235,7 @@ std::string vendor_message_from_json(const nlohmann::json& body, std::string_vie
 std::string vendor_error_message(std::string_view body, std::string_view secret) {
   if (trim(body).empty()) return {};
   auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded()) return tidy(scrub_secret(std::string(body), secret));
+  if (json.is_discarded()) return tidy(scrub_secret(readable_body(body), secret));
   return vendor_message_from_json(json, secret);
 }
 
@@ -184,7 +262,7 @@ Error error_from_status(const HttpResponse& response, const ReplyContext& contex
 }
 
 Error reply_not_json(const HttpResponse& response, const ReplyContext& context) {
-  std::string snippet = tidy(scrub_secret(response.body, context.api_key));
+  std::string snippet = tidy(scrub_secret(readable_body(response.body), context.api_key));
   if (snippet.empty()) snippet = "(empty body)";
   Error error{ErrorKind::kServer, head(context, "returned a reply that is not JSON", response.status, snippet), {}};
   error.http_status = static_cast<int>(response.status);

@@ -41,7 +41,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const HttpResponse& r
                                                            std::chrono::system_clock::time_point now);
 
 // The vendor's human-readable message from an error body: error.message (OpenAI, Anthropic),
-// error as a string (Ollama), message (vLLM), detail (FastAPI servers), else the raw body.
+// error as a string (Ollama), message (vLLM), detail (FastAPI servers), else the raw body; an
+// HTML page (a proxy's or gateway's "502 Bad Gateway") is summarized as its title and text.
 // `secret` is scrubbed out before the cut. Whitespace runs collapse to one space; cut to
 // kMaxVendorMessage. Empty for an empty body.
 std::string vendor_error_message(std::string_view body, std::string_view secret = {});

@@ -22,6 +22,10 @@ Result<CompletionResponse> map_reply(const Result<HttpResponse>& result, const P
     }
     return error;
   }
+  // Content-Type is not checked: the body is. Self-hosted OpenAI-compatible servers and proxies
+  // send completions as text/plain or with no type at all, and refusing a valid completion over
+  // a header would fail runs that work. A body that is not a completion (an HTML page from a
+  // gateway, a cut-off reply) is refused by map_ok whatever its type says.
   try {
     Result<CompletionResponse> mapped = wire.map_ok(response, identity);
     if (mapped.ok()) mapped.value().exhausted_for = rate_limit_exhausted_for(response, now);

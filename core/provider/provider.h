@@ -3,7 +3,8 @@
 // complete() never blocks; the callback receives Result<CompletionResponse> exactly once on the
 // loop thread and may run before complete() returns. Errors are classified by kind:
 //   kAuth (401/403), kRateLimited (429, retry_after from the headers when given),
-//   kServer (5xx, 529, a 200 whose body is not a completion), kBadRequest (other 4xx),
+//   kServer (5xx, 529, a 200 whose body is not a completion, a body over the size cap),
+//   kBadRequest (other 4xx),
 //   kTimeout / kConnect / kIo (transport, from the HttpClient).
 #pragma once
 

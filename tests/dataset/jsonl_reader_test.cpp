@@ -296,6 +296,41 @@ TEST_CASE("JsonlReader yields one item per line with correct line numbers", "[da
   }
 }
 
+TEST_CASE("JsonlReader judges the first row with an id and marks later ones duplicate_id", "[dataset]") {
+  auto items = read_all(R"({"id": "q1", "output": "a", "criteria": "c"})" "\n"   // 1: claims q1
+                        R"({"id": "q2", "output": "b", "criteria": "c"})" "\n"   // 2
+                        R"({"id": "q1", "output": "c", "criteria": "c"})" "\n"   // 3: duplicate of 1
+                        R"({"id": 7, "output": 3, "criteria": "c"})" "\n"        // 4: bad, claims 7
+                        R"({"id": 7.0, "output": "d", "criteria": "c"})" "\n"    // 5: duplicate of 4
+                        R"({"id": "q2", "criteria": "c"})" "\n"                  // 6: its own error first
+                        R"({"output": "e", "criteria": "c"})" "\n"               // 7: no id: id 7, not checked
+                        R"({"id": null, "output": "f", "criteria": "c"})" "\n"   // 8: null: no id
+                        R"({"id": "7", "output": "g", "criteria": "c"})" "\n"    // 9: a string, not 7
+                        R"({"id": "q1", "output": "h", "criteria": "c"})" "\n"); // 10: still line 1's
+  REQUIRE(items.size() == 10);
+  CHECK(item_of(items[0]).id == "q1");
+  CHECK(item_of(items[1]).id == "q2");
+  const InvalidLine& third = invalid_of(items[2]);
+  CHECK(third.kind == "duplicate_id");
+  CHECK(third.id == "q1");
+  CHECK(third.line == 3);
+  CHECK_THAT(third.message, Catch::StartsWith("line 3: id \"q1\" is already used by line 1; "));
+  CHECK_THAT(third.message, Catch::Contains("give this row another id"));
+  CHECK(invalid_of(items[3]).kind == "invalid_field");
+  CHECK(invalid_of(items[4]).kind == "duplicate_id");
+  CHECK_THAT(invalid_of(items[4]).message, Catch::Contains("id 7.0 is already used by line 4"));
+  CHECK(invalid_of(items[5]).kind == "missing_field");
+  CHECK(item_of(items[6]).id == 7);
+  CHECK(item_of(items[7]).id == 8);
+  CHECK(item_of(items[8]).id == "7");
+  CHECK_THAT(invalid_of(items[9]).message, Catch::Contains("already used by line 1"));
+
+  SECTION("parse_row alone sees one line and checks nothing across lines") {
+    CHECK(item_of(parse(R"({"id": "q1", "output": "a", "criteria": "c"})")).id == "q1");
+    CHECK(item_of(parse(R"({"id": "q1", "output": "a", "criteria": "c"})")).id == "q1");
+  }
+}
+
 TEST_CASE("JsonlReader reads from an in-memory stream", "[dataset]") {
   std::string content =
       "{\"input\": \"Q\", \"response\": \"A\", \"expected\": \"A\", \"criteria\": \"c\"}\n{bad";
@@ -396,6 +431,7 @@ TEST_CASE("tests/data/bad_lines.jsonl yields each kind of bad line", "[dataset]"
                                              "invalid_regex",
                                              "invalid_json",
                                              "invalid_json",
+                                             "duplicate_id",
                                              "ok"};
   CHECK(kinds == expected);
 }

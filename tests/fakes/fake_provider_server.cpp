@@ -75,9 +75,16 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
     immediate 429 with retry-after-ms (until enough has refilled) and retry-after (ceil s).
     Requests refused as invalid (401, 400) are not charged; scripted faults are.
 Markers in a user message: [[fake:score=N]] [[fake:status=NNN]] [[fake:delay_ms=N]]
-  [[fake:reply=unparseable|unparseable_once|fenced|out_of_range]] [[fake:fail_first=N]]
+  [[fake:reply=unparseable|unparseable_once|fenced|out_of_range|no_score]] [[fake:fail_first=N]]
   [[fake:body=not_json|error_object]] [[fake:exhausted=N]] (rate-limit headers: used up for N s)
   [[fake:retry_after_ms=N]] (with status=NNN: retry-after-ms: N, retry-after: ceil(N/1000))
+  Hostile replies: [[fake:body=html]] a proxy's HTML error page (text/html; with status=NNN,
+  that status; else 200); [[fake:body=cut]] the completion cut in half (a consistent
+  Content-Length); [[fake:body=truncated]] a Content-Length of the whole completion but only
+  half of it sent, then the connection closed; [[fake:body=huge]] a 50 MiB completion
+  (Content-Length set, streamed from one 1 MiB block); [[fake:body=huge_chunked]] the same
+  in chunked encoding, with no length up front; [[fake:content_type=T]] sends
+  Content-Type T on whatever the reply is (text/plain, text/html, ...).
 Control (not counted as API requests):
   POST /control {"mode": "ok"|"fail"|"hang", "status": NNN, "throttle_ms": N}
     fail: every API request arriving later gets `status` (default 500) after the latency;
@@ -202,8 +209,9 @@ struct Markers {
   std::optional<int> fail_first;
   std::optional<int> exhausted_s;  // rate-limit headers: budget used up, resets in N seconds
   std::optional<int> retry_after_ms;  // with status: retry-after-ms / retry-after headers
-  std::string reply;  // unparseable | unparseable_once | fenced | out_of_range
-  std::string body;   // not_json | error_object
+  std::string reply;  // unparseable | unparseable_once | fenced | out_of_range | no_score
+  std::string body;   // not_json | error_object | html | cut | truncated | huge | huge_chunked
+  std::string content_type;  // overrides the reply's Content-Type
 };
 
 // Reads every `[[fake:key=value]]` in text into markers; later ones win. Unknown keys and bad
@@ -229,6 +237,7 @@ void read_markers(std::string_view text, Markers& markers) {
     else if (key == "retry_after_ms" && numeric && number >= 0) markers.retry_after_ms = number;
     else if (key == "reply") markers.reply = value;
     else if (key == "body") markers.body = value;
+    else if (key == "content_type") markers.content_type = value;
   }
 }
 
@@ -428,7 +437,31 @@ struct Reply {
   // Vendor rate-limit headers saying the request budget is used up for this many seconds.
   std::optional<int> exhausted_s;
   Vendor vendor = Vendor::kOpenAi;
+  std::string content_type_override;  // [[fake:content_type=T]]; empty: content_type
+  // How the body goes out: as it is; only its first half under the whole body's Content-Length,
+  // then a hang-up; or with 50 MiB of filler where the text's placeholder is, with a
+  // Content-Length or in chunked encoding.
+  enum class Shape { kWhole, kTruncated, kHuge, kHugeChunked } shape = Shape::kWhole;
 };
+
+// A proxy's error page, as nginx sends it in front of an API.
+std::string html_error_page(int status) {
+  const char* phrase = status == 200   ? "OK"
+                       : status == 502 ? "Bad Gateway"
+                       : status == 503 ? "Service Temporarily Unavailable"
+                       : status == 504 ? "Gateway Time-out"
+                                       : "Error";
+  const std::string title = std::to_string(status) + " " + phrase;
+  return "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+         "</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n";
+}
+
+// body=huge: the completion text is this placeholder, replaced on the wire by kHugeBytes of 'x'
+// (a JSON-escaped control character cannot occur in a real verdict).
+constexpr std::string_view kHugePlaceholder = "\x01";
+constexpr std::string_view kHugePlaceholderOnWire = "\\u0001";
+constexpr std::size_t kHugeBlock = 1 << 20;
+constexpr std::size_t kHugeBytes = 50 * kHugeBlock;
 
 Reply error_reply(Vendor vendor, int status, const std::string& message) {
   return Reply{status, error_body(vendor, status, message), "application/json", status == 429};
@@ -781,6 +814,7 @@ class FakeServer {
     }
     Markers markers;
     Reply reply = decide(req, vendor, method, error_draw, throttle_draw, markers);
+    reply.content_type_override = markers.content_type;
     if (markers.delay_ms) delay_ms += std::max(0, *markers.delay_ms);
     if (reply.immediate) delay_ms = 0;
     finish(req, std::move(reply), delay_ms, log);
@@ -818,6 +852,7 @@ class FakeServer {
     if (markers.status) {
       Reply scripted = error_reply(vendor, *markers.status, "injected status " + std::to_string(*markers.status));
       scripted.retry_after_ms = markers.retry_after_ms;
+      if (markers.body == "html") scripted = Reply{*markers.status, html_error_page(*markers.status), "text/html"};
       return scripted;
     }
     if (markers.fail_first && ++fail_counts_[hash] <= *markers.fail_first) {
@@ -826,10 +861,16 @@ class FakeServer {
     if (error_draw < options_.error_rate) return error_reply(vendor, 500, "injected server error");
     if (throttle_draw < options_.rate_429) return error_reply(vendor, 429, "Rate limit reached (injected)");
     if (markers.body == "not_json") return Reply{200, "<html>oops</html>", "text/html"};
+    if (markers.body == "html") return Reply{200, html_error_page(200), "text/html"};
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
 
     std::string id = (vendor == Vendor::kOpenAi ? "chatcmpl-fake-" : "msg_fake_") + std::to_string(++next_id_);
-    Reply ok{200, completion_body(vendor, id, conv, text)};
+    const bool huge = markers.body == "huge" || markers.body == "huge_chunked";
+    Reply ok{200, completion_body(vendor, id, conv, huge ? std::string(kHugePlaceholder) : text)};
+    if (markers.body == "huge") ok.shape = Reply::Shape::kHuge;
+    if (markers.body == "huge_chunked") ok.shape = Reply::Shape::kHugeChunked;
+    if (markers.body == "truncated") ok.shape = Reply::Shape::kTruncated;
+    if (markers.body == "cut") ok.body.resize(ok.body.size() / 2);
     ok.exhausted_s = markers.exhausted_s;
     ok.vendor = vendor;
     return ok;
@@ -880,6 +921,7 @@ class FakeServer {
     int score = markers.score.value_or(
         range.min + static_cast<int>(hash % static_cast<std::uint64_t>(range.max - range.min + 1)));
     if (markers.reply == "out_of_range") score = range.max + 5;
+    if (markers.reply == "no_score") return R"({"pass": true, "reason": "fake judge: a verdict without a score"})";
     std::string verdict = verdict_text(score, range);
     if (markers.reply == "unparseable" || (markers.reply == "unparseable_once" && !conv.has_assistant)) {
       return "I think it is pretty good.";
@@ -992,7 +1034,8 @@ class FakeServer {
 
   static void send(evhttp_request* req, const Reply& reply) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req);
-    evhttp_add_header(headers, "Content-Type", reply.content_type);
+    evhttp_add_header(headers, "Content-Type",
+                      reply.content_type_override.empty() ? reply.content_type : reply.content_type_override.c_str());
     if (reply.retry_after_ms) {
       evhttp_add_header(headers, "retry-after-ms", std::to_string(*reply.retry_after_ms).c_str());
       evhttp_add_header(headers, "retry-after", std::to_string((*reply.retry_after_ms + 999) / 1000).c_str());
@@ -1000,8 +1043,46 @@ class FakeServer {
       evhttp_add_header(headers, "retry-after", "1");
     }
     if (reply.exhausted_s) add_exhausted_headers(headers, reply.vendor, *reply.exhausted_s);
-    evbuffer_add(evhttp_request_get_output_buffer(req), reply.body.data(), reply.body.size());
+    evbuffer* out = evhttp_request_get_output_buffer(req);
+    switch (reply.shape) {
+      case Reply::Shape::kWhole:
+        evbuffer_add(out, reply.body.data(), reply.body.size());
+        break;
+      case Reply::Shape::kTruncated:
+        // evhttp keeps a Content-Length it is given, and closes after a reply that says close.
+        evhttp_add_header(headers, "Content-Length", std::to_string(reply.body.size()).c_str());
+        evhttp_add_header(headers, "Connection", "close");
+        evbuffer_add(out, reply.body.data(), reply.body.size() / 2);
+        break;
+      case Reply::Shape::kHuge:
+        add_huge_body(out, reply.body);
+        break;
+      case Reply::Shape::kHugeChunked: {
+        // Without a Content-Length evhttp answers an HTTP/1.1 request in chunked encoding. The
+        // whole body goes out as one chunk, queued at once; a client that hangs up partway is
+        // evhttp's to clean up, as for any reply.
+        evhttp_send_reply_start(req, reply.status, reason_phrase(reply.status));
+        std::unique_ptr<evbuffer, decltype(&evbuffer_free)> chunk(evbuffer_new(), &evbuffer_free);
+        add_huge_body(chunk.get(), reply.body);
+        evhttp_send_reply_chunk(req, chunk.get());
+        evhttp_send_reply_end(req);
+        return;
+      }
+    }
     evhttp_send_reply(req, reply.status, reason_phrase(reply.status), nullptr);
+  }
+
+  // The body with its placeholder replaced by kHugeBytes of 'x': the same 1 MiB block added by
+  // reference 50 times, so the server holds 1 MiB, not 50, and evhttp sets the Content-Length.
+  static void add_huge_body(evbuffer* out, std::string_view body) {
+    static const std::string block(kHugeBlock, 'x');
+    const auto at = body.find(kHugePlaceholderOnWire);
+    evbuffer_add(out, body.data(), at);
+    for (std::size_t sent = 0; sent < kHugeBytes; sent += block.size()) {
+      evbuffer_add_reference(out, block.data(), block.size(), nullptr, nullptr);
+    }
+    const std::string_view tail = body.substr(at + kHugePlaceholderOnWire.size());
+    evbuffer_add(out, tail.data(), tail.size());
   }
 
   Options options_;

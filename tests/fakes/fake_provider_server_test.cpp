@@ -536,3 +536,49 @@ TEST_CASE("Fake provider retry_after_ms marker sets retry-after-ms and retry-aft
   CHECK(plain.header("retry-after") == "1");
   CHECK(plain.header("retry-after-ms").empty());
 }
+
+TEST_CASE("Fake provider hostile-reply markers send what they say", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  SECTION("body=html: a proxy's error page, as a 200 or with the scripted status") {
+    HttpReply page = ask_openai(server, "[[fake:body=html]] x");
+    CHECK(page.status == 200);
+    CHECK(page.header("content-type") == "text/html");
+    CHECK(page.body.find("<title>200 OK</title>") != std::string::npos);
+    HttpReply gateway = ask_openai(server, "[[fake:status=502]] [[fake:body=html]] x");
+    CHECK(gateway.status == 502);
+    CHECK(gateway.body.find("<h1>502 Bad Gateway</h1>") != std::string::npos);
+  }
+  SECTION("content_type=T changes only the header") {
+    HttpReply reply = ask_openai(server, "[[fake:content_type=text/plain]] Scale: 1-5");
+    CHECK(reply.status == 200);
+    CHECK(reply.header("content-type") == "text/plain");
+    CHECK(openai_verdict(reply).contains("score"));
+  }
+  SECTION("body=cut: half a completion under a matching Content-Length") {
+    HttpReply whole = ask_openai(server, "x");
+    HttpReply cut = ask_openai(server, "[[fake:body=cut]] x");
+    CHECK(cut.status == 200);
+    CHECK(cut.body.size() == whole.body.size() / 2);
+    CHECK(json::parse(cut.body, nullptr, false).is_discarded());
+  }
+  SECTION("body=truncated: the connection closes before the Content-Length is reached") {
+    HttpReply truncated = ask_openai(server, "[[fake:body=truncated]] x");
+    CHECK(truncated.status == 0);
+    CHECK(truncated.error == curl_easy_strerror(CURLE_PARTIAL_FILE));
+  }
+  SECTION("body=huge and huge_chunked: a 50 MiB completion, with and without a length") {
+    for (const std::string marker : {"huge", "huge_chunked"}) {
+      INFO(marker);
+      HttpReply huge = ask_openai(server, "[[fake:body=" + marker + "]] x");
+      REQUIRE(huge.status == 200);
+      CHECK(huge.body.size() > 50u * 1024 * 1024);
+      CHECK(huge.header("content-length").empty() == (marker == "huge_chunked"));
+      CHECK(openai_text(huge) == std::string(50u * 1024 * 1024, 'x'));
+    }
+  }
+  SECTION("reply=no_score: a verdict without a score") {
+    json verdict = openai_verdict(ask_openai(server, "[[fake:reply=no_score]] x"));
+    CHECK_FALSE(verdict.contains("score"));
+    CHECK(verdict["pass"] == true);
+  }
+}

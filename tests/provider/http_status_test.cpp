@@ -91,6 +91,24 @@ TEST_CASE("parse_retry_after reads every Retry-After form", "[provider]") {
   }
 }
 
+TEST_CASE("A proxy's HTML error page becomes its title and text, not markup", "[provider]") {
+  const std::string nginx =
+      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+      "</center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n";
+  CHECK(vendor_error_message(nginx) ==
+        "an HTML page (from a proxy or gateway in front of the API?): 502 Bad Gateway nginx/1.25.3");
+  const std::string page =
+      "<!DOCTYPE html><html><head><title>Attention Required</title><style>body{color:red}</style>"
+      "<script>var x = '<b>';</script></head><body><h1>Sorry, you have been blocked</h1></body></html>";
+  CHECK(vendor_error_message(page) == "an HTML page (from a proxy or gateway in front of the API?): "
+                                      "Attention Required Sorry, you have been blocked");
+  CHECK(vendor_error_message("<html><body></body></html>") ==
+        "an HTML page (from a proxy or gateway in front of the API?): (no text)");
+  CHECK(vendor_error_message("<html><body>unclosed <b") ==
+        "an HTML page (from a proxy or gateway in front of the API?): unclosed");
+  CHECK(vendor_error_message("<html>" + std::string(100000, 'x')).size() <= 203);
+}
+
 TEST_CASE("vendor_error_message extracts the vendor's own words", "[provider]") {
   CHECK(vendor_error_message(R"({"error": {"message": "Invalid model", "type": "invalid_request_error"}})") ==
         "Invalid model");
@@ -100,7 +118,8 @@ TEST_CASE("vendor_error_message extracts the vendor's own words", "[provider]") 
   CHECK(vendor_error_message(R"({"object": "error", "message": "vllm says no"})") == "vllm says no");
   CHECK(vendor_error_message(R"({"detail": "Not Found"})") == "Not Found");
   CHECK(vendor_error_message("<html>\n  <body>Bad   Gateway</body>\n</html>\n") ==
-        "<html> <body>Bad Gateway</body> </html>");
+        "an HTML page (from a proxy or gateway in front of the API?): Bad Gateway");
+  CHECK(vendor_error_message("not json <b>at all</b>") == "not json <b>at all</b>");
   CHECK(vendor_error_message("").empty());
   CHECK(vendor_error_message(" \n").empty());
 

@@ -156,7 +156,9 @@ TEST_CASE("OpenAI provider turns a 200 that is not a completion into kServer", "
     auto result = complete(http);
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().kind == ErrorKind::kServer);
-    CHECK(result.error().message == "provider primary returned a reply that is not JSON (HTTP 200): <html>gateway</html>");
+    CHECK(result.error().message ==
+          "provider primary returned a reply that is not JSON (HTTP 200): an HTML page (from a proxy or gateway in "
+          "front of the API?): gateway");
   }
   SECTION("an error object") {
     http.push_response(200, R"({"error": {"message": "upstream failed", "type": "server_error"}})");
