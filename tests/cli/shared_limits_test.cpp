@@ -79,6 +79,24 @@ void check_all_ok(LlmevalRun& run, std::size_t rows_expected) {
   }
 }
 
+using Runs = std::vector<std::unique_ptr<LlmevalRun>>;
+
+// `processes` runs of `rows_each` rows (p0, p1, ...), each with `args`.
+Runs start_runs(TempDir& dir, int processes, int rows_each, const std::vector<std::string>& args) {
+  Runs runs;
+  for (int p = 0; p < processes; ++p) {
+    std::string name = "p" + std::to_string(p);
+    runs.push_back(std::make_unique<LlmevalRun>(dir, name, rows(rows_each, name), args));
+  }
+  return runs;
+}
+
+// Waits for every run: each exits 0 with `rows_each` ok results.
+void finish_all_ok(Runs& runs, std::size_t rows_each) {
+  for (auto& run : runs) CHECK(run->wait() == 0);
+  for (auto& run : runs) check_all_ok(*run, rows_each);
+}
+
 }  // namespace
 
 TEST_CASE("4 processes share one rpm limit through Redis: zero 429s and at least 95% of it used",
@@ -88,15 +106,10 @@ TEST_CASE("4 processes share one rpm limit through Redis: zero 429s and at least
   FakeProviderServer fake({"--rpm", "3000", "--burst-s", "1", "--latency-ms", "100"});
   TempDir dir;
   // Each process offers 4 in flight / 100 ms = 40 requests/s: 160/s together, 3.2x the limit.
-  std::vector<std::unique_ptr<LlmevalRun>> runs;
-  for (int p = 0; p < 4; ++p) {
-    runs.push_back(std::make_unique<LlmevalRun>(
-        dir, "p" + std::to_string(p), rows(50, "p" + std::to_string(p)),
-        std::vector<std::string>{"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--rpm", "3000",
-                                 "--redis", redis.url()}));
-  }
-  for (auto& run : runs) CHECK(run->wait() == 0);
-  for (auto& run : runs) check_all_ok(*run, 50);
+  Runs runs = start_runs(dir, 4, 50,
+                         {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--rpm", "3000",
+                          "--redis", redis.url()});
+  finish_all_ok(runs, 50);
 
   auto requests = api_requests(fake);
   CHECK(count_status(requests, 429) == 0);
@@ -118,15 +131,10 @@ TEST_CASE("4 processes share one tpm limit through Redis: reserve, reconcile, ze
   // is 10,000 tokens/s: about 21 requests/s, against 4 x 40/s offered.
   FakeProviderServer fake({"--tpm", "600000", "--burst-s", "1", "--latency-ms", "100"});
   TempDir dir;
-  std::vector<std::unique_ptr<LlmevalRun>> runs;
-  for (int p = 0; p < 4; ++p) {
-    runs.push_back(std::make_unique<LlmevalRun>(
-        dir, "p" + std::to_string(p), rows(20, "p" + std::to_string(p)),
-        std::vector<std::string>{"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--tpm", "600000",
-                                 "--redis", redis.url()}));
-  }
-  for (auto& run : runs) CHECK(run->wait() == 0);
-  for (auto& run : runs) check_all_ok(*run, 20);
+  Runs runs = start_runs(dir, 4, 20,
+                         {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--tpm", "600000",
+                          "--redis", redis.url()});
+  finish_all_ok(runs, 20);
   auto requests = api_requests(fake);
   CHECK(count_status(requests, 429) == 0);
   CHECK(count_status(requests, 200) == 80);
@@ -142,19 +150,14 @@ TEST_CASE("Redis stopped then killed mid-run: the run finishes on local shares, 
   RedisServer redis;
   FakeProviderServer fake({"--rpm", "3000", "--burst-s", "1", "--latency-ms", "100"});
   TempDir dir;
-  std::vector<std::unique_ptr<LlmevalRun>> runs;
-  for (int p = 0; p < 4; ++p) {
-    runs.push_back(std::make_unique<LlmevalRun>(
-        dir, "p" + std::to_string(p), rows(50, "p" + std::to_string(p)),
-        std::vector<std::string>{"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--rpm", "3000",
-                                 "--redis", redis.url()}));
-  }
+  Runs runs = start_runs(dir, 4, 50,
+                         {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--rpm", "3000",
+                          "--redis", redis.url()});
   std::this_thread::sleep_for(1500ms);  // every process has heartbeated: each knows there are 4
   redis.pause();                        // SIGSTOP: connections stay open, nothing answers
   std::this_thread::sleep_for(1000ms);
   redis.kill();                         // now refused outright
-  for (auto& run : runs) CHECK(run->wait() == 0);
-  for (auto& run : runs) check_all_ok(*run, 50);
+  finish_all_ok(runs, 50);
   auto requests = api_requests(fake);
   CHECK(count_status(requests, 429) == 0);
   CHECK(count_status(requests, 200) == 200);
@@ -171,22 +174,17 @@ TEST_CASE("A primary that fails, then hangs: every row succeeds via the fallback
   write_file(config, json{{"breaker", {{"consecutive_failures", 5}, {"open_s", 1}, {"min_calls", 10}}}}.dump());
   constexpr int kProcesses = 2;
   constexpr int kRows = 150;
-  std::vector<std::unique_ptr<LlmevalRun>> runs;
-  for (int p = 0; p < kProcesses; ++p) {
-    // 6000 rpm shared: 100 requests/s between the two, so the run lasts about 3 s.
-    runs.push_back(std::make_unique<LlmevalRun>(
-        dir, "p" + std::to_string(p), rows(kRows, "p" + std::to_string(p)),
-        std::vector<std::string>{"-c", config, "-p", "openai:judge@" + primary.base_url_openai(), "-p",
-                                 "openai:judge@" + backup.base_url_openai(), "-j", "4", "--rpm", "6000",
-                                 "--timeout", "300ms", "--redis", redis.url()}));
-  }
+  // 6000 rpm shared: 100 requests/s between the two, so the run lasts about 3 s.
+  Runs runs = start_runs(dir, kProcesses, kRows,
+                         {"-c", config, "-p", "openai:judge@" + primary.base_url_openai(), "-p",
+                          "openai:judge@" + backup.base_url_openai(), "-j", "4", "--rpm", "6000", "--timeout",
+                          "300ms", "--redis", redis.url()});
   std::this_thread::sleep_for(800ms);
   primary.control({{"mode", "fail"}, {"status", 500}});
   double failing_from = primary.log().at("now_ms").get<double>();
   std::this_thread::sleep_for(1000ms);
   primary.control({{"mode", "hang"}});
-  for (auto& run : runs) CHECK(run->wait() == 0);
-  for (auto& run : runs) check_all_ok(*run, kRows);
+  finish_all_ok(runs, kRows);
 
   auto requests = api_requests(primary);
   int after_failure = 0;
@@ -211,20 +209,15 @@ TEST_CASE("A 429 with Retry-After holds every process back, not only the one tol
   RedisServer redis;
   FakeProviderServer fake({"--latency-ms", "20"});
   TempDir dir;
-  std::vector<std::unique_ptr<LlmevalRun>> runs;
-  for (int p = 0; p < 4; ++p) {
-    // 1200 rpm shared (20/s): rows keep coming for about 4 s.
-    runs.push_back(std::make_unique<LlmevalRun>(
-        dir, "p" + std::to_string(p), rows(20, "p" + std::to_string(p)),
-        std::vector<std::string>{"-p", "openai:judge@" + fake.base_url_openai(), "-j", "2", "--rpm", "1200",
-                                 "--redis", redis.url()}));
-  }
+  // 1200 rpm shared (20/s): rows keep coming for about 4 s.
+  Runs runs = start_runs(dir, 4, 20,
+                         {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "2", "--rpm", "1200", "--redis",
+                          redis.url()});
   std::this_thread::sleep_for(1000ms);
   // For 2 s every request gets a 429 whose retry-after-ms is what is left of those 2 s.
   double window_start = fake.log().at("now_ms").get<double>();  // the window opens just after this
   fake.control({{"throttle_ms", 2000}});
-  for (auto& run : runs) CHECK(run->wait() == 0);
-  for (auto& run : runs) check_all_ok(*run, 20);
+  finish_all_ok(runs, 20);
 
   auto requests = api_requests(fake);
   auto first_429 = std::find_if(requests.begin(), requests.end(),
