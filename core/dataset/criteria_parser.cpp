@@ -125,11 +125,45 @@ std::shared_ptr<const std::regex> compile_regex(const std::string& pattern) {
   return regex;
 }
 
+// libstdc++ (GCC 12) reads the counts of a {m,n} repeat into a long with no overflow check and
+// returns them as int: {99999999999999999999} is undefined behaviour, and {4294967297} silently
+// becomes {1}, so the check would test something else than written. Every unescaped '{' outside
+// [...] starts such a count. Counts this long never compile anyway (the NFA is capped at 100000
+// states), so they are refused up front.
+bool has_huge_repeat_count(const std::string& pattern) {
+  constexpr std::size_t kMaxDigits = 9;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '{') {
+      std::size_t j = i + 1;
+      for (int count = 0; count < 2; ++count, ++j) {  // m, then n after a ','
+        while (j < pattern.size() && pattern[j] == '0') ++j;
+        const std::size_t digits = j;
+        while (j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9') ++j;
+        if (j - digits > kMaxDigits) return true;
+        if (j >= pattern.size() || pattern[j] != ',') break;
+      }
+    }
+  }
+  return false;
+}
+
 MaybeError parse_regex(const json& value, Criterion& out) {
   const auto& pattern = value.get_ref<const std::string&>();
   if (pattern.size() > kMaxRegexBytes) {
     return invalid(prefix(out.name) + "\"value\" regex is " + std::to_string(pattern.size()) +
                    " bytes; keep it under " + std::to_string(kMaxRegexBytes));
+  }
+  if (has_huge_repeat_count(pattern)) {
+    return CriteriaError{"invalid_regex", prefix(out.name) + "\"value\" " + quote_for_message(pattern) +
+                                              " has a {n} repeat count over 999999999; use a smaller count"};
   }
   try {
     out.regex = compile_regex(pattern);

@@ -246,6 +246,9 @@ TEST_CASE("Bad criteria are rejected with a message naming the criterion and the
       {R"([{"name": "date", "type": "regex", "value": "([0-9]"}])", "invalid_regex",
        "criterion \"date\": \"value\" \"([0-9]\" is not a valid regex"},
       {R"([{"name": "t", "type": "regex", "value": "(a)\\1"}])", "invalid_regex", "no backreferences"},
+      // libstdc++ would wrap this count to {1} (and overflow on longer ones): refused instead.
+      {R"([{"name": "t", "type": "regex", "value": "^a{4294967297}$"}])", "invalid_regex",
+       "repeat count over 999999999"},
       {R"([{"name": "t", "type": "regex", "value": ""}])", "invalid_criteria", "non-empty string"},
   };
   for (const Case& c : cases) {
