@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "core/common/error.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llmeval ") + LLMEVAL_VERSION);
   app.require_subcommand(1);
   auto run = llmeval::cli::register_run_command(app);
+  auto serve = llmeval::cli::register_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   }
   try {
     int code = run();
+    if (code < 0) code = serve();
     return code < 0 ? 2 : code;
   } catch (const llmeval::FatalError& e) {
     std::fprintf(stderr, "llmeval: error: %s\n", e.what());

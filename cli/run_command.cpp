@@ -1,7 +1,6 @@
 #include "cli/run_command.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,16 +12,15 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "cli/engine_setup.h"
 #include "core/common/clock.h"
 #include "core/common/duration.h"
 #include "core/common/error.h"
 #include "core/common/event_loop.h"
 #include "core/common/logging.h"
-#include "core/config/config.h"
 #include "core/dataset/jsonl_reader.h"
 #include "core/metrics/engine_metrics.h"
 #include "core/metrics/metrics_file.h"
@@ -30,32 +28,15 @@
 #include "core/output/result_writer.h"
 #include "core/output/resume_index.h"
 #include "core/output/summary.h"
-#include "core/provider/anthropic_provider.h"
-#include "core/provider/curl_http_client.h"
-#include "core/provider/openai_provider.h"
-#include "core/provider/sim_provider.h"
-#include "core/resilience/circuit_breaker.h"
-#include "core/redis/redis_client.h"
-#include "core/redis/redis_url.h"
-#include "core/resilience/local_rate_limiter.h"
-#include "core/resilience/redis_probe_lease.h"
-#include "core/resilience/redis_rate_limiter.h"
 #include "core/runner/runner.h"
 
 namespace llmeval::cli {
 namespace {
 
 struct RunFlags {
+  EngineFlags engine;
   std::string dataset;
   std::string output = "-";
-  std::string config_path;
-  std::vector<std::string> providers;
-  int concurrency = 64;
-  std::optional<std::int64_t> rpm;
-  std::optional<std::int64_t> tpm;
-  std::string redis_url;
-  std::string timeout;
-  std::optional<int> retries;
   std::string summary_path;
   std::string metrics_path;
   std::optional<double> fail_under;
@@ -64,72 +45,7 @@ struct RunFlags {
   bool retry_errors = false;
   std::string grace = "5s";
   std::size_t max_line_bytes = 16 * 1024 * 1024;
-  bool quiet = false;
-  int verbose = 0;
-  std::string log_format = "text";
 };
-
-const char* kDefaultOpenAiModel = "gpt-4o-mini";
-
-std::vector<provider::ProviderConfig> resolve_providers(const RunFlags& flags, const config::Config& config) {
-  std::vector<provider::ProviderConfig> chain;
-  for (const auto& spec : flags.providers) {
-    auto named = std::find_if(config.providers.begin(), config.providers.end(),
-                              [&](const provider::ProviderConfig& p) { return p.name == spec; });
-    if (named != config.providers.end()) {
-      chain.push_back(*named);
-      continue;
-    }
-    auto parsed = provider::parse_provider_spec(spec);
-    if (!parsed) throw FatalError(parsed.error().message);
-    chain.push_back(std::move(parsed).value());
-  }
-  // Two -p specs of one type would share a name, and with it a rate-limit bucket and a label
-  // in results: number the later ones ("openai", "openai-2", ...).
-  for (std::size_t i = 0; i < chain.size(); ++i) {
-    int suffix = 1;
-    std::string base = chain[i].name;
-    auto taken = [&](const std::string& name) {
-      for (std::size_t j = 0; j < i; ++j) {
-        if (chain[j].name == name) return true;
-      }
-      return false;
-    };
-    while (taken(chain[i].name)) chain[i].name = base + "-" + std::to_string(++suffix);
-  }
-  if (chain.empty()) chain = config.providers;
-  if (chain.empty()) {
-    const char* key = std::getenv("OPENAI_API_KEY");
-    if (key == nullptr || *key == '\0') {
-      throw FatalError(
-          "no judge provider: pass --provider (e.g. --provider sim for an offline dry run, or "
-          "--provider openai:gpt-4o-mini with OPENAI_API_KEY set), or list providers in a config file (--config)");
-    }
-    auto parsed = provider::parse_provider_spec(std::string("openai:") + kDefaultOpenAiModel);
-    chain.push_back(std::move(parsed).value());
-  }
-  return chain;
-}
-
-// Keys come only from the environment. A provider at its vendor's default URL needs one; a
-// self-hosted OpenAI-compatible server (vLLM, Ollama) often does not.
-void resolve_api_key(provider::ProviderConfig& p) {
-  if (p.type == provider::ProviderType::kSim) return;
-  const char* key = std::getenv(p.api_key_env.c_str());
-  if (key != nullptr && *key != '\0') {
-    p.api_key = key;
-    return;
-  }
-  provider::ProviderConfig defaults;
-  defaults.type = p.type;
-  provider::apply_type_defaults(defaults);
-  if (p.base_url == defaults.base_url) {
-    throw FatalError("provider \"" + p.name + "\" needs an API key: set " + p.api_key_env +
-                     " in the environment (or use --provider sim for an offline dry run)");
-  }
-  logger("cli")->info("[provider={}] {} is not set; calling {} without an API key", p.name, p.api_key_env,
-                      p.base_url);
-}
 
 std::FILE* open_dataset(const std::string& path) {
   if (path == "-") return stdin;
@@ -171,64 +87,6 @@ class NonBlockingStdin {
   int flags_ = -1;
   bool changed_ = false;
 };
-
-// Names this process in Redis (heartbeats, probe leases): unique across pods and restarts.
-std::string process_id() {
-  char host[HOST_NAME_MAX + 1] = {};
-  ::gethostname(host, sizeof host - 1);
-  std::random_device random;
-  char suffix[9];
-  std::snprintf(suffix, sizeof suffix, "%08x", random());
-  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + suffix;
-}
-
-// The rate limiter and probe lease: shared through Redis when a URL is given (flag, then
-// LLMEVAL_REDIS_URL, then the config), else in this process only.
-struct SharedState {
-  std::unique_ptr<redis::RedisClient> redis;
-  std::unique_ptr<resilience::LocalRateLimiter> local_limiter;
-  std::unique_ptr<resilience::RedisRateLimiter> redis_limiter;
-  std::unique_ptr<resilience::RedisProbeLease> probe_lease;
-
-  resilience::RateLimiter& limiter() {
-    if (redis_limiter) return *redis_limiter;
-    return *local_limiter;
-  }
-  void set_limits(const std::string& key, resilience::Limits limits) {
-    if (redis_limiter) redis_limiter->set_limits(key, limits);
-    if (local_limiter) local_limiter->set_limits(key, limits);
-  }
-};
-
-std::string redis_url_of(const RunFlags& flags, const config::Config& config) {
-  if (!flags.redis_url.empty()) return flags.redis_url;
-  if (const char* env = std::getenv("LLMEVAL_REDIS_URL"); env != nullptr && *env != '\0') return env;
-  return config.redis.url;
-}
-
-SharedState make_shared_state(const std::string& redis_url, const config::Config& config, LibeventLoop& loop,
-                              Clock& clock, metrics::EngineMetrics& engine_metrics) {
-  SharedState state;
-  if (redis_url.empty()) {
-    state.local_limiter = std::make_unique<resilience::LocalRateLimiter>(clock);
-    return state;
-  }
-  auto url = redis::parse_redis_url(redis_url);
-  if (!url) throw FatalError("--redis: " + url.error().message);
-  redis::RedisClientOptions client_options;
-  client_options.command_timeout = config.redis.timeout;
-  state.redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
-  std::string id = process_id();
-  resilience::RedisLimiterOptions options;
-  options.prefix = config.redis.prefix;
-  options.process_id = id;
-  options.on_degraded = [&engine_metrics](bool degraded) { engine_metrics.limiter_degraded.get().set(degraded ? 1 : 0); };
-  state.redis_limiter = std::make_unique<resilience::RedisRateLimiter>(loop, clock, *state.redis, options);
-  state.probe_lease = std::make_unique<resilience::RedisProbeLease>(*state.redis, config.redis.prefix, id,
-                                                                    config.breaker.half_open_probes);
-  logger("cli")->info("sharing rate limits and breaker probes through {}", url.value().to_display());
-  return state;
-}
 
 // --metrics-file: the registry in Prometheus text format, rewritten every few seconds while
 // the run goes and once at the end (for node_exporter's textfile collector, or a CI artifact).
@@ -284,57 +142,20 @@ std::optional<output::ResumeIndex> load_resume_index(const RunFlags& flags, outp
   return index;
 }
 
-spdlog::level::level_enum log_level(const RunFlags& flags) {
-  if (flags.quiet) return spdlog::level::err;
-  if (flags.verbose >= 2) return spdlog::level::trace;
-  if (flags.verbose == 1) return spdlog::level::debug;
-  return spdlog::level::warn;
-}
-
 int execute(const RunFlags& flags) {
-  setup_logging(log_level(flags), flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
-
-  config::Config config;
-  std::string config_path = flags.config_path;
-  if (config_path.empty()) {
-    if (const char* env = std::getenv("LLMEVAL_CONFIG"); env != nullptr) config_path = env;
-  }
-  if (!config_path.empty()) config = config::load_config_file(config_path);
-
-  std::vector<provider::ProviderConfig> provider_configs = resolve_providers(flags, config);
-  for (auto& p : provider_configs) {
-    if (flags.rpm) p.rpm = *flags.rpm;
-    if (flags.tpm) p.tpm = *flags.tpm;
-    resolve_api_key(p);
-  }
+  setup_logging(log_level(flags.engine, spdlog::level::warn),
+                flags.engine.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  EngineSettings settings = resolve_engine_settings(flags.engine);
 
   runner::RunnerOptions options;
-  options.concurrency = flags.concurrency;
+  options.evaluator = settings.evaluator;
   options.limit = flags.limit;
-  options.same_model_only = config.judge.same_model_only;
-  options.judge.temperature = config.judge.temperature;
-  options.judge.max_tokens = config.judge.max_tokens;
-  options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
-  options.retry_base = config.retry.base;
-  options.retry_max = config.retry.max;
-  options.row_deadline = config.retry.row_deadline;
-  if (!flags.timeout.empty()) {
-    auto timeout = parse_duration(flags.timeout);
-    if (!timeout || timeout->count() == 0) {
-      throw FatalError("--timeout " + flags.timeout + ": expected a duration like 5s or 800ms");
-    }
-    options.judge.timeout = *timeout;
-  } else if (provider_configs.front().timeout) {
-    options.judge.timeout = *provider_configs.front().timeout;
-  }
 
   auto grace = parse_duration(flags.grace);
   if (!grace) throw FatalError("--grace " + flags.grace + ": expected a duration like 5s or 800ms");
 
-  dataset::ReaderOptions reader_options;
+  dataset::ReaderOptions reader_options = settings.reader;
   reader_options.max_line_bytes = flags.max_line_bytes;
-  reader_options.default_scale = config.judge.scale;
-  reader_options.default_criteria = config.criteria;
 
   std::FILE* dataset_file = open_dataset(flags.dataset);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(dataset_file == stdin ? nullptr : dataset_file,
@@ -350,48 +171,15 @@ int execute(const RunFlags& flags) {
 
   SystemClock clock;
   LibeventLoop loop;
-  provider::CurlHttpClientOptions http_options;
-  http_options.max_connections = flags.concurrency;
-  auto http = provider::make_curl_http_client(loop, http_options);
   metrics::Registry registry;
   metrics::EngineMetrics engine_metrics(registry);
-  options.metrics = &engine_metrics;
-  SharedState shared = make_shared_state(redis_url_of(flags, config), config, loop, clock, engine_metrics);
+  options.evaluator.metrics = &engine_metrics;
+  Engine engine(loop, clock, settings, engine_metrics, process_id());
   MetricsFileWriter metrics_file(loop, registry, flags.metrics_path);
 
-  resilience::BreakerOptions breaker_options;
-  breaker_options.failure_rate = config.breaker.failure_rate;
-  breaker_options.min_calls = config.breaker.min_calls;
-  breaker_options.window = config.breaker.window;
-  breaker_options.consecutive_failures = config.breaker.consecutive_failures;
-  breaker_options.open_for = config.breaker.open;
-  breaker_options.half_open_probes = config.breaker.half_open_probes;
-
-  std::vector<std::unique_ptr<provider::Provider>> providers;
-  std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
-  std::vector<std::unique_ptr<resilience::RetryBudget>> retry_budgets;
-  resilience::RetryBudgetOptions budget_options;
-  budget_options.ratio = config.retry.budget_ratio;
-  budget_options.min_retries = config.retry.budget_min;
-  std::vector<runner::ProviderSlot> chain;
-  std::map<std::string, provider::Price> prices;
-  for (const auto& p : provider_configs) {
-    switch (p.type) {
-      case provider::ProviderType::kOpenAI: providers.push_back(provider::make_openai_provider(*http, p)); break;
-      case provider::ProviderType::kAnthropic: providers.push_back(provider::make_anthropic_provider(*http, p)); break;
-      case provider::ProviderType::kSim: providers.push_back(provider::make_sim_provider(loop, p)); break;
-    }
-    shared.set_limits(p.name, {p.rpm, p.tpm});
-    if (p.price) prices[p.name] = *p.price;
-    breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, breaker_options));
-    retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, budget_options));
-    chain.push_back({providers.back().get(), p.name, breakers.back().get(), retry_budgets.back().get(),
-                     shared.probe_lease.get()});
-  }
-
-  summary.set_prices(prices);
+  summary.set_prices(settings.prices());
   auto started = clock.now();
-  runner::Runner run(loop, clock, reader, chain, shared.limiter(),
+  runner::Runner run(loop, clock, reader, engine.chain(), engine.limiter(),
                      [&](const output::ResultRecord& record) {
                        writer.write(record);
                        summary.add(record);
@@ -412,7 +200,7 @@ int execute(const RunFlags& flags) {
   metrics_file.write();
   double wall = std::chrono::duration<double>(clock.now() - started).count();
 
-  if (!flags.quiet) std::fputs(summary.to_table(outcome.counters, wall).c_str(), stderr);
+  if (!flags.engine.quiet) std::fputs(summary.to_table(outcome.counters, wall).c_str(), stderr);
   if (!flags.summary_path.empty()) {
     std::ofstream out(flags.summary_path);
     out << summary.to_json(outcome.counters, wall).dump(2) << '\n';
@@ -456,21 +244,6 @@ std::function<int()> register_run_command(CLI::App& app) {
   CLI::App* run = app.add_subcommand("run", "Judge every row of a JSONL dataset and write one result line per input line");
   run->add_option("dataset", flags->dataset, "JSONL dataset, one row per line (- reads stdin)")->required();
   run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout)");
-  run->add_option("-c,--config", flags->config_path, "JSON config file (also LLMEVAL_CONFIG)");
-  run->add_option("-p,--provider", flags->providers,
-                  "Judge provider, repeatable (order = fallback chain): a config name, openai:MODEL[@BASE_URL], "
-                  "anthropic:MODEL[@BASE_URL], or sim (offline simulated judge)");
-  run->add_option("-j,--concurrency", flags->concurrency, "Judge requests in flight")
-      ->default_val(64)
-      ->check(CLI::Range(1, 100000));
-  run->add_option("--rpm", flags->rpm, "Requests per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
-  run->add_option("--tpm", flags->tpm, "Tokens per minute per provider (0 = unlimited)")->check(CLI::NonNegativeNumber);
-  run->add_option("--redis", flags->redis_url,
-                  "Share rate limits and breaker probes with other processes through this Redis: "
-                  "redis://[:password@]host:port/db (also LLMEVAL_REDIS_URL)");
-  run->add_option("--timeout", flags->timeout, "One attempt's deadline, e.g. 5s or 800ms (default 5s)");
-  run->add_option("--retries", flags->retries, "Retries per provider before falling back (default 3)")
-      ->check(CLI::Range(0, 100));
   run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
   run->add_option("--metrics-file", flags->metrics_path,
                   "Write Prometheus metrics (text format) to this file every 5 s and at the end");
@@ -484,10 +257,7 @@ std::function<int()> register_run_command(CLI::App& app) {
   run->add_option("--limit", flags->limit, "Process only the first N rows")->check(CLI::NonNegativeNumber);
   run->add_option("--max-line-bytes", flags->max_line_bytes,
                   "Longest dataset line accepted; longer lines become line_too_long rows (default 16 MiB)");
-  run->add_flag("-q,--quiet", flags->quiet, "Only errors on stderr; no summary table");
-  run->add_flag("-v,--verbose", flags->verbose, "More logging (-vv: trace, includes request bodies)");
-  run->add_option("--log-format", flags->log_format, "Log format: text or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  add_engine_flags(*run, flags->engine);
   return [run, flags]() -> int {
     if (!run->parsed()) return -1;
     return execute(*flags);

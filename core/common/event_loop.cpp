@@ -1,8 +1,12 @@
 #include "core/common/event_loop.h"
 
 #include <event2/event.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -27,6 +31,24 @@ struct LibeventLoop::Impl {
 
   event_base* base = nullptr;
   TimerId next_id = 1;
+  // post_from_any_thread(): functions from other threads, and the eventfd that wakes the loop.
+  std::mutex foreign_mutex;
+  std::vector<std::function<void()>> foreign;
+  int wake_fd = -1;
+  event* wake_event = nullptr;
+
+  static void on_wake(evutil_socket_t fd, short, void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto ignored = ::read(fd, &count, sizeof count);
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(self->foreign_mutex);
+      batch.swap(self->foreign);
+    }
+    for (auto& fn : batch) fn();
+  }
+
   std::map<TimerId, std::unique_ptr<Timer>> timers;
   std::vector<std::unique_ptr<SignalWatch>> signals;
 
@@ -46,6 +68,16 @@ LibeventLoop::LibeventLoop() : impl_(std::make_unique<Impl>()) {
   if (impl_->base == nullptr) throw std::runtime_error("event_base_new failed");
 }
 
+void LibeventLoop::open_cross_thread_queue() {
+  if (impl_->wake_event != nullptr) return;
+  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl_->wake_fd < 0) throw std::runtime_error("eventfd failed");
+  impl_->wake_event = event_new(impl_->base, impl_->wake_fd, EV_READ | EV_PERSIST, &Impl::on_wake, impl_.get());
+  if (impl_->wake_event == nullptr || event_add(impl_->wake_event, nullptr) != 0) {
+    throw std::runtime_error("cannot watch the loop's eventfd");
+  }
+}
+
 LibeventLoop::~LibeventLoop() {
   for (auto& [id, timer] : impl_->timers) {
     if (timer->ev != nullptr) event_free(timer->ev);
@@ -53,6 +85,8 @@ LibeventLoop::~LibeventLoop() {
   impl_->timers.clear();
   for (auto& watch : impl_->signals) event_free(watch->ev);
   impl_->signals.clear();
+  if (impl_->wake_event != nullptr) event_free(impl_->wake_event);
+  if (impl_->wake_fd >= 0) ::close(impl_->wake_fd);
   event_base_free(impl_->base);
 }
 
@@ -106,6 +140,15 @@ void LibeventLoop::on_signal(int signal, std::function<void()> fn) {
     throw std::runtime_error("cannot watch signal " + std::to_string(signal));
   }
   impl_->signals.push_back(std::move(watch));
+}
+
+void LibeventLoop::post_from_any_thread(std::function<void()> fn) {
+  {
+    std::lock_guard lock(impl_->foreign_mutex);
+    impl_->foreign.push_back(std::move(fn));
+  }
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto ignored = ::write(impl_->wake_fd, &one, sizeof one);
 }
 
 void LibeventLoop::run() { event_base_dispatch(impl_->base); }

@@ -56,6 +56,14 @@ class LibeventLoop final : public EventLoop {
   // fn may do anything a loop callback may.
   void on_signal(int signal, std::function<void()> fn);
 
+  // Lets other threads post to this loop: registers an eventfd that wakes it. Call once, on the
+  // loop thread, before run(); from then on run() lasts until stop(), as the eventfd is always
+  // watched.
+  void open_cross_thread_queue();
+  // Runs fn on this loop's thread, soon; callable from any thread once the queue is open. The
+  // caller must know the loop still exists.
+  void post_from_any_thread(std::function<void()> fn);
+
   event_base* base() const;
 
  private:

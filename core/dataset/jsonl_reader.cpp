@@ -297,6 +297,16 @@ RawLine read_line(std::FILE* file, std::string& line, std::size_t keep, JsonlRea
   return raw;
 }
 
+ReadItem item_from_value(json& row, std::int64_t line_number, const ReaderOptions& options, bool& id_given) {
+  if (!row.is_object()) {
+    return bad(line_number, line_number, "invalid_json",
+               std::string("expected a JSON object, got ") + (row.is_array() ? "an " : "a ") +
+                   row.type_name() +
+                   "; each line must be one object like {\"output\": ..., \"criteria\": ...}");
+  }
+  return build_item(row.get_ref<json::object_t&>(), line_number, options, id_given);
+}
+
 ReadItem parse_line(std::string_view line, std::int64_t line_number, const ReaderOptions& options, bool& id_given) {
   if (is_blank(line)) {
     return bad(line_number, line_number, "blank_line",
@@ -313,13 +323,7 @@ ReadItem parse_line(std::string_view line, std::int64_t line_number, const Reade
   } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     return parse_failure(line, line_number, e.what());
   }
-  if (!row.is_object()) {
-    return bad(line_number, line_number, "invalid_json",
-               std::string("expected a JSON object, got ") + (row.is_array() ? "an " : "a ") +
-                   row.type_name() +
-                   "; each line must be one object like {\"output\": ..., \"criteria\": ...}");
-  }
-  return build_item(row.get_ref<json::object_t&>(), line_number, options, id_given);
+  return item_from_value(row, line_number, options, id_given);
 }
 
 const json& id_of(const ReadItem& item) {
@@ -332,6 +336,15 @@ const json& id_of(const ReadItem& item) {
 ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options) {
   bool id_given = false;
   return parse_line(line, line_number, options, id_given);
+}
+
+bool too_deeply_nested(std::string_view text) { return nested_too_deeply(text); }
+
+ReadItem row_from_json(nlohmann::json& row, std::int64_t line_number, const ReaderOptions& options, bool* id_given) {
+  bool given = false;
+  ReadItem item = item_from_value(row, line_number, options, given);
+  if (id_given != nullptr) *id_given = given;
+  return item;
 }
 
 JsonlReader::JsonlReader(std::FILE* file, ReaderOptions options)

@@ -32,6 +32,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/dataset/eval_item.h"
 #include "core/dataset/id_set.h"
 
@@ -50,6 +52,15 @@ using ReadItem = std::variant<EvalItem, InvalidLine>;
 
 // Parses one dataset line (without its newline). Pure; also the fuzz target's entry point.
 ReadItem parse_row(std::string_view line, std::int64_t line_number, const ReaderOptions& options);
+
+// True when the text nests [ and { deeper than rows may (512 levels): such text is refused
+// before parsing (see jsonl_reader.cpp).
+bool too_deeply_nested(std::string_view text);
+
+// The same for a row already parsed (an element of a `serve` batch); its fields are moved out.
+// id_given, when not null, says whether the row named its own id.
+ReadItem row_from_json(nlohmann::json& row, std::int64_t line_number, const ReaderOptions& options,
+                       bool* id_given = nullptr);
 
 class JsonlReader {
  public:

@@ -2,8 +2,9 @@
 
 namespace llmeval::runner {
 
-RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<std::string>& provider_names)
-    : metrics_(metrics), names_(provider_names) {
+RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<std::string>& provider_names,
+                             bool judge_calls_are_inflight)
+    : metrics_(metrics), count_inflight_(judge_calls_are_inflight), names_(provider_names) {
   if (metrics_ == nullptr) return;
   for (const auto& name : names_) {
     ProviderSeries s;
@@ -17,18 +18,31 @@ RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<
   }
 }
 
+// An evaluator dropped with calls waiting or requests out (serve shutting a thread down) must not
+// leave them in the gauges forever.
+RunnerMetrics::~RunnerMetrics() {
+  if (metrics_ == nullptr) return;
+  queue_depth(0);
+  if (inflight_reported_ != 0) metrics_->inflight_requests.get().add(-inflight_reported_);
+}
+
 void RunnerMetrics::evaluation(output::Status status) {
   if (metrics_ == nullptr) return;
   metrics_->evaluations.with({output::to_string(status)}).inc();
 }
 
 void RunnerMetrics::request_sent() {
-  if (metrics_ != nullptr) metrics_->inflight_requests.get().add(1);
+  if (metrics_ == nullptr || !count_inflight_) return;
+  metrics_->inflight_requests.get().add(1);
+  ++inflight_reported_;
 }
 
 void RunnerMetrics::request_done(std::size_t provider, const Error* error, double seconds) {
   if (metrics_ == nullptr) return;
-  metrics_->inflight_requests.get().add(-1);
+  if (count_inflight_) {
+    metrics_->inflight_requests.get().add(-1);
+    --inflight_reported_;
+  }
   series_[provider].duration->observe(seconds);
   std::string code = error == nullptr          ? metrics::provider_code(200)
                      : error->http_status != 0 ? metrics::provider_code(error->http_status)
@@ -43,7 +57,11 @@ void RunnerMetrics::tokens(std::size_t provider, const provider::TokenUsage& usa
 }
 
 void RunnerMetrics::queue_depth(std::size_t waiting) {
-  if (metrics_ != nullptr) metrics_->queue_depth.get().set(static_cast<double>(waiting));
+  if (metrics_ == nullptr) return;
+  double now = static_cast<double>(waiting);
+  if (now == queue_reported_) return;
+  metrics_->queue_depth.get().add(now - queue_reported_);
+  queue_reported_ = now;
 }
 
 void RunnerMetrics::breaker_state(std::size_t provider, resilience::BreakerState state) {

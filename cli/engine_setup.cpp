@@ -1,0 +1,269 @@
+#include "cli/engine_setup.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "core/common/duration.h"
+#include "core/common/error.h"
+#include "core/common/logging.h"
+#include "core/provider/anthropic_provider.h"
+#include "core/provider/curl_http_client.h"
+#include "core/provider/openai_provider.h"
+#include "core/provider/sim_provider.h"
+#include "core/redis/redis_client.h"
+#include "core/redis/redis_url.h"
+#include "core/resilience/redis_probe_lease.h"
+#include "core/resilience/redis_rate_limiter.h"
+
+namespace llmeval::cli {
+namespace {
+
+const char* kDefaultOpenAiModel = "gpt-4o-mini";
+
+std::vector<provider::ProviderConfig> resolve_providers(const EngineFlags& flags, const config::Config& config) {
+  std::vector<provider::ProviderConfig> chain;
+  for (const auto& spec : flags.providers) {
+    auto named = std::find_if(config.providers.begin(), config.providers.end(),
+                              [&](const provider::ProviderConfig& p) { return p.name == spec; });
+    if (named != config.providers.end()) {
+      chain.push_back(*named);
+      continue;
+    }
+    auto parsed = provider::parse_provider_spec(spec);
+    if (!parsed) throw FatalError(parsed.error().message);
+    chain.push_back(std::move(parsed).value());
+  }
+  // Two -p specs of one type would share a name, and with it a rate-limit bucket and a label
+  // in results: number the later ones ("openai", "openai-2", ...).
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    int suffix = 1;
+    std::string base = chain[i].name;
+    auto taken = [&](const std::string& name) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (chain[j].name == name) return true;
+      }
+      return false;
+    };
+    while (taken(chain[i].name)) chain[i].name = base + "-" + std::to_string(++suffix);
+  }
+  if (chain.empty()) chain = config.providers;
+  if (chain.empty()) {
+    const char* key = std::getenv("OPENAI_API_KEY");
+    if (key == nullptr || *key == '\0') {
+      throw FatalError(
+          "no judge provider: pass --provider (e.g. --provider sim for an offline dry run, or "
+          "--provider openai:gpt-4o-mini with OPENAI_API_KEY set), or list providers in a config file (--config)");
+    }
+    auto parsed = provider::parse_provider_spec(std::string("openai:") + kDefaultOpenAiModel);
+    chain.push_back(std::move(parsed).value());
+  }
+  return chain;
+}
+
+// Keys come only from the environment. A provider at its vendor's default URL needs one; a
+// self-hosted OpenAI-compatible server (vLLM, Ollama) often does not.
+void resolve_api_key(provider::ProviderConfig& p) {
+  if (p.type == provider::ProviderType::kSim) return;
+  const char* key = std::getenv(p.api_key_env.c_str());
+  if (key != nullptr && *key != '\0') {
+    p.api_key = key;
+    return;
+  }
+  provider::ProviderConfig defaults;
+  defaults.type = p.type;
+  provider::apply_type_defaults(defaults);
+  if (p.base_url == defaults.base_url) {
+    throw FatalError("provider \"" + p.name + "\" needs an API key: set " + p.api_key_env +
+                     " in the environment (or use --provider sim for an offline dry run)");
+  }
+  logger("cli")->info("[provider={}] {} is not set; calling {} without an API key", p.name, p.api_key_env,
+                      p.base_url);
+}
+
+std::string redis_url_of(const EngineFlags& flags, const config::Config& config) {
+  if (!flags.redis_url.empty()) return flags.redis_url;
+  if (const char* env = std::getenv("LLMEVAL_REDIS_URL"); env != nullptr && *env != '\0') return env;
+  return config.redis.url;
+}
+
+runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const config::Config& config,
+                                           const std::vector<provider::ProviderConfig>& providers) {
+  runner::EvaluatorOptions options;
+  options.concurrency = flags.concurrency;
+  options.same_model_only = config.judge.same_model_only;
+  options.judge.temperature = config.judge.temperature;
+  options.judge.max_tokens = config.judge.max_tokens;
+  options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
+  options.retry_base = config.retry.base;
+  options.retry_max = config.retry.max;
+  options.row_deadline = config.retry.row_deadline;
+  if (!flags.timeout.empty()) {
+    auto timeout = parse_duration(flags.timeout);
+    if (!timeout || timeout->count() == 0) {
+      throw FatalError("--timeout " + flags.timeout + ": expected a duration like 5s or 800ms");
+    }
+    options.judge.timeout = *timeout;
+  } else if (providers.front().timeout) {
+    options.judge.timeout = *providers.front().timeout;
+  }
+  return options;
+}
+
+}  // namespace
+
+void add_engine_flags(CLI::App& command, EngineFlags& flags) {
+  command.add_option("-c,--config", flags.config_path, "JSON config file (also LLMEVAL_CONFIG)");
+  command.add_option("-p,--provider", flags.providers,
+                     "Judge provider, repeatable (order = fallback chain): a config name, openai:MODEL[@BASE_URL], "
+                     "anthropic:MODEL[@BASE_URL], or sim (offline simulated judge)");
+  command.add_option("-j,--concurrency", flags.concurrency, "Judge requests in flight")
+      ->default_val(64)
+      ->check(CLI::Range(1, 100000));
+  command.add_option("--rpm", flags.rpm, "Requests per minute per provider (0 = unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  command.add_option("--tpm", flags.tpm, "Tokens per minute per provider (0 = unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  command.add_option("--redis", flags.redis_url,
+                     "Share rate limits and breaker probes with other processes through this Redis: "
+                     "redis://[:password@]host:port/db (also LLMEVAL_REDIS_URL)");
+  command.add_option("--timeout", flags.timeout, "One attempt's deadline, e.g. 5s or 800ms (default 5s)");
+  command.add_option("--retries", flags.retries, "Retries per provider before falling back (default 3)")
+      ->check(CLI::Range(0, 100));
+  command.add_flag("-q,--quiet", flags.quiet, "Only errors on stderr (run: no summary table either)");
+  command.add_flag("-v,--verbose", flags.verbose,
+                   "More logging: -v debug; in run, -vv trace, which includes request bodies");
+  command.add_option("--log-format", flags.log_format, "Log format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+spdlog::level::level_enum log_level(const EngineFlags& flags, spdlog::level::level_enum default_level,
+                                    int max_verbosity) {
+  if (flags.quiet) return spdlog::level::err;
+  int verbose = std::min(flags.verbose, max_verbosity);
+  if (verbose >= 2) return spdlog::level::trace;
+  if (verbose == 1) return spdlog::level::debug;
+  return default_level;
+}
+
+std::map<std::string, provider::Price> EngineSettings::prices() const {
+  std::map<std::string, provider::Price> prices;
+  for (const auto& p : providers) {
+    if (p.price) prices[p.name] = *p.price;
+  }
+  return prices;
+}
+
+EngineSettings resolve_engine_settings(const EngineFlags& flags) {
+  EngineSettings settings;
+  std::string config_path = flags.config_path;
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("LLMEVAL_CONFIG"); env != nullptr) config_path = env;
+  }
+  if (!config_path.empty()) settings.config = config::load_config_file(config_path);
+  const config::Config& config = settings.config;
+
+  settings.providers = resolve_providers(flags, config);
+  for (auto& p : settings.providers) {
+    if (flags.rpm) p.rpm = *flags.rpm;
+    if (flags.tpm) p.tpm = *flags.tpm;
+    resolve_api_key(p);
+  }
+  settings.evaluator = evaluator_options(flags, config, settings.providers);
+  settings.redis_url = redis_url_of(flags, config);
+
+  settings.breaker.failure_rate = config.breaker.failure_rate;
+  settings.breaker.min_calls = config.breaker.min_calls;
+  settings.breaker.window = config.breaker.window;
+  settings.breaker.consecutive_failures = config.breaker.consecutive_failures;
+  settings.breaker.open_for = config.breaker.open;
+  settings.breaker.half_open_probes = config.breaker.half_open_probes;
+  settings.retry_budget.ratio = config.retry.budget_ratio;
+  settings.retry_budget.min_retries = config.retry.budget_min;
+
+  settings.reader.default_scale = config.judge.scale;
+  settings.reader.default_criteria = config.criteria;
+  return settings;
+}
+
+std::string process_id() {
+  char host[HOST_NAME_MAX + 1] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device random;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", random());
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + suffix;
+}
+
+struct Engine::Parts {
+  std::unique_ptr<provider::HttpClient> http;
+  std::unique_ptr<redis::RedisClient> redis;
+  std::unique_ptr<resilience::LocalRateLimiter> own_limiter;
+  std::unique_ptr<resilience::RedisRateLimiter> redis_limiter;
+  std::unique_ptr<resilience::RedisProbeLease> probe_lease;
+  resilience::RateLimiter* limiter = nullptr;
+  std::vector<std::unique_ptr<provider::Provider>> providers;
+  std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
+  std::vector<std::unique_ptr<resilience::RetryBudget>> retry_budgets;
+  std::vector<runner::ProviderSlot> chain;
+};
+
+Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings, metrics::EngineMetrics& metrics,
+               const std::string& process_id, resilience::RateLimiter* local_limiter)
+    : parts_(std::make_unique<Parts>()) {
+  Parts& p = *parts_;
+  provider::CurlHttpClientOptions http_options;
+  http_options.max_connections = settings.evaluator.concurrency;
+  p.http = provider::make_curl_http_client(loop, http_options);
+
+  const config::Config& config = settings.config;
+  if (!settings.redis_url.empty()) {
+    auto url = redis::parse_redis_url(settings.redis_url);
+    if (!url) throw FatalError("--redis: " + url.error().message);
+    redis::RedisClientOptions client_options;
+    client_options.command_timeout = config.redis.timeout;
+    p.redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
+    resilience::RedisLimiterOptions options;
+    options.prefix = config.redis.prefix;
+    options.process_id = process_id;
+    options.on_degraded = [&metrics](bool degraded) { metrics.limiter_degraded.get().set(degraded ? 1 : 0); };
+    p.redis_limiter = std::make_unique<resilience::RedisRateLimiter>(loop, clock, *p.redis, options);
+    p.probe_lease = std::make_unique<resilience::RedisProbeLease>(*p.redis, config.redis.prefix, process_id,
+                                                                  config.breaker.half_open_probes);
+    p.limiter = p.redis_limiter.get();
+  } else if (local_limiter != nullptr) {
+    p.limiter = local_limiter;
+  } else {
+    p.own_limiter = std::make_unique<resilience::LocalRateLimiter>(clock);
+    p.limiter = p.own_limiter.get();
+  }
+
+  for (const auto& config_of : settings.providers) {
+    switch (config_of.type) {
+      case provider::ProviderType::kOpenAI: p.providers.push_back(provider::make_openai_provider(*p.http, config_of)); break;
+      case provider::ProviderType::kAnthropic:
+        p.providers.push_back(provider::make_anthropic_provider(*p.http, config_of));
+        break;
+      case provider::ProviderType::kSim: p.providers.push_back(provider::make_sim_provider(loop, config_of)); break;
+    }
+    resilience::Limits limits{config_of.rpm, config_of.tpm};
+    if (p.redis_limiter) p.redis_limiter->set_limits(config_of.name, limits);
+    if (p.own_limiter) p.own_limiter->set_limits(config_of.name, limits);
+    p.breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, settings.breaker));
+    p.retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, settings.retry_budget));
+    p.chain.push_back({p.providers.back().get(), config_of.name, p.breakers.back().get(),
+                       p.retry_budgets.back().get(), p.probe_lease.get()});
+  }
+}
+
+Engine::~Engine() = default;
+
+const std::vector<runner::ProviderSlot>& Engine::chain() const { return parts_->chain; }
+
+resilience::RateLimiter& Engine::limiter() { return *parts_->limiter; }
+
+}  // namespace llmeval::cli

@@ -1,0 +1,90 @@
+// The judging engine as `run` and `serve` both build it: the flags they share, the settings
+// those flags and the config file resolve to (providers with their API keys from the
+// environment, judge, retry and breaker options, the Redis URL), and Engine, the parts one event
+// loop judges with.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/event_loop.h"
+#include "core/config/config.h"
+#include "core/dataset/jsonl_reader.h"
+#include "core/metrics/engine_metrics.h"
+#include "core/provider/provider.h"
+#include "core/provider/provider_config.h"
+#include "core/resilience/circuit_breaker.h"
+#include "core/resilience/local_rate_limiter.h"
+#include "core/resilience/retry_budget.h"
+#include "core/runner/evaluator.h"
+
+namespace llmeval::cli {
+
+struct EngineFlags {
+  std::string config_path;
+  std::vector<std::string> providers;
+  int concurrency = 64;
+  std::optional<std::int64_t> rpm;
+  std::optional<std::int64_t> tpm;
+  std::string redis_url;
+  std::string timeout;
+  std::optional<int> retries;
+  bool quiet = false;
+  int verbose = 0;
+  std::string log_format = "text";
+};
+
+// -c, -p, -j, --rpm, --tpm, --redis, --timeout, --retries, -q, -v, --log-format.
+void add_engine_flags(CLI::App& command, EngineFlags& flags);
+
+// warn by default; -q errors only; -v debug; -vv trace (max_verbosity caps it).
+spdlog::level::level_enum log_level(const EngineFlags& flags, spdlog::level::level_enum default_level,
+                                    int max_verbosity = 2);
+
+struct EngineSettings {
+  config::Config config;
+  std::vector<provider::ProviderConfig> providers;  // the fallback chain, API keys resolved
+  runner::EvaluatorOptions evaluator;               // metrics left unset
+  std::string redis_url;                            // empty: limits in this process only
+  resilience::BreakerOptions breaker;
+  resilience::RetryBudgetOptions retry_budget;
+  dataset::ReaderOptions reader;  // default scale and criteria from the config
+
+  std::map<std::string, provider::Price> prices() const;
+};
+
+// Loads the config (--config, else LLMEVAL_CONFIG), resolves the providers and their keys.
+// Throws FatalError (exit 2) with a message for the user.
+EngineSettings resolve_engine_settings(const EngineFlags& flags);
+
+// Names this process (or one loop thread of it) in Redis: unique across pods and restarts.
+std::string process_id();
+
+// The parts one event loop judges with: HTTP client, providers, breakers, retry budgets, and a
+// rate limiter and probe lease, shared through Redis when the settings name one. Without Redis
+// it uses `local_limiter` when given (shared by several loops; its limits are the caller's to
+// set), else a LocalRateLimiter of its own. Everything borrowed must outlive the engine.
+class Engine {
+ public:
+  Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings, metrics::EngineMetrics& metrics,
+         const std::string& process_id, resilience::RateLimiter* local_limiter = nullptr);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const std::vector<runner::ProviderSlot>& chain() const;
+  resilience::RateLimiter& limiter();
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace llmeval::cli

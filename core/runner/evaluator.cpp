@@ -1,0 +1,169 @@
+#include "core/runner/evaluator.h"
+
+#include <utility>
+
+#include "core/runner/evaluator_impl.h"
+
+namespace llmeval::runner {
+namespace {
+
+std::vector<std::string> provider_names(const std::vector<ProviderSlot>& chain) {
+  std::vector<std::string> names;
+  for (const auto& slot : chain) names.push_back(slot.provider->name());
+  return names;
+}
+
+}  // namespace
+
+Evaluator::Impl::Impl(EventLoop& l, Clock& c, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
+                      EvaluatorOptions o)
+    : loop(l), clock(c), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim), options(o),
+      random(o.seed), fallback_announced(chain.size(), false),
+      metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight) {}
+
+Evaluator::Impl::~Impl() {
+  for (RowState* row : live_rows) delete row;
+}
+
+void Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
+  auto row = std::make_unique<RowState>();
+  live_rows.insert(row.get());
+  row->item = std::move(item);
+  row->done = std::move(done);
+  row->started = clock.now();
+  const auto& criteria = row->item.criteria;
+  row->results.resize(criteria.size());
+  for (std::size_t i = 0; i < criteria.size(); ++i) {
+    if (!criteria[i].llm) {
+      row->results[i] = deterministic_result(criteria[i], row->item.output);
+      continue;
+    }
+    auto call = std::make_unique<JudgeCall>();
+    call->row = row.get();
+    call->criterion_index = i;
+    call->request = judge::build_judge_request(row->item, criteria[i], options.judge);
+    call->reserved_tokens = judge::estimate_tokens(call->request);
+    row->calls.push_back(std::move(call));
+  }
+  row->pending_calls = row->calls.size();
+  ++rows_active;
+  RowState* raw = row.release();  // owned by live_rows until finish_row
+  if (raw->pending_calls == 0) {
+    finish_row(raw);
+    return;
+  }
+  if (stopped) return;  // dropped like the calls stop() found waiting; freed by ~Impl
+  for (auto& call : raw->calls) ready.push_back(call.get());
+  calls_open += raw->calls.size();
+  update_queue_depth();
+  dispatch();
+}
+
+void Evaluator::Impl::finish_call(JudgeCall* call) {
+  --in_flight;
+  --calls_open;
+  update_queue_depth();
+  RowState* row = call->row;  // call is freed with its row below: not used after this
+  if (--row->pending_calls == 0) finish_row(row);
+  dispatch();
+}
+
+void Evaluator::Impl::finish_row(RowState* row) {
+  output::ResultRecord record = take_record(*row);
+  Done done = std::move(row->done);
+  live_rows.erase(row);
+  delete row;
+  --rows_active;
+  metrics.evaluation(record.status);
+  done(std::move(record));  // may evaluate() more rows: our state is consistent by now
+}
+
+void Evaluator::Impl::dispatch() {
+  if (dispatching || batches > 0) return;
+  dispatching = true;
+  while (in_flight < options.concurrency && !ready.empty()) {
+    JudgeCall* call = ready.front();
+    ready.pop_front();
+    ++in_flight;
+    admit(call);
+  }
+  dispatching = false;
+}
+
+void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict,
+                                   const provider::CompletionResponse& response) {
+  const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
+  const provider::Provider* p = chain[call->provider_index].provider;
+  output::CriterionResult r = verdict_result(criterion, verdict);
+  output::JudgeInfo& info = r.judge.emplace();
+  info.provider = p->name();
+  info.model = response.model.empty() ? p->model() : response.model;
+  info.attempts = call->attempts_total;
+  info.fallback = call->provider_index > 0;
+  info.tokens = call->tokens;
+  info.simulated = response.simulated;
+  info.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - call->sent_at).count();
+  call->row->results[call->criterion_index] = std::move(r);
+  finish_call(call);
+}
+
+void Evaluator::Impl::fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
+  RowState* row = call->row;
+  const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
+  if (!row->first_error) {
+    row->first_error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
+  }
+  log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
+  finish_call(call);
+}
+
+void Evaluator::Impl::stop(std::function<void()> quiet) {
+  if (stopped) return;
+  stopped = true;
+  ready.clear();
+  when_quiet = std::move(quiet);
+  if (requests_out == 0) post_when_quiet();
+}
+
+void Evaluator::Impl::post_when_quiet() {
+  if (!when_quiet) return;
+  loop.post(guarded(std::exchange(when_quiet, nullptr)));
+}
+
+Evaluator::Evaluator(EventLoop& loop, Clock& clock, std::vector<ProviderSlot> chain, resilience::RateLimiter& limiter,
+                     EvaluatorOptions options)
+    : impl_(std::make_unique<Impl>(loop, clock, std::move(chain), limiter, options)) {}
+
+Evaluator::~Evaluator() = default;
+
+void Evaluator::evaluate(dataset::EvalItem item, Done done) { impl_->evaluate(std::move(item), std::move(done)); }
+
+Evaluator::Batch::Batch(Evaluator& evaluator) : evaluator_(evaluator) { ++evaluator_.impl_->batches; }
+
+Evaluator::Batch::~Batch() {
+  if (--evaluator_.impl_->batches == 0) evaluator_.impl_->dispatch();
+}
+
+Evaluator::Batch Evaluator::batch() { return Batch(*this); }
+
+void Evaluator::count_invalid() { impl_->metrics.evaluation(output::Status::kInvalid); }
+
+std::size_t Evaluator::rows_active() const { return impl_->rows_active; }
+
+std::size_t Evaluator::requests_out() const { return impl_->requests_out; }
+
+void Evaluator::stop(std::function<void()> when_quiet) { impl_->stop(std::move(when_quiet)); }
+
+const output::RunCounters& Evaluator::counters() const {
+  impl_->counters.breaker_openings = 0;
+  for (const auto& slot : impl_->chain) {
+    if (slot.breaker != nullptr) impl_->counters.breaker_openings += slot.breaker->openings();
+  }
+  return impl_->counters;
+}
+
+bool Evaluator::auth_failed() const { return impl_->auth_failed; }
+
+const std::string& Evaluator::auth_message() const { return impl_->auth_message; }
+
+}  // namespace llmeval::runner

@@ -1,0 +1,123 @@
+// Evaluator: judges rows one at a time — criteria -> limiter -> breaker -> provider -> judge
+// parser -> one ResultRecord per row, handed to that row's own completion callback. `run` feeds
+// it from a dataset (Runner); `serve` from HTTP requests, on a loop that runs forever.
+//
+// Concurrency: at most `concurrency` judge calls in flight; calls beyond that wait in order.
+// A failed call retries with capped, fully jittered exponential backoff on a timer (never a
+// sleep, never before a Retry-After), within the provider's retry budget and the row deadline,
+// then falls back to the next provider of the chain. A provider whose circuit breaker is open is
+// skipped for the next one; when it is the last, the call waits for the breaker's half-open
+// probe (each wait counts as an attempt). An unparseable judge reply gets one repair attempt,
+// then the criterion fails with `judge_unparseable`: no score is ever invented. A 401/403 takes
+// that provider out of the chain; when none is left, later calls fail as `auth` without calls.
+// A row whose calls failed is an `error` record carrying the scored criteria and the first error.
+//
+// All collaborators are borrowed and must outlive the evaluator. Loop thread only: one evaluator
+// per loop; several evaluators (one per `serve` thread) may share one EngineMetrics. Callbacks
+// the loop, limiter, probe lease or providers run after the evaluator is gone do nothing.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/event_loop.h"
+#include "core/dataset/eval_item.h"
+#include "core/judge/judge_prompt.h"
+#include "core/metrics/engine_metrics.h"
+#include "core/output/result_record.h"
+#include "core/output/summary.h"
+#include "core/provider/provider.h"
+#include "core/resilience/circuit_breaker.h"
+#include "core/resilience/probe_lease.h"
+#include "core/resilience/rate_limiter.h"
+#include "core/resilience/retry_budget.h"
+
+namespace llmeval::runner {
+
+struct ProviderSlot {
+  provider::Provider* provider = nullptr;
+  std::string limiter_key;                        // the rate-limit bucket this provider draws from
+  resilience::CircuitBreaker* breaker = nullptr;  // optional; borrowed
+  resilience::RetryBudget* retry_budget = nullptr;  // optional; borrowed
+  resilience::ProbeLease* probe_lease = nullptr;    // optional; borrowed: cluster-wide half-open probes
+};
+
+struct EvaluatorOptions {
+  int concurrency = 64;              // judge calls in flight (-j)
+  judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
+  int max_attempts = 4;              // per provider, first try included (--retries + 1)
+  std::chrono::milliseconds retry_base{250};
+  std::chrono::milliseconds retry_max{20000};
+  // A row's calls stop retrying once this long has passed since the row was handed to
+  // evaluate() (the call then falls back or fails with its last error); 0 = no deadline.
+  std::chrono::milliseconds row_deadline{300000};
+  bool same_model_only = false;      // fall back only to providers running the first one's model
+  std::uint64_t seed = 0x5eed;       // backoff jitter
+  metrics::EngineMetrics* metrics = nullptr;  // optional; borrowed; may be shared by evaluators
+  // run: llmeval_inflight_requests counts judge requests in flight. serve sets false: there the
+  // gauge counts HTTP requests (the HPA's metric) and the server maintains it.
+  bool judge_calls_are_inflight = true;
+};
+
+class Evaluator {
+ public:
+  using Done = std::function<void(output::ResultRecord)>;
+
+  Evaluator(EventLoop& loop, Clock& clock, std::vector<ProviderSlot> chain, resilience::RateLimiter& limiter,
+            EvaluatorOptions options);
+  ~Evaluator();  // rows not finished are freed; their Done is never called
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Judges one row; done runs exactly once on the loop thread (possibly inside evaluate() when
+  // the row has no LLM criteria), unless stop() dropped the row or the evaluator was destroyed
+  // first. The record's id, line and metadata come from the item. done may call evaluate() again;
+  // it must not destroy the evaluator.
+  void evaluate(dataset::EvalItem item, Done done);
+
+  // While a Batch lives, evaluate() only queues a row's calls; they are sent, in order, when the
+  // last Batch ends. The Runner reads a burst of rows under one, so a row that stops the run
+  // (a --resume mismatch) stops it before any call of the burst is sent.
+  class Batch {
+   public:
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    friend class Evaluator;
+    explicit Batch(Evaluator& evaluator);
+    Evaluator& evaluator_;
+  };
+  [[nodiscard]] Batch batch();
+
+  // Counts an invalid row (llmeval_evaluations_total{status="invalid"}); the caller records it.
+  void count_invalid();
+
+  std::size_t rows_active() const;   // evaluate()d, done not yet called
+  std::size_t requests_out() const;  // sent to a provider, not answered
+
+  // Stops sending: calls not yet sent (and those of rows evaluate()d later) are dropped, so
+  // their rows never finish; requests already sent are still answered and their rows recorded
+  // when complete. when_quiet is posted to the loop once requests_out() is 0 (at once if it
+  // already is). Idempotent: a second call changes nothing.
+  void stop(std::function<void()> when_quiet);
+
+  // provider_requests, retries, fallbacks, rate_limit_waits; breaker_openings is read from the
+  // chain's breakers at each call.
+  const output::RunCounters& counters() const;
+  bool auth_failed() const;  // every provider rejected its key; later calls were not attempted
+  const std::string& auth_message() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmeval::runner

@@ -1,0 +1,117 @@
+// Evaluator::Impl: the Evaluator's state and steps, shared by evaluator.cpp (rows: taking them,
+// dispatching their calls within the concurrency, recording them, stopping) and judge_calls.cpp
+// (one judge call's life: limiter, breaker, probe lease, send, reply, retry, repair, fallback).
+// Internal to core/runner; see evaluator.h for the contract. Loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/common/logging.h"
+#include "core/runner/evaluator.h"
+#include "core/runner/row_state.h"
+#include "core/runner/runner_metrics.h"
+
+namespace llmeval::runner {
+
+struct Evaluator::Impl {
+  EventLoop& loop;
+  Clock& clock;
+  std::vector<ProviderSlot> chain;
+  std::vector<bool> provider_disabled;  // rejected our key (401/403)
+  resilience::RateLimiter& limiter;
+  EvaluatorOptions options;
+  std::mt19937_64 random;
+  std::shared_ptr<spdlog::logger> log = logger("runner");
+  std::vector<bool> fallback_announced;  // by the provider fallen back from: warn once, then debug
+  output::RunCounters counters;  // breaker_openings is refreshed by Evaluator::counters()
+  bool auth_failed = false;
+  std::string auth_message;
+  RunnerMetrics metrics;
+  std::size_t calls_open = 0;      // created, not finished
+  std::size_t requests_out = 0;    // sent, not answered
+  std::deque<JudgeCall*> ready;
+  int in_flight = 0;
+  std::size_t rows_active = 0;
+  int batches = 0;                 // Batch objects alive: dispatch waits for the last to end
+  bool dispatching = false;
+  bool stopped = false;
+  std::function<void()> when_quiet;  // from stop(), posted once requests_out reaches 0
+  std::unordered_set<RowState*> live_rows;  // started, not finished; freed by ~Impl if abandoned
+  // Replies, timers and grants may arrive after the evaluator is gone (serve drops evaluators
+  // with requests out); callbacks hold a weak reference to this and then do nothing.
+  std::shared_ptr<char> alive = std::make_shared<char>();
+
+  Impl(EventLoop& l, Clock& c, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim, EvaluatorOptions o);
+  ~Impl();
+
+  // Wraps a callback that may outlive the evaluator: it then does nothing.
+  template <typename F>
+  auto guarded(F fn) {
+    return [token = std::weak_ptr<char>(alive), fn = std::move(fn)](auto&&... args) mutable {
+      if (token.expired()) return;
+      fn(std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  void update_queue_depth() { metrics.queue_depth(calls_open - requests_out); }
+  std::size_t index_of(const ProviderSlot& slot) const { return static_cast<std::size_t>(&slot - chain.data()); }
+
+  // ---- rows (evaluator.cpp) -------------------------------------------------------------
+
+  void evaluate(dataset::EvalItem item, Done done);
+  // A call has its result: frees its concurrency slot, finishes its row when it was the last.
+  void finish_call(JudgeCall* call);
+  // Frees the row, then hands its record to done (which may evaluate() more rows).
+  void finish_row(RowState* row);
+  // Starts waiting calls, oldest first, while there are concurrency slots and no Batch.
+  void dispatch();
+  void succeed_call(JudgeCall* call, const judge::Verdict& verdict, const provider::CompletionResponse& response);
+  void fail_call(JudgeCall* call, const std::string& kind, const std::string& message);
+  void stop(std::function<void()> quiet);
+  void post_when_quiet();
+
+  // ---- one judge call (judge_calls.cpp) --------------------------------------------------
+
+  // A provider this call may not use: it rejected our key, or it runs another judge model
+  // while the run must keep to one.
+  bool unusable(std::size_t index) const;
+  // Skips unusable providers; false when none is left.
+  bool choose_provider(JudgeCall* call);
+  // Asks the limiter for the call's provider (or the breaker says it is open); then sends.
+  void admit(JudgeCall* call);
+  void admitted(JudgeCall* call, const Result<resilience::Admission>& admission);
+  // A half-open probe also needs the cluster-wide lease, so N processes send a handful of
+  // probes between them, not a handful each.
+  void take_probe_lease(JudgeCall* call);
+  void release_probe_lease(JudgeCall* call, const ProviderSlot& slot);
+  void admit_later(std::chrono::milliseconds delay, JudgeCall* call);
+  // The provider's breaker is open: go to the next provider at once, or, on the last one, wait
+  // until the breaker lets a probe through. Each wait for an open breaker counts as an attempt,
+  // so a provider that never recovers ends the call instead of parking it forever. A half-open
+  // breaker whose probes are all out (here or, with a probe lease, anywhere) is about to decide:
+  // that short wait counts nothing, and the row deadline still bounds it.
+  void breaker_refused(JudgeCall* call);
+  // Feeds the provider's breaker and says so in the log when it opens or closes (one line per
+  // change, not per call).
+  void tell_breaker(const ProviderSlot& slot, const Error* error);
+  void send(JudgeCall* call);
+  void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply);
+  void on_call_error(JudgeCall* call, const Error& error);
+  // Whether waiting `delay` more would take the row past its overall deadline.
+  bool past_deadline(const RowState* row, std::chrono::milliseconds delay) const;
+  bool may_retry(const ProviderSlot& slot);
+  bool try_fallback(JudgeCall* call);
+  // Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)].
+  std::chrono::milliseconds backoff(int attempt);
+};
+
+}  // namespace llmeval::runner

@@ -1,0 +1,70 @@
+// RowState and JudgeCall: what the Evaluator keeps about one row being judged and about each of
+// its LLM judge calls, plus the pure steps that turn them into results (a deterministic check's
+// result, a verdict's result, the row's ResultRecord). Internal to core/runner.
+//
+// Plain data: the Evaluator owns every RowState until the row finishes, and a row owns its
+// calls. Loop thread only, like the Evaluator.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/common/error.h"
+#include "core/dataset/eval_item.h"
+#include "core/judge/judge_parser.h"
+#include "core/output/result_record.h"
+#include "core/provider/provider.h"
+#include "core/resilience/probe_lease.h"
+
+namespace llmeval::runner {
+
+struct RowState;
+
+// One (row, LLM criterion) judge call, across its retries, repair and fallbacks.
+struct JudgeCall {
+  RowState* row = nullptr;
+  std::size_t criterion_index = 0;
+  provider::CompletionRequest request;
+  std::size_t provider_index = 0;
+  int attempts_on_provider = 0;
+  int attempts_total = 0;
+  bool repaired = false;
+  std::int64_t reserved_tokens = 0;
+  resilience::LeaseId probe_lease;  // held while this attempt is a half-open probe
+  provider::TokenUsage tokens;
+  Clock::TimePoint sent_at;
+  std::optional<Clock::TimePoint> limiter_asked_at;  // first ask of the current admission
+};
+
+struct RowState {
+  dataset::EvalItem item;
+  Clock::TimePoint started;  // handed to evaluate(); the row deadline counts from here
+  std::vector<std::optional<output::CriterionResult>> results;  // by criterion index
+  std::vector<std::unique_ptr<JudgeCall>> calls;
+  std::size_t pending_calls = 0;
+  std::optional<output::ResultError> first_error;
+  std::function<void(output::ResultRecord)> done;
+};
+
+// Result error kinds (SPEC §3) for provider-side failures.
+const char* result_kind(ErrorKind kind);
+
+// Errors another attempt on the same provider may cure.
+bool retryable(ErrorKind kind);
+
+output::CriterionResult deterministic_result(const dataset::Criterion& criterion, const std::string& output_text);
+
+// An LLM criterion's result from the judge's verdict; the caller adds the JudgeInfo.
+output::CriterionResult verdict_result(const dataset::Criterion& criterion, const judge::Verdict& verdict);
+
+// The row's record, moving its id, metadata and results out: criteria in the row's order,
+// status error with the first error when any call failed.
+output::ResultRecord take_record(RowState& row);
+
+}  // namespace llmeval::runner
