@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,6 +86,16 @@ void check_exposure(const ServeFlags& flags, const server::ListenAddress& addres
                    "something in front of llmeval authenticates requests");
 }
 
+// Each client connection and each judge connection is a descriptor: thousands of slow requests
+// need more than the usual soft limit of 1024, and the hard limit is ours to take.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int execute(const ServeFlags& flags) {
   // -v at most: trace would log request bodies, and serve logs no payloads.
   setup_logging(log_level(flags.engine, spdlog::level::info, 1),
@@ -134,6 +145,7 @@ int execute(const ServeFlags& flags) {
     shared_limiter = std::make_unique<resilience::SynchronizedRateLimiter>(*local_limiter);
   }
 
+  raise_descriptor_limit();
   server::Listeners listeners = server::open_listeners(address.value(), threads);
   LibeventLoop control;
   control.open_cross_thread_queue();

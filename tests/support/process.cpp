@@ -230,18 +230,25 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
-                                     std::map<std::string, std::string> extra_env) {
+                                     std::map<std::string, std::string> extra_env, const std::string& stderr_path) {
   Pipe out;
   int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int err = -1;
+  if (!stderr_path.empty()) {
+    err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (err < 0) throw std::runtime_error("cannot open " + stderr_path + ": " + std::strerror(errno));
+  }
   try {
-    pid_ = spawn(argv, extra_env, dev_null, out.write, -1);
+    pid_ = spawn(argv, extra_env, dev_null, out.write, err);
   } catch (...) {
     ::close(dev_null);
+    if (err >= 0) ::close(err);
     ::close(out.read);
     ::close(out.write);
     throw;
   }
   ::close(dev_null);
+  if (err >= 0) ::close(err);
   ::close(out.write);
   stdout_fd_ = out.read;
   set_nonblocking(stdout_fd_);

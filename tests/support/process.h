@@ -31,14 +31,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
                           std::chrono::seconds timeout = std::chrono::seconds(60));
 
 // A child that keeps running while the test talks to it (a server). Its stdin is /dev/null,
-// its stderr is the test's stderr, and its stdout is a pipe read by read_line_with_prefix().
+// its stderr is the test's stderr (or a file), and its stdout is a pipe read by read_line_with_prefix().
 // Once the child has said what the test needed, the rest of its stdout is not read; a child
 // that then writes more than a pipe's buffer (64 KiB) would block. The destructor sends
 // SIGTERM, waits up to 5 s, then SIGKILLs.
 class BackgroundProcess {
  public:
+  // stderr_path: a file for the child's stderr (created or truncated); empty = the test's stderr.
   explicit BackgroundProcess(const std::vector<std::string>& argv,
-                             std::map<std::string, std::string> extra_env = {});
+                             std::map<std::string, std::string> extra_env = {}, const std::string& stderr_path = "");
   ~BackgroundProcess();
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
