@@ -119,6 +119,7 @@ int execute(const ServeFlags& flags) {
   metrics::Registry registry;
   metrics::EngineMetrics engine_metrics(registry);
   server::HttpMetrics http_metrics(registry, engine_metrics);
+  http_options.open_connections = &http_metrics.open_connections();
   server::ServiceState state(registry, http_metrics, std::move(auth));
   state.reader_options = settings.reader;
   state.prices = settings.prices();

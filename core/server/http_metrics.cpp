@@ -12,7 +12,8 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry, metrics::EngineMetrics& en
                                    "Time from a request read in full to its answer, in seconds", {"path"},
                                    metrics::exponential_buckets(0.001, 2.0, 16))),
       shed_(registry.counter("llmeval_http_rows_shed_total", "Rows refused with 503 because the queue was full")
-                .get()) {}
+                .get()),
+      connections_(registry.gauge("llmeval_http_open_connections", "Client connections open").get()) {}
 
 void HttpMetrics::evaluation_started() { inflight_.add(1); }
 void HttpMetrics::evaluation_finished() { inflight_.add(-1); }

@@ -4,6 +4,7 @@
 //   llmeval_http_requests_total{path,code}             counter    answered requests; code "0" = client gone
 //   llmeval_http_request_duration_seconds{path}        histogram  read to answered
 //   llmeval_http_rows_shed_total                       counter    rows refused with 503 (queue full)
+//   llmeval_http_open_connections                      gauge      client connections open
 //
 // In serve, llmeval_inflight_requests counts POST /v1/evaluate requests in flight (the HPA's
 // signal), not judge calls. `path` is one of the API's paths or "other", so a scanner trying
@@ -25,6 +26,7 @@ class HttpMetrics {
   void evaluation_finished();
   void answered(std::string_view path, int status, double seconds);
   void rows_shed(std::int64_t rows);
+  metrics::Gauge& open_connections() { return connections_; }
 
   // The label for a request path.
   static std::string_view path_label(std::string_view path);
@@ -34,6 +36,7 @@ class HttpMetrics {
   metrics::CounterFamily& requests_;
   metrics::HistogramFamily& duration_;
   metrics::Counter& shed_;
+  metrics::Gauge& connections_;
 };
 
 }  // namespace llmeval::server

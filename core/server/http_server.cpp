@@ -48,7 +48,6 @@ struct HttpServer::Impl {
   HttpExchange::AnsweredFn observer;
   evhttp* http = nullptr;
   std::unordered_map<bufferevent*, std::unique_ptr<Connection>> connections;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // for callbacks posted to the loop
   TimerId sweep_timer = 0;
   std::mt19937_64 random{std::random_device{}()};
   std::shared_ptr<spdlog::logger> log = logger("server");
@@ -83,49 +82,52 @@ struct HttpServer::Impl {
   }
 
   ~Impl() {
-    *alive = false;
     loop.cancel_timer(sweep_timer);
-    if (http != nullptr) evhttp_free(http);  // closes every connection: on_close forgets each
+    // evhttp_free frees the requests still open: their exchanges must not answer them later.
+    for (auto& [bev, connection] : connections) {
+      if (auto exchange = connection->exchange.lock()) exchange->detach();
+    }
+    if (http != nullptr) evhttp_free(http);
+    for (auto& [bev, connection] : connections) forget(*connection);
+    connections.clear();
   }
 
   // ---- connections -----------------------------------------------------------------------
 
-  // evhttp asks for the bufferevent of each new connection: ours watches the input buffer.
+  // evhttp asks for the bufferevent of each new connection: ours watches the input buffer, and
+  // holds a reference of its own. evhttp does not always tell when it frees a connection (its
+  // close callback can only be set once the connection exists, and a client may be gone by then),
+  // so the sweep finds dead connections instead: evhttp's bufferevent_free() clears the
+  // callbacks, and our reference keeps the memory valid until we have seen that.
   static bufferevent* on_new_connection(event_base* base, void* arg) {
     auto* self = static_cast<Impl*>(arg);
     bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (bev == nullptr) return nullptr;  // evhttp makes its own; that connection has no deadlines
+    bufferevent_incref(bev);
     auto connection = std::make_unique<Connection>();
     connection->server = self;
     connection->bev = bev;
     connection->ready_since = self->clock.now();
     connection->watch = evbuffer_add_cb(bufferevent_get_input(bev), &Impl::on_input, connection.get());
     self->connections.emplace(bev, std::move(connection));
-    // evhttp builds its connection around the bufferevent only after this returns, and sets
-    // itself as the bufferevent's callback argument: pick it up on the next turn of the loop,
-    // before any byte can arrive, to hear when the connection closes.
-    self->loop.post([self, bev, alive = std::weak_ptr<bool>(self->alive)] {
-      if (alive.expired()) return;
-      self->watch_close(bev);
-    });
+    if (self->options.open_connections != nullptr) self->options.open_connections->add(1);
     return bev;
   }
 
-  void watch_close(bufferevent* bev) {
-    auto it = connections.find(bev);
-    if (it == connections.end()) return;
-    void* arg = nullptr;
-    bufferevent_getcb(bev, nullptr, nullptr, nullptr, &arg);
-    if (arg == nullptr) return;
-    evhttp_connection_set_closecb(static_cast<evhttp_connection*>(arg), &Impl::on_close, it->second.get());
+  // evhttp has freed the connection when its bufferevent has no event callback any more (evhttp
+  // sets one for as long as it uses the connection).
+  static bool freed_by_evhttp(bufferevent* bev) {
+    bufferevent_event_cb event_cb = nullptr;
+    bufferevent_getcb(bev, nullptr, nullptr, &event_cb, nullptr);
+    return event_cb == nullptr;
   }
 
-  static void on_close(evhttp_connection*, void* arg) {
-    auto* connection = static_cast<Connection*>(arg);
-    Impl* self = connection->server;
-    if (auto exchange = connection->exchange.lock()) exchange->detach();
-    evbuffer_remove_cb_entry(bufferevent_get_input(connection->bev), connection->watch);
-    self->connections.erase(connection->bev);
+  // Drops our hold on a connection evhttp is done with; the last reference closes the socket.
+  void forget(Connection& connection) {
+    if (auto exchange = connection.exchange.lock()) exchange->detach();
+    evbuffer_remove_cb_entry(bufferevent_get_input(connection.bev), connection.watch);
+    bufferevent_decref(connection.bev);
+    if (options.open_connections != nullptr) options.open_connections->add(-1);
   }
 
   static void on_input(evbuffer*, const evbuffer_cb_info* info, void* arg) {
@@ -145,6 +147,14 @@ struct HttpServer::Impl {
   // the stream and free the connection itself, the way it does when a client hangs up.
   void sweep() {
     auto now = clock.now();
+    for (auto it = connections.begin(); it != connections.end();) {
+      if (freed_by_evhttp(it->first)) {
+        forget(*it->second);
+        it = connections.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (auto& [bev, connection] : connections) {
       if (connection->busy || connection->closing) continue;
       const char* reason = nullptr;

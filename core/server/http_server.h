@@ -10,9 +10,9 @@
 //   Content-Length is read (or a chunked body grows past it), without reading the rest.
 //
 // Deadlines are checked by a sweep every 100 ms, so they hold to about that. Connections are
-// tracked through the bufferevents evhttp creates for them (evhttp_set_bevcb), with a callback
-// on their input buffer to see the first byte of each request, and the connection's close
-// callback to forget them.
+// tracked through the bufferevents evhttp creates for them (evhttp_set_bevcb): a callback on the
+// input buffer sees the first byte of each request, and a reference of ours keeps each
+// bufferevent valid until the sweep sees that evhttp has let go of it.
 //
 // Each request read in full becomes an HttpExchange handed to `handler`. `observer` sees every
 // exchange when it is answered (logs, metrics). Loop thread only; `loop` and `clock` must outlive
@@ -26,6 +26,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/event_loop.h"
+#include "core/metrics/series.h"
 #include "core/server/http_exchange.h"
 
 namespace llmeval::server {
@@ -35,6 +36,7 @@ struct HttpServerOptions {
   std::size_t max_headers = 64u << 10;  // request line + headers; evhttp answers 400 beyond it
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
+  metrics::Gauge* open_connections = nullptr;  // optional; client connections open, +1/-1
 };
 
 using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
