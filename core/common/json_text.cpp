@@ -1,8 +1,10 @@
 #include "core/common/json_text.h"
 
+#include <simdjson.h>
+
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 
 namespace llmeval {
 namespace {
@@ -43,8 +45,10 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
-// True when any of the 8 bytes in `word` is a control character, '"', '\\' or non-ASCII:
-// the classic SWAR "has a byte less than n" and "has a byte equal to c" tests.
+// True when any of the 8 bytes in `word` is a control character, '"' or '\\' (and, unless
+// the text is known to be valid UTF-8, non-ASCII): the classic SWAR "has a byte less than n"
+// and "has a byte equal to c" tests.
+template <bool kCheckNonAscii>
 bool word_needs_attention(std::uint64_t word) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
@@ -52,22 +56,41 @@ bool word_needs_attention(std::uint64_t word) {
   std::uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
   std::uint64_t quote = has_zero(word ^ (kOnes * '"'));
   std::uint64_t backslash = has_zero(word ^ (kOnes * '\\'));
-  std::uint64_t non_ascii = word & kHighs;
-  return (below_space | quote | backslash | non_ascii) != 0;
+  std::uint64_t flagged = below_space | quote | backslash;
+  if constexpr (kCheckNonAscii) flagged |= word & kHighs;
+  // Bytes >= 0x80 can set below_space's bits spuriously: they only cost a closer look.
+  return flagged != 0;
 }
 
-}  // namespace
+// Escapes text known to be valid UTF-8: only '"', '\\' and control characters change.
+void append_valid_utf8(std::string& out, std::string_view text) {
+  std::size_t run_start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    while (i + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (word_needs_attention<false>(word)) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
+    auto c = static_cast<unsigned char>(text[i]);
+    if (!needs_escape(c)) continue;
+    out.append(text.data() + run_start, i - run_start);
+    append_escape(out, c);
+    run_start = i + 1;
+  }
+  out.append(text.data() + run_start, text.size() - run_start);
+}
 
-void append_json_string(std::string& out, std::string_view text) {
-  out.reserve(out.size() + text.size() + 2);
-  out.push_back('"');
+// Escapes text that may hold invalid UTF-8: each bad byte becomes U+FFFD.
+void append_any_bytes(std::string& out, std::string_view text) {
   std::size_t run_start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     // Skip 8 plain ASCII bytes at a time: prompts and answers are mostly that.
     while (i + 8 <= text.size()) {
       std::uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);
-      if (word_needs_attention(word)) break;
+      if (word_needs_attention<true>(word)) break;
       i += 8;
     }
     if (i >= text.size()) break;
@@ -89,6 +112,20 @@ void append_json_string(std::string& out, std::string_view text) {
     run_start = i + 1;
   }
   out.append(text.data() + run_start, text.size() - run_start);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + 2);
+  out.push_back('"');
+  // Almost all text is valid UTF-8, and simdjson checks that at GB/s; then non-ASCII bytes
+  // (any language but English) need no look of their own.
+  if (simdjson::validate_utf8(text.data(), text.size())) {
+    append_valid_utf8(out, text);
+  } else {
+    append_any_bytes(out, text);
+  }
   out.push_back('"');
 }
 

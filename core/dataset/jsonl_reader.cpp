@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/common/json_parse.h"
 #include "core/dataset/criteria_parser.h"
 #include "core/dataset/message_text.h"
 
@@ -67,20 +68,24 @@ ReadItem bad(json id, std::int64_t line, const char* kind, const std::string& me
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r\n\f\v") == line.npos; }
 
 // Bracket depth outside strings. Rows shorter than the limit cannot exceed it and skip the scan.
+// Inside a string only a quote can end it: memchr finds the next one (a 1 MB output is mostly
+// string), and an odd run of backslashes before it means it is escaped.
 bool nested_too_deeply(std::string_view line) {
   if (line.size() <= static_cast<std::size_t>(kMaxDepth)) return false;
   int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
+  const char* data = line.data();
+  const std::size_t size = line.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (c == '"') {
+      for (;;) {
+        const void* quote = std::memchr(data + i + 1, '"', size - i - 1);
+        if (quote == nullptr) return false;  // an unterminated string: the parser will say so
+        i = static_cast<std::size_t>(static_cast<const char*>(quote) - data);
+        std::size_t backslashes = 0;
+        while (backslashes < i && data[i - 1 - backslashes] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) break;
       }
-    } else if (c == '"') {
-      in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth) return true;
     } else if (c == ']' || c == '}') {
@@ -319,7 +324,7 @@ ReadItem parse_line(std::string_view line, std::int64_t line_number, const Reade
   }
   json row;
   try {
-    row = json::parse(line.begin(), line.end());
+    row = parse_json(line);
   } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     return parse_failure(line, line_number, e.what());
   }

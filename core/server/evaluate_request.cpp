@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/json_parse.h"
 #include "core/dataset/id_set.h"
 
 namespace llmeval::server {
@@ -45,8 +46,10 @@ EvaluateRequest parse_evaluate_request(std::string_view body, const dataset::Rea
   if (dataset::too_deeply_nested(body)) {
     return failed(400, "invalid_json", "JSON nested too deeply (more than 512 levels of [ and {)");
   }
-  json parsed = json::parse(body.begin(), body.end(), nullptr, false);
-  if (parsed.is_discarded()) {
+  json parsed;
+  try {
+    parsed = parse_json(body);
+  } catch (const json::exception&) {
     // The reader's own message says where the JSON breaks.
     dataset::ReadItem item = dataset::parse_row(body, 1, options);
     const auto* invalid = std::get_if<dataset::InvalidLine>(&item);

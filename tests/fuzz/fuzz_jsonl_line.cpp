@@ -4,15 +4,18 @@
 //
 // Invariants (jsonl_reader.h): exactly one item per input line, numbered from 1; every
 // InvalidLine has a kind and a valid UTF-8 message starting "line N: "; every EvalItem
-// has criteria, and its id and metadata serialize (results are JSON).
+// has criteria, and its id and metadata serialize (results are JSON). And, differentially:
+// parse_json (simdjson, core/common/json_parse.h) gives what nlohmann's json::parse gives.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "core/common/json_parse.h"
 #include "core/dataset/jsonl_reader.h"
 #include "core/dataset/message_text.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -82,10 +85,28 @@ void read_all(std::string& file, const ReaderOptions& options) {
   require(number == expected_lines(file), "the reader did not yield exactly one item per line");
 }
 
+// parse_json must equal json::parse: the same value (types included), or an error for both.
+void check_parse_json(std::string_view text) {
+  if (llmeval::dataset::too_deeply_nested(text)) return;  // callers never parse such text
+  std::optional<nlohmann::json> expected;
+  try {
+    expected = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::exception&) {
+  }
+  std::optional<nlohmann::json> got;
+  try {
+    got = llmeval::parse_json(text);
+  } catch (const nlohmann::json::exception&) {
+  }
+  require(expected.has_value() == got.has_value(), "parse_json and json::parse disagree on validity");
+  if (expected) require(expected->dump() == got->dump(), "parse_json and json::parse give different values");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string file(reinterpret_cast<const char*>(data), size);
+  check_parse_json(file);
   // Defaults: 16 MiB lines, no config criteria, so rows must bring their own.
   read_all(file, ReaderOptions{});
   // A tiny line limit (line_too_long around the BOM and CR), config criteria, binary scale.
