@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/merge_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "core/common/error.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto run = llmeval::cli::register_run_command(app);
   auto serve = llmeval::cli::register_serve_command(app);
+  auto merge = llmeval::cli::register_merge_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   try {
     int code = run();
     if (code < 0) code = serve();
+    if (code < 0) code = merge();
     return code < 0 ? 2 : code;
   } catch (const llmeval::FatalError& e) {
     std::fprintf(stderr, "llmeval: error: %s\n", e.what());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/engine_setup.h"
+#include "cli/shard_option.h"
 #include "core/common/clock.h"
 #include "core/common/duration.h"
 #include "core/common/error.h"
@@ -45,6 +46,7 @@ struct RunFlags {
   bool retry_errors = false;
   std::string grace = "5s";
   std::size_t max_line_bytes = 16 * 1024 * 1024;
+  std::string shard;  // --shard I/N or auto
 };
 
 std::FILE* open_dataset(const std::string& path) {
@@ -142,7 +144,12 @@ std::optional<output::ResumeIndex> load_resume_index(const RunFlags& flags, outp
   return index;
 }
 
-int execute(const RunFlags& flags) {
+int execute(RunFlags flags) {
+  std::optional<Shard> shard;
+  if (!flags.shard.empty()) shard = parse_shard(flags.shard);
+  flags.output = expand_shard_path("-o", flags.output, shard);
+  flags.summary_path = expand_shard_path("--summary", flags.summary_path, shard);
+  flags.metrics_path = expand_shard_path("--metrics-file", flags.metrics_path, shard);
   setup_logging(log_level(flags.engine, spdlog::level::warn),
                 flags.engine.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   EngineSettings settings = resolve_engine_settings(flags.engine);
@@ -156,6 +163,10 @@ int execute(const RunFlags& flags) {
 
   dataset::ReaderOptions reader_options = settings.reader;
   reader_options.max_line_bytes = flags.max_line_bytes;
+  if (shard) {
+    reader_options.shard_index = shard->index;
+    reader_options.shard_count = shard->count;
+  }
 
   std::FILE* dataset_file = open_dataset(flags.dataset);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(dataset_file == stdin ? nullptr : dataset_file,
@@ -216,10 +227,10 @@ int execute(const RunFlags& flags) {
                          summary.rows());
     return 130;
   }
-  if (resume && flags.limit < 0 && resume->max_line() > outcome.rows_read) {
+  if (resume && flags.limit < 0 && resume->max_line() > reader.lines_read()) {
     throw FatalError("cannot --resume into " + flags.output + ": it holds a result for line " +
                      std::to_string(resume->max_line()) + " but the dataset has only " +
-                     std::to_string(outcome.rows_read) + " lines: it belongs to a different dataset");
+                     std::to_string(reader.lines_read()) + " lines: it belongs to a different dataset");
   }
   if (outcome.auth_failed) {
     logger("cli")->error("stopped early: {}", outcome.auth_message);
@@ -243,7 +254,7 @@ std::function<int()> register_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand("run", "Judge every row of a JSONL dataset and write one result line per input line");
   run->add_option("dataset", flags->dataset, "JSONL dataset, one row per line (- reads stdin)")->required();
-  run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout)");
+  run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout); {index} and {count} name the shard");
   run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
   run->add_option("--metrics-file", flags->metrics_path,
                   "Write Prometheus metrics (text format) to this file every 5 s and at the end");
@@ -254,9 +265,13 @@ std::function<int()> register_run_command(CLI::App& app) {
   run->add_flag("--retry-errors", flags->retry_errors, "With --resume: run rows recorded as error again");
   run->add_option("--grace", flags->grace,
                   "On SIGINT/SIGTERM, how long requests in flight may take to finish (default 5s)");
-  run->add_option("--limit", flags->limit, "Process only the first N rows")->check(CLI::NonNegativeNumber);
+  run->add_option("--limit", flags->limit, "Process only the first N rows (of this shard)")->check(CLI::NonNegativeNumber);
   run->add_option("--max-line-bytes", flags->max_line_bytes,
                   "Longest dataset line accepted; longer lines become line_too_long rows (default 16 MiB)");
+  run->add_option("--shard", flags->shard,
+                  "Judge only shard I of N (I/N, e.g. 0/4: lines L with (L-1) % N == I), or auto: "
+                  "I from JOB_COMPLETION_INDEX, N from LLMEVAL_SHARD_COUNT; {index} and {count} in -o, "
+                  "--summary and --metrics-file name the shard");
   add_engine_flags(*run, flags->engine);
   return [run, flags]() -> int {
     if (!run->parsed()) return -1;

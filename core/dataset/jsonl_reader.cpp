@@ -358,6 +358,14 @@ JsonlReader::JsonlReader(std::FILE* file, ReaderOptions options)
 int JsonlReader::fd() const { return fileno(file_); }
 
 std::optional<ReadItem> JsonlReader::next() {
+  for (;;) {
+    std::optional<ReadItem> item = next_line();
+    if (item || at_end_ || would_block_) return item;
+    // Neither: a line of another shard, read past.
+  }
+}
+
+std::optional<ReadItem> JsonlReader::next_line() {
   if (at_end_) return std::nullopt;
   if (!would_block_) {  // a new line; otherwise go on with the one begun
     if (line_.capacity() > kKeepCapacity) std::string().swap(line_);
@@ -391,6 +399,7 @@ std::optional<ReadItem> JsonlReader::next() {
     --line.length;
     if (line_.size() > line.length) line_.resize(line.length);
   }
+  if ((line_number_ - 1) % options_.shard_count != options_.shard_index) return std::nullopt;
   if (line.length > options_.max_line_bytes) {
     return bad(line_number_, line_number_, "line_too_long",
                "line is " + std::to_string(line.length) + " bytes, over the limit of " +

@@ -46,6 +46,11 @@ struct ReaderOptions {
   Scale default_scale = Scale::k1to5;
   // Criteria for rows without a `criteria` field (config `criteria`: name -> rubric), in order.
   std::vector<std::pair<std::string, std::string>> default_criteria;
+  // Sharding (--shard I/N): only lines with (line - 1) % shard_count == shard_index become
+  // items; JsonlReader reads past the others without parsing them. Line numbers stay the
+  // file's, and duplicate ids are checked among the shard's own rows.
+  std::int64_t shard_index = 0;
+  std::int64_t shard_count = 1;
 };
 
 using ReadItem = std::variant<EvalItem, InvalidLine>;
@@ -75,6 +80,7 @@ class JsonlReader {
   // means no complete line is available yet: wait until fd() is readable and call again. The
   // part of a line read so far is kept.
   std::optional<ReadItem> next();
+
   bool would_block() const { return would_block_; }
   int fd() const;
 
@@ -88,6 +94,9 @@ class JsonlReader {
   };
 
  private:
+  // One line: its item, or nullopt at the end, on a would-block, or for a line of another shard.
+  std::optional<ReadItem> next_line();
+
   std::FILE* file_;
   ReaderOptions options_;
   std::int64_t line_number_ = 0;

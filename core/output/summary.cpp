@@ -39,6 +39,9 @@ void Summary::add(const ResultRecord& record) {
   }
   for (const auto& c : record.criteria) {
     if (c.judge) {
+      row_counters_.provider_requests += c.judge->attempts;
+      row_counters_.retries += std::max(0, c.judge->attempts - 1);
+      if (c.judge->fallback) ++row_counters_.fallbacks;
       tokens_in_ += c.judge->tokens.input;
       tokens_out_ += c.judge->tokens.output;
       auto& by = tokens_by_provider_[c.judge->provider];

@@ -35,6 +35,11 @@ class Summary {
 
   void add(const ResultRecord& record);
 
+  // Counters as the rows' judge info tells them, for a serve batch or a merge, where no run
+  // counted them: provider_requests = attempts, retries = attempts after the first (repairs and
+  // fallbacks included), fallbacks; rate-limit waits and breaker openings stay 0.
+  const RunCounters& counters_from_rows() const { return row_counters_; }
+
   std::int64_t rows() const { return rows_; }
   std::int64_t ok() const { return ok_; }
   std::int64_t errors() const { return errors_; }
@@ -64,6 +69,7 @@ class Summary {
   std::optional<double> cost() const;
 
   std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
+  RunCounters row_counters_;
   std::int64_t tokens_in_ = 0, tokens_out_ = 0;
   std::map<std::string, provider::TokenUsage> tokens_by_provider_;
   std::map<std::string, provider::Price> prices_;

@@ -35,21 +35,6 @@ output::ResultRecord invalid_record(const dataset::InvalidLine& invalid) {
   return record;
 }
 
-// A batch's counters, from its rows' judge info: the process-wide ones (rate-limit waits,
-// breaker openings) mix every request's, so they are in /metrics only.
-output::RunCounters batch_counters(const std::vector<output::ResultRecord>& results) {
-  output::RunCounters counters;
-  for (const auto& record : results) {
-    for (const auto& criterion : record.criteria) {
-      if (!criterion.judge) continue;
-      counters.provider_requests += criterion.judge->attempts;
-      counters.retries += std::max(0, criterion.judge->attempts - 1);
-      if (criterion.judge->fallback) ++counters.fallbacks;
-    }
-  }
-  return counters;
-}
-
 }  // namespace
 
 struct EvaluationService::Impl {
@@ -168,7 +153,9 @@ struct EvaluationService::Impl {
     }
     double wall = std::chrono::duration<double>(clock.now() - read_at).count();
     body += "],\"summary\":";
-    body += summary.to_json(batch_counters(results), wall).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // The process-wide counters (rate-limit waits, breaker openings) mix every request's: those
+    // are in /metrics only.
+    body += summary.to_json(summary.counters_from_rows(), wall).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     body += '}';
     return body;
   }

@@ -3,6 +3,7 @@
 // row's output script what the fake judge does for that row.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -534,5 +535,69 @@ TEST_CASE("llmeval run holds back when the provider's rate-limit headers say its
     CHECK(run.process.exit_code == 0);
     CHECK(run.result_lines == 4);
     CHECK(elapsed >= std::chrono::milliseconds(950));  // without the hold: about 50 ms
+  }
+}
+
+TEST_CASE("run --shard judges its own rows and names its files by shard", "[cli][shard]") {
+  TempDir dir;
+  std::string dataset;
+  for (int i = 1; i <= 7; ++i) dataset += row("answer " + std::to_string(i));
+  write_file(dir.file("dataset.jsonl"), dataset);
+  std::string pattern = dir.file("part-{index}-of-{count}.jsonl");
+  std::vector<std::int64_t> lines;
+  for (const char* shard : {"0/3", "1/3", "2/3"}) {
+    auto result = run_process({LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", shard, "-o",
+                               pattern, "--summary", dir.file("summary-{index}.json"), "-q"});
+    REQUIRE(result.exit_code == 0);
+  }
+  for (int index = 0; index < 3; ++index) {
+    auto part = read_lines(dir.file("part-" + std::to_string(index) + "-of-3.jsonl"));
+    for (const auto& text : part) {
+      auto line = json::parse(text).at("line").get<std::int64_t>();
+      CHECK((line - 1) % 3 == index);
+      lines.push_back(line);
+    }
+    CHECK(json::parse(llmeval::testing::read_file(dir.file("summary-" + std::to_string(index) + ".json")))
+              .at("rows") == part.size());
+  }
+  std::sort(lines.begin(), lines.end());
+  CHECK(lines == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});
+
+  // auto: the index from the Indexed Job, the count from LLMEVAL_SHARD_COUNT.
+  auto from_env = run_process({LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", "auto", "-o",
+                               dir.file("auto-{index}.jsonl"), "-q"},
+                              "", {{"JOB_COMPLETION_INDEX", "1"}, {"LLMEVAL_SHARD_COUNT", "2"}});
+  REQUIRE(from_env.exit_code == 0);
+  CHECK(read_lines(dir.file("auto-1.jsonl")).size() == 3);  // lines 2, 4, 6
+}
+
+TEST_CASE("run --shard refuses missing or inconsistent shard settings with exit 2", "[cli][shard]") {
+  TempDir dir;
+  write_file(dir.file("dataset.jsonl"), row("x"));
+  auto run_with = [&](std::vector<std::string> extra, std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "-q"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_process(argv, "", std::move(env));
+  };
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    const char* says;
+  };
+  std::vector<Case> cases = {
+      {{"--shard", "auto"}, {{"LLMEVAL_SHARD_COUNT", "4"}}, "JOB_COMPLETION_INDEX"},
+      {{"--shard", "auto"}, {{"JOB_COMPLETION_INDEX", "0"}}, "LLMEVAL_SHARD_COUNT"},
+      {{"--shard", "auto"}, {{"JOB_COMPLETION_INDEX", "4"}, {"LLMEVAL_SHARD_COUNT", "4"}}, "from 0 to 3"},
+      {{"--shard", "auto"}, {{"JOB_COMPLETION_INDEX", "x"}, {"LLMEVAL_SHARD_COUNT", "4"}}, "not a whole number"},
+      {{"--shard", "3/3"}, {}, "from 0 to 2"},
+      {{"--shard", "0/0"}, {}, "at least 1"},
+      {{"--shard", "1-of-3"}, {}, "expected I/N"},
+      {{"-o", dir.file("out-{index}.jsonl")}, {}, "no --shard"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.says);
+    auto result = run_with(c.args, c.env);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(c.says));
   }
 }

@@ -436,3 +436,35 @@ TEST_CASE("tests/data/bad_lines.jsonl yields each kind of bad line", "[dataset]"
   CHECK(kinds == expected);
 }
 #endif
+
+TEST_CASE("A shard reads only its own lines, with the file's line numbers", "[dataset]") {
+  std::string dataset;
+  for (int i = 1; i <= 10; ++i) {
+    dataset += i == 5 ? std::string("{broken\n") : R"({"id": "dup", "output": "x", "criteria": "c"})" "\n";
+  }
+  ReaderOptions options;
+  options.shard_index = 1;
+  options.shard_count = 3;
+  auto items = read_all(dataset, options);
+  // (line - 1) % 3 == 1: lines 2, 5, 8.
+  REQUIRE(items.size() == 3);
+  CHECK(std::get<EvalItem>(items[0]).line == 2);
+  CHECK(std::get<InvalidLine>(items[1]).kind == "invalid_json");
+  CHECK(std::get<InvalidLine>(items[1]).line == 5);
+  // Duplicate ids are found among the shard's own rows: line 8 repeats line 2's id.
+  CHECK(std::get<InvalidLine>(items[2]).kind == "duplicate_id");
+  CHECK(std::get<InvalidLine>(items[2]).line == 8);
+}
+
+TEST_CASE("The shards of a dataset cover each line exactly once", "[dataset]") {
+  std::string dataset;
+  for (int i = 1; i <= 17; ++i) dataset += R"({"output": "x", "criteria": "c"})" "\n";
+  std::vector<int> seen(18, 0);
+  for (int index = 0; index < 4; ++index) {
+    ReaderOptions options;
+    options.shard_index = index;
+    options.shard_count = 4;
+    for (const auto& item : read_all(dataset, options)) ++seen[static_cast<std::size_t>(std::get<EvalItem>(item).line)];
+  }
+  for (int line = 1; line <= 17; ++line) CHECK(seen[static_cast<std::size_t>(line)] == 1);
+}
