@@ -17,6 +17,7 @@
 
 #include "cli/engine_setup.h"
 #include "cli/shard_option.h"
+#include "core/fetch/url_stream.h"
 #include "core/common/clock.h"
 #include "core/common/duration.h"
 #include "core/common/error.h"
@@ -168,9 +169,15 @@ int execute(RunFlags flags) {
     reader_options.shard_count = shard->count;
   }
 
-  std::FILE* dataset_file = open_dataset(flags.dataset);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(dataset_file == stdin ? nullptr : dataset_file,
-                                                                  &std::fclose);
+  // A URL streams through a pipe from a download thread (core/fetch/url_stream.h).
+  std::unique_ptr<fetch::UrlStream> download;
+  if (fetch::is_url(flags.dataset)) {
+    logger("cli")->info("streaming the dataset from {}", fetch::to_display(flags.dataset));
+    download = std::make_unique<fetch::UrlStream>(flags.dataset);
+  }
+  std::FILE* dataset_file = download ? download->file() : open_dataset(flags.dataset);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(
+      dataset_file == stdin || download ? nullptr : dataset_file, &std::fclose);
   static char read_buffer[1 << 16];
   std::setvbuf(dataset_file, read_buffer, _IOFBF, sizeof read_buffer);
   NonBlockingStdin nonblocking_stdin(dataset_file);
@@ -208,6 +215,8 @@ int execute(RunFlags flags) {
   loop.on_signal(SIGINT, on_signal);
   loop.on_signal(SIGTERM, on_signal);
   runner::RunOutcome outcome = run.run();
+  // A download that failed ends the dataset early: the rows read so far are recorded.
+  std::string download_problem = download && reader.at_end() ? download->finish() : std::string();
   metrics_file.write();
   double wall = std::chrono::duration<double>(clock.now() - started).count();
 
@@ -221,6 +230,12 @@ int execute(RunFlags flags) {
   if (!outcome.resume_mismatch.empty()) {
     throw FatalError("cannot --resume into " + flags.output + ": " + outcome.resume_mismatch +
                      "; write to a new --output, or delete this file to start over");
+  }
+  if (!download_problem.empty()) {
+    throw FatalError("the dataset download from " + fetch::to_display(flags.dataset) + " failed after line " +
+                         std::to_string(reader.lines_read()) + " (" + download_problem +
+                         "); the rows before it are recorded: run the same command with --resume to finish",
+                     1);
   }
   if (outcome.interrupted) {
     logger("cli")->error("interrupted after recording {} rows; run the same command with --resume to finish",
@@ -253,7 +268,9 @@ int execute(RunFlags flags) {
 std::function<int()> register_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand("run", "Judge every row of a JSONL dataset and write one result line per input line");
-  run->add_option("dataset", flags->dataset, "JSONL dataset, one row per line (- reads stdin)")->required();
+  run->add_option("dataset", flags->dataset,
+                  "JSONL dataset, one row per line: a file, - for stdin, or an http(s) URL (streamed)")
+      ->required();
   run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout); {index} and {count} name the shard");
   run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
   run->add_option("--metrics-file", flags->metrics_path,

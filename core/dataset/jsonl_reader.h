@@ -85,6 +85,7 @@ class JsonlReader {
   int fd() const;
 
   std::int64_t lines_read() const { return line_number_; }
+  bool at_end() const { return at_end_; }
 
   // The line being read, across calls that would block. `length` counts every byte of it,
   // while line_ keeps at most the limit.

@@ -40,6 +40,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -69,6 +70,8 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
   --rpm N           requests per minute, enforced like a provider account (default 0: off)
   --tpm N           tokens per minute (prompt + completion as `usage` reports them; default 0: off)
   --burst-s S       bucket capacity in seconds of refill: max(1, N/60*S) (default 1.0)
+  --files DIR       also serve GET /files/NAME from DIR (datasets by URL); ?cut=N sends the
+                    first N bytes under the whole file's Content-Length, then hangs up
     Each limit is a token bucket refilling at N/60 a second and starting full. A request is
     admitted when every bucket holds its charge (or, for a charge above the capacity, when the
     bucket is full: it then goes into debt). A refused request costs nothing and gets an
@@ -109,6 +112,7 @@ struct Options {
   std::int64_t rpm = 0;  // 0: no limit
   std::int64_t tpm = 0;  // 0: no limit
   double burst_s = 1.0;
+  std::string files_dir;  // --files: GET /files/NAME serves DIR/NAME
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -157,6 +161,7 @@ Options parse_args(int argc, char** argv) {
     else if (flag == "--rate-429") options.rate_429 = parse_number<double>(flag, value);
     else if (flag == "--seed") options.seed = parse_number<std::uint64_t>(flag, value);
     else if (flag == "--api-key") options.api_key = value;
+    else if (flag == "--files") options.files_dir = value;
     else if (flag == "--rpm") options.rpm = parse_number<std::int64_t>(flag, value);
     else if (flag == "--tpm") options.tpm = parse_number<std::int64_t>(flag, value);
     else if (flag == "--burst-s") options.burst_s = parse_number<double>(flag, value);
@@ -451,6 +456,7 @@ struct Reply {
   // then a hang-up; or with 50 MiB of filler where the text's placeholder is, with a
   // Content-Length or in chunked encoding.
   enum class Shape { kWhole, kTruncated, kHuge, kHugeChunked } shape = Shape::kWhole;
+  std::optional<std::size_t> truncate_at;  // kTruncated: bytes sent (default: half)
 };
 
 // A proxy's error page, as nginx sends it in front of an API.
@@ -677,6 +683,7 @@ class FakeServer {
     if (path == "/stats" || path == "/stats/reset") return handle_stats(req, path, method);
     if (path == "/control") return handle_control(req, method);
     if (path == "/log") return handle_log(req, method);
+    if (path.rfind("/files/", 0) == 0) return serve_file(req, path.substr(7));
 
     ++stats_.requests;
     ++stats_.by_path[path];
@@ -686,6 +693,25 @@ class FakeServer {
       if (path == api_path) return serve_api(req, api_path, method);
     }
     finish(req, error_reply(Vendor::kOpenAi, 404, "Unknown request URL: " + path));
+  }
+
+  // GET /files/NAME (--files DIR): a dataset by URL. Not counted in the API stats.
+  void serve_file(evhttp_request* req, const std::string& name) {
+    bool plain = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                                      std::string::npos && name[0] != '.';
+    std::ifstream in(options_.files_dir + "/" + name, std::ios::binary);
+    if (options_.files_dir.empty() || !plain || !in) return send(req, Reply{404, "no such file\n", "text/plain"});
+    Reply reply{200, std::string(std::istreambuf_iterator<char>(in), {}), "application/x-ndjson"};
+    evkeyvalq query;
+    const char* raw_query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (raw_query != nullptr && evhttp_parse_query_str(raw_query, &query) == 0) {
+      if (const char* cut = evhttp_find_header(&query, "cut")) {
+        reply.shape = Reply::Shape::kTruncated;
+        reply.truncate_at = static_cast<std::size_t>(std::strtoull(cut, nullptr, 10));
+      }
+      evhttp_clear_headers(&query);
+    }
+    send(req, reply);
   }
 
   void handle_stats(evhttp_request* req, const std::string& path, evhttp_cmd_type method) {
@@ -1061,7 +1087,7 @@ class FakeServer {
         // evhttp keeps a Content-Length it is given, and closes after a reply that says close.
         evhttp_add_header(headers, "Content-Length", std::to_string(reply.body.size()).c_str());
         evhttp_add_header(headers, "Connection", "close");
-        evbuffer_add(out, reply.body.data(), reply.body.size() / 2);
+        evbuffer_add(out, reply.body.data(), std::min(reply.body.size(), reply.truncate_at.value_or(reply.body.size() / 2)));
         break;
       case Reply::Shape::kHuge:
         add_huge_body(out, reply.body);
