@@ -82,7 +82,8 @@ std::function<int()> register_merge_command(CLI::App& app) {
   merge->add_option("-o,--output", flags->output, "Merged results file (written whole, then renamed into place)")
       ->required();
   merge->add_option("--dataset", flags->dataset,
-                    "The dataset the parts came from: checks every id and counts rows missing at the end");
+                    "The dataset the parts came from (a path or an http(s) URL): checks every id and counts rows "
+                    "missing at the end");
   merge->add_flag("--allow-partial", flags->allow_partial,
                   "Merge even when rows are missing (they are listed; the exit code is 1)");
   merge->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");

@@ -1,5 +1,7 @@
 #include "core/output/shard_merge.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +12,7 @@
 
 #include "core/common/error.h"
 #include "core/dataset/jsonl_reader.h"
+#include "core/fetch/url_stream.h"
 #include "core/output/result_reader.h"
 #include "core/output/resume_index.h"
 
@@ -126,26 +129,49 @@ void ShardMerge::check_overlap_and_gaps() {
 // Reads the dataset (streaming) and checks each recorded row's id against the dataset row at
 // its line; the lines after the last recorded one are missing rows too.
 void ShardMerge::check_dataset() {
-  auto file = open_file(*options_.dataset, "rb");
-  dataset::JsonlReader reader(file.get(), dataset::ReaderOptions{});
+  const std::string& source = *options_.dataset;
+  std::unique_ptr<fetch::UrlStream> download;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  if (fetch::is_url(source)) {
+    download = std::make_unique<fetch::UrlStream>(source);
+  } else {
+    file = open_file(source, "rb");
+  }
+  const std::string shown = download ? fetch::to_display(source) : source;
+  dataset::JsonlReader reader(download ? download->file() : file.get(), dataset::ReaderOptions{});
   std::size_t at = 0;  // entries_ are sorted by line
   bool mismatch_reported = false;
-  while (auto item = reader.next()) {
+  for (;;) {
+    auto item = reader.next();
+    if (!item && reader.would_block()) {  // a download: wait for more of it (merge has no loop)
+      pollfd ready{reader.fd(), POLLIN, 0};
+      ::poll(&ready, 1, -1);
+      continue;
+    }
+    if (!item) break;
     std::int64_t line = reader.lines_read();
     while (at < entries_.size() && entries_[at].line < line) ++at;
     if (at >= entries_.size() || entries_[at].line != line) continue;
     if (!mismatch_reported && entries_[at].id != id_fingerprint(id_of(*item))) {
       mismatch_reported = true;
-      report_.problems.push_back("line " + std::to_string(line) + " of " + *options_.dataset + " has id " +
+      report_.problems.push_back("line " + std::to_string(line) + " of " + shown + " has id " +
                                  id_of(*item).dump() + ", but " + parts_[entries_[at].part] +
                                  " recorded another id for it: the parts come from a different dataset (or it "
                                  "changed since)");
     }
   }
+  if (download) {
+    std::string problem = download->finish();
+    if (!problem.empty()) {
+      report_.problems.push_back("the dataset download from " + shown + " failed (" + problem +
+                                 "): the parts could not be checked against it");
+      return;
+    }
+  }
   std::int64_t lines = reader.lines_read();
   if (!entries_.empty() && entries_.back().line > lines) {
     report_.problems.push_back(parts_[entries_.back().part] + " records line " + std::to_string(entries_.back().line) +
-                               ", but " + *options_.dataset + " has only " + std::to_string(lines) +
+                               ", but " + shown + " has only " + std::to_string(lines) +
                                " lines: the parts come from a different dataset");
   }
   for (std::int64_t line = report_.last_line + 1; line <= lines; ++line) {

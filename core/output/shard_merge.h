@@ -25,7 +25,7 @@
 namespace llmeval::output {
 
 struct MergeOptions {
-  std::optional<std::string> dataset;  // the dataset the parts came from, to check ids and the end
+  std::optional<std::string> dataset;  // the dataset (a path or an http(s) URL), to check ids and the end
   bool allow_partial = false;          // write what there is and report the missing lines
 };
 

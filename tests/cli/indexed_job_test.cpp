@@ -157,6 +157,19 @@ TEST_CASE("merge refuses overlapping and missing parts, and --allow-partial list
     CHECK(partial.exit_code == 1);
     CHECK(read_lines(dir.file("merged.jsonl")).size() == 6);
   }
+  SECTION("checked against a dataset at a URL") {
+    write_file(dir.file("other.jsonl"), dataset(9).replace(0, 8, "{\"id\":\"x"));
+    FakeProviderServer files({"--files", dir.path().string()});
+    std::vector<std::string> parts = {dir.file("part-0.jsonl"), dir.file("part-1.jsonl"), dir.file("part-2.jsonl")};
+    auto same = parts;
+    same.insert(same.end(), {"--dataset", files.url("/files/dataset.jsonl?signature=hidden")});
+    CHECK(merge(same).exit_code == 0);
+    auto other = parts;
+    other.insert(other.end(), {"--dataset", files.url("/files/other.jsonl")});
+    auto refused = merge(other);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("different dataset"));
+  }
   SECTION("all parts") {
     auto result = merge({dir.file("part-2.jsonl"), dir.file("part-0.jsonl"), dir.file("part-1.jsonl"), "--dataset",
                          dir.file("dataset.jsonl")});
