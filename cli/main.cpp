@@ -6,8 +6,10 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/merge_command.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "cli/validate_command.h"
 #include "core/common/error.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   auto run = llmeval::cli::register_run_command(app);
   auto serve = llmeval::cli::register_serve_command(app);
   auto merge = llmeval::cli::register_merge_command(app);
+  auto report = llmeval::cli::register_report_command(app);
+  auto validate = llmeval::cli::register_validate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,6 +31,8 @@ int main(int argc, char** argv) {
     int code = run();
     if (code < 0) code = serve();
     if (code < 0) code = merge();
+    if (code < 0) code = report();
+    if (code < 0) code = validate();
     return code < 0 ? 2 : code;
   } catch (const llmeval::FatalError& e) {
     std::fprintf(stderr, "llmeval: error: %s\n", e.what());

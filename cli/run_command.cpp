@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "cli/engine_setup.h"
+#include "cli/progress_display.h"
+#include "cli/report_command.h"
 #include "cli/shard_option.h"
 #include "core/fetch/url_stream.h"
 #include "core/common/clock.h"
@@ -48,6 +50,9 @@ struct RunFlags {
   std::string grace = "5s";
   std::size_t max_line_bytes = 16 * 1024 * 1024;
   std::string shard;  // --shard I/N or auto
+  bool no_progress = false;
+  std::string progress_every = "10s";
+  std::string format = "jsonl";  // --format jsonl|csv|junit
 };
 
 std::FILE* open_dataset(const std::string& path) {
@@ -145,6 +150,72 @@ std::optional<output::ResumeIndex> load_resume_index(const RunFlags& flags, outp
   return index;
 }
 
+// --format csv|junit: the run records its rows as JSONL in a temporary file (one write per row,
+// as always), converted at the end with report's code and then removed. The file sits next to
+// the output (or in TMPDIR for stdout) and is removed even when the run throws.
+class ConvertedOutput {
+ public:
+  explicit ConvertedOutput(const RunFlags& flags) : format_(flags.format), output_(flags.output) {
+    if (format_ == "jsonl") {
+      jsonl_path_ = output_;
+      return;
+    }
+    if (flags.resume) {
+      throw FatalError("--resume needs --format jsonl: it reads the rows back from the results file; run with "
+                       "--format jsonl and convert with `llmeval report RESULTS --format " + format_ + "`");
+    }
+    bool to_stdout = output_.empty() || output_ == "-";
+    if (!to_stdout && !std::ofstream(output_, std::ios::app)) throw FatalError("cannot write " + output_);
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::string pattern = to_stdout ? std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/llmeval-run-XXXXXX"
+                                    : output_ + ".rows-XXXXXX";
+    int fd = ::mkstemp(pattern.data());
+    if (fd < 0) throw FatalError("cannot create a temporary file " + pattern + ": " + std::strerror(errno));
+    ::close(fd);
+    jsonl_path_ = pattern;
+    temporary_ = true;
+  }
+  ~ConvertedOutput() {
+    if (temporary_) ::unlink(jsonl_path_.c_str());
+  }
+  ConvertedOutput(const ConvertedOutput&) = delete;
+  ConvertedOutput& operator=(const ConvertedOutput&) = delete;
+
+  const std::string& jsonl_path() const { return jsonl_path_; }
+  void convert(const std::string& dataset) const {
+    if (temporary_) convert_results_file(jsonl_path_, output_, format_, junit_classname(dataset));
+  }
+
+ private:
+  std::string format_;
+  std::string output_;
+  std::string jsonl_path_;
+  bool temporary_ = false;
+};
+
+ProgressOptions progress_options(const RunFlags& flags, const std::optional<Shard>& shard) {
+  ProgressOptions options;
+  options.mode = choose_progress_mode(flags.engine.quiet, flags.no_progress);
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  options.color = (no_color == nullptr || *no_color == '\0') && !(term != nullptr && std::string(term) == "dumb");
+  if (flags.dataset != "-" && !fetch::is_url(flags.dataset)) options.dataset_path = flags.dataset;
+  if (shard) {
+    options.shard_index = shard->index;
+    options.shard_count = shard->count;
+  }
+  options.limit = flags.limit;
+  auto every = parse_duration(flags.progress_every);
+  if (!every || every->count() == 0) {
+    throw FatalError("--progress-every " + flags.progress_every + ": expected a duration like 10s");
+  }
+  options.log_every = *every;
+  // Progress lines are information a person asked for by running without -q: they pass the
+  // default warn level.
+  if (options.mode == ProgressMode::kLogLines) logger("progress")->set_level(spdlog::level::info);
+  return options;
+}
+
 int execute(RunFlags flags) {
   std::optional<Shard> shard;
   if (!flags.shard.empty()) shard = parse_shard(flags.shard);
@@ -183,8 +254,9 @@ int execute(RunFlags flags) {
   NonBlockingStdin nonblocking_stdin(dataset_file);
   dataset::JsonlReader reader(dataset_file, reader_options);
   output::Summary summary;
+  ConvertedOutput converted(flags);  // refuses --resume with csv/junit before reading anything
   std::optional<output::ResumeIndex> resume = load_resume_index(flags, summary);
-  output::ResultWriter writer(flags.output, flags.resume);
+  output::ResultWriter writer(converted.jsonl_path(), flags.resume);
   options.resume = resume ? &*resume : nullptr;
 
   SystemClock clock;
@@ -203,6 +275,18 @@ int execute(RunFlags flags) {
                        summary.add(record);
                      },
                      options);
+  ProgressDisplay progress(loop, clock, progress_options(flags, shard), [&] {
+    ProgressSnapshot snapshot;
+    snapshot.done = summary.rows();
+    snapshot.errors = summary.errors() + summary.invalid();
+    snapshot.retries = run.live_counters().retries;
+    for (const auto& slot : engine.chain()) {
+      if (slot.breaker != nullptr && slot.breaker->state() == resilience::BreakerState::kOpen) ++snapshot.open_breakers;
+    }
+    snapshot.tokens = summary.tokens();
+    snapshot.cost = summary.cost();
+    return snapshot;
+  });
   // First SIGINT/SIGTERM: finish what is in flight, record it, exit 130. Second: exit now;
   // every line already written is whole (one write each), so the file stays resumable.
   int signals_seen = 0;
@@ -215,6 +299,8 @@ int execute(RunFlags flags) {
   loop.on_signal(SIGINT, on_signal);
   loop.on_signal(SIGTERM, on_signal);
   runner::RunOutcome outcome = run.run();
+  progress.finish();
+  converted.convert(flags.dataset);  // the rows recorded, also after an interruption
   // A download that failed ends the dataset early: the rows read so far are recorded.
   std::string download_problem = download && reader.at_end() ? download->finish() : std::string();
   metrics_file.write();
@@ -271,7 +357,7 @@ std::function<int()> register_run_command(CLI::App& app) {
   run->add_option("dataset", flags->dataset,
                   "JSONL dataset, one row per line: a file, - for stdin, or an http(s) URL (streamed)")
       ->required();
-  run->add_option("-o,--output", flags->output, "Results JSONL file (default: stdout); {index} and {count} name the shard");
+  run->add_option("-o,--output", flags->output, "Results file (default: stdout), in --format; {index} and {count} name the shard");
   run->add_option("--summary", flags->summary_path, "Write the summary as JSON to this file");
   run->add_option("--metrics-file", flags->metrics_path,
                   "Write Prometheus metrics (text format) to this file every 5 s and at the end");
@@ -289,6 +375,13 @@ std::function<int()> register_run_command(CLI::App& app) {
                   "Judge only shard I of N (I/N, e.g. 0/4: lines L with (L-1) % N == I), or auto: "
                   "I from JOB_COMPLETION_INDEX, N from LLMEVAL_SHARD_COUNT; {index} and {count} in -o, "
                   "--summary and --metrics-file name the shard");
+  run->add_option("--format", flags->format,
+                  "Format of --output: jsonl (default), csv or junit (JUnit XML for CI); --resume needs jsonl")
+      ->check(CLI::IsMember({"jsonl", "csv", "junit"}));
+  run->add_flag("--no-progress", flags->no_progress,
+                "No progress line on a terminal (a plain progress line every --progress-every instead)");
+  run->add_option("--progress-every", flags->progress_every,
+                  "When stderr is not a terminal (or --no-progress): a progress line this often (default 10s)");
   add_engine_flags(*run, flags->engine);
   return [run, flags]() -> int {
     if (!run->parsed()) return -1;

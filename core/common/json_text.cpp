@@ -139,6 +139,12 @@ void append_json_number(std::string& out, double value) {
   out.append(buf, end);
 }
 
+std::string json_number(double value) {
+  std::string out;
+  append_json_number(out, value);
+  return out;
+}
+
 void append_json_number(std::string& out, std::int64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);

@@ -16,5 +16,7 @@ void append_json_string(std::string& out, std::string_view text);
 // Appends a number in its shortest round-trip form; NaN and infinities become null.
 void append_json_number(std::string& out, double value);
 void append_json_number(std::string& out, std::int64_t value);
+// The same number as a string.
+std::string json_number(double value);
 
 }  // namespace llmeval

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <cstdio>
 
 namespace llmeval {
 namespace {
@@ -22,9 +24,37 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// stderr, with room for a status line under the log: while one is shown, each log line first
+// erases it (carriage return, erase line) and draws it again after itself.
+class StderrWithStatus final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  void set_status(const std::string& text) {
+    std::lock_guard lock(mutex_);
+    if (status_.empty() && text.empty()) return;
+    std::fputs("\r\x1b[2K", stderr);
+    status_ = text;
+    std::fputs(status_.c_str(), stderr);
+    std::fflush(stderr);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    if (!status_.empty()) std::fputs("\r\x1b[2K", stderr);
+    std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+    if (!status_.empty()) std::fputs(status_.c_str(), stderr);
+    std::fflush(stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  std::string status_;
+};
+
 struct LoggingState {
   std::mutex mutex;
-  spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  std::shared_ptr<StderrWithStatus> sink = std::make_shared<StderrWithStatus>();
   spdlog::level::level_enum level = spdlog::level::info;
   LogFormat format = LogFormat::kText;
 };
@@ -72,6 +102,8 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component) {
   spdlog::register_logger(made);
   return made;
 }
+
+void set_status_line(const std::string& text) { state().sink->set_status(text); }
 
 std::string redact(std::string_view secret) {
   if (secret.size() <= 8) return "(redacted)";

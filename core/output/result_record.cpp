@@ -132,4 +132,9 @@ void append_json(std::string& out, const ResultRecord& record) {
   out += "}";
 }
 
+std::string id_text(const nlohmann::json& id) {
+  if (id.is_string()) return id.get<std::string>();
+  return id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace llmeval::output

@@ -61,4 +61,7 @@ struct ResultRecord {
 // are null for error and invalid rows.
 void append_json(std::string& out, const ResultRecord& record);
 
+// A row's id as a person reads it (CSV, JUnit): a string as it is, a number in its JSON form.
+std::string id_text(const nlohmann::json& id);
+
 }  // namespace llmeval::output

@@ -7,6 +7,9 @@
 namespace llmeval::output {
 namespace {
 
+// Criterion names longer than this are cut (with a ~) in the stderr table; the JSON keeps them whole.
+constexpr int kMaxNameWidth = 40;
+
 constexpr std::size_t kLatencyBuckets = 120'001;  // 0..120 s in 1 ms steps, then overflow
 constexpr std::size_t kFirstLinesKept = 5;
 
@@ -151,24 +154,38 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
   line("pass rate", percent(pass_rate()) + "  (" + std::to_string(passed_) + " of " + std::to_string(ok_) +
                         " judged rows)");
   if (!criteria_.empty()) {
+    // The name column fits the longest name (up to kMaxNameWidth), so names are never cut short
+    // in the usual case and the numbers stay in columns.
+    int width = 18;
+    for (const auto& [name, s] : criteria_) width = std::max(width, static_cast<int>(name.size()));
+    width = std::min(width, kMaxNameWidth);
     char head[256];
-    std::snprintf(head, sizeof head, "  %-18s %8s %8s %8s %8s %9s %7s\n", "criterion", "mean", "stddev", "min", "max",
-                  "pass", "count");
+    std::snprintf(head, sizeof head, "  %-*s %8s %8s %8s %8s %9s %7s\n", width, "criterion", "mean", "stddev", "min",
+                  "max", "pass", "count");
     out += head;
     for (const auto& [name, s] : criteria_) {
       double stddev = s.count > 1 ? std::sqrt(s.m2 / static_cast<double>(s.count - 1)) : 0.0;
+      std::string shown = name.size() > static_cast<std::size_t>(width) ? name.substr(0, width - 1) + "~" : name;
       char row[256];
-      std::snprintf(row, sizeof row, "  %-18.18s %8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld\n", name.c_str(), s.mean,
+      std::snprintf(row, sizeof row, "  %-*s %8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld\n", width, shown.c_str(), s.mean,
                     stddev, s.min, s.max, 100.0 * static_cast<double>(s.passed) / static_cast<double>(s.count),
                     static_cast<long long>(s.count));
       out += row;
     }
   }
-  for (const auto& [kind, e] : errors_by_kind_) {
-    std::string lines;
-    for (auto l : e.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
-    if (e.count > static_cast<std::int64_t>(e.first_lines.size())) lines += ", ...";
-    line("errors: " + kind, std::to_string(e.count) + "  (lines " + lines + ")");
+  if (!errors_by_kind_.empty()) {
+    std::size_t kind_width = 0;
+    for (const auto& [kind, e] : errors_by_kind_) kind_width = std::max(kind_width, kind.size());
+    out += "  errors by kind\n";
+    for (const auto& [kind, e] : errors_by_kind_) {
+      std::string lines;
+      for (auto l : e.first_lines) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
+      if (e.count > static_cast<std::int64_t>(e.first_lines.size())) lines += ", ...";
+      char row[512];
+      std::snprintf(row, sizeof row, "    %-*s %7lld  (lines %s)\n", static_cast<int>(kind_width), kind.c_str(),
+                    static_cast<long long>(e.count), lines.c_str());
+      out += row;
+    }
   }
   auto ms = [](std::optional<double> v) { return v ? fixed(*v, 0) + "ms" : std::string("-"); };
   line("judge latency", "p50 " + ms(latency_percentile(0.5)) + "  p95 " + ms(latency_percentile(0.95)) + "  p99 " +

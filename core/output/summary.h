@@ -43,6 +43,9 @@ class Summary {
   std::int64_t rows() const { return rows_; }
   std::int64_t ok() const { return ok_; }
   std::int64_t errors() const { return errors_; }
+  std::int64_t tokens() const { return tokens_in_ + tokens_out_; }
+  // Dollars for the tokens so far, when prices are configured.
+  std::optional<double> cost() const;
   std::int64_t invalid() const { return invalid_; }
   std::optional<double> pass_rate() const;
 
@@ -66,7 +69,6 @@ class Summary {
   };
 
   std::optional<double> latency_percentile(double p) const;
-  std::optional<double> cost() const;
 
   std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
   RunCounters row_counters_;

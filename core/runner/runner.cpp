@@ -163,6 +163,8 @@ Runner::~Runner() = default;
 
 void Runner::interrupt(std::chrono::milliseconds grace) { impl_->interrupt(grace); }
 
+const output::RunCounters& Runner::live_counters() const { return impl_->evaluator.counters(); }
+
 RunOutcome Runner::run() {
   impl_->loop.post([this] { impl_->pump(); });
   impl_->loop.run();

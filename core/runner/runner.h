@@ -68,6 +68,9 @@ class Runner {
   // nowhere, so a --resume picks it up. Loop thread only (e.g. from a signal event).
   void interrupt(std::chrono::milliseconds grace);
 
+  // The counters so far (provider requests, retries, ...), for a progress display. Loop thread.
+  const output::RunCounters& live_counters() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "core/output/summary.h"
+#include "tests/support/files.h"
 
 using namespace llmeval::output;
 
@@ -72,4 +76,60 @@ TEST_CASE("Summary has no pass rate when nothing was judged", "[output]") {
   CHECK_FALSE(summary.pass_rate());
   CHECK(summary.to_json({}, 1.0)["pass_rate"].is_null());
   CHECK(summary.to_json({}, 1.0)["cost"].is_null());
+}
+
+namespace {
+
+// A run's worth of rows for the golden table: two criteria (one with a long name), a failed
+// judge call, two invalid lines, and prices.
+Summary golden_summary() {
+  Summary summary;
+  summary.set_prices({{"primary", llmeval::provider::Price{0.15, 0.60}}});
+  for (int line = 1; line <= 6; ++line) {
+    ResultRecord r = judged(line, 1 + line % 5, line % 2 == 0, 100 * line);
+    CriterionResult check;
+    check.name = "mentions_the_verification_step_in_the_answer";
+    check.llm = false;
+    check.score = line % 3 == 0 ? 0 : 1;
+    check.normalized = check.score;
+    check.pass = check.score == 1;
+    r.criteria.push_back(check);
+    summary.add(r);
+  }
+  summary.add(failed(7, Status::kError, "timeout"));
+  summary.add(failed(8, Status::kInvalid, "invalid_json"));
+  summary.add(failed(9, Status::kInvalid, "invalid_json"));
+  return summary;
+}
+
+}  // namespace
+
+TEST_CASE("The summary table is aligned and matches its golden copy", "[output][golden]") {
+  Summary summary = golden_summary();
+  RunCounters counters{12, 3, 1, 0, 2};
+  std::string table = summary.to_table(counters, 2.5);
+  std::string golden = llmeval::testing::read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/summary.txt");
+  INFO("got:\n" << table);
+  CHECK(table == golden);
+}
+
+TEST_CASE("The summary table shows the numbers of the summary JSON", "[output][golden]") {
+  Summary summary = golden_summary();
+  RunCounters counters{12, 3, 1, 0, 2};
+  std::string table = summary.to_table(counters, 2.5);
+  nlohmann::json json = summary.to_json(counters, 2.5);
+  for (const auto& [name, c] : json.at("criteria").items()) {
+    char expected[128];
+    std::snprintf(expected, sizeof expected, "%8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld", c.at("mean").get<double>(),
+                  c.at("stddev").get<double>(), c.at("min").get<double>(), c.at("max").get<double>(),
+                  100.0 * c.at("pass_rate").get<double>(), static_cast<long long>(c.at("count").get<std::int64_t>()));
+    INFO(name);
+    // Names past 40 characters are cut in the table, with a ~.
+    std::string shown = name.size() > 40 ? name.substr(0, 39) + "~" : name;
+    CHECK_THAT(table, Catch::Contains(shown + " ") && Catch::Contains(expected));
+  }
+  CHECK_THAT(table, Catch::Contains("rows               9  (ok 6, error 1, invalid 2)"));
+  CHECK(json.at("rows") == 9);
+  CHECK_THAT(table, Catch::Contains("    invalid_json       2  (lines 8, 9)"));
+  CHECK(json.at("errors_by_kind").at("invalid_json").at("first_lines") == nlohmann::json{8, 9});
 }
