@@ -1,5 +1,7 @@
 #include "cli/report_command.h"
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,7 @@
 #include "core/output/csv_writer.h"
 #include "core/output/junit_writer.h"
 #include "core/output/result_reader.h"
+#include "core/report/html_report.h"
 
 namespace llmeval::cli {
 namespace {
@@ -16,34 +19,60 @@ struct ReportFlags {
   std::string results;
   std::string output = "-";
   std::string format;
+  std::string dataset;
+  std::string compare;
+  std::size_t max_text = 2000;
 };
 
-// Calls fn(record) for every row of the results file, streaming. A line that is not a result
-// row (a torn last line, another file) stops the conversion: a report must not drop rows.
-template <typename Fn>
-std::int64_t for_each_row(const std::string& path, Fn&& fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FatalError("cannot read results file " + path);
-  std::string line;
-  std::int64_t number = 0, rows = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto record = output::parse_result_line(line);
-    if (!record) {
-      throw FatalError(path + ":" + std::to_string(number) + ": not a result row (" + record.error().message +
-                       ")");
-    }
-    fn(record.value());
-    ++rows;
+// Writes the HTML report to a temporary file next to OUT and renames it into place, so a
+// failed report never leaves a half-written file where the last good one was.
+int write_html(const ReportFlags& flags) {
+  report::ReportOptions options;
+  options.results_path = flags.results;
+  options.dataset_path = flags.dataset;
+  options.baseline_path = flags.compare;
+  options.max_text_bytes = flags.max_text;
+  options.version = LLMEVAL_VERSION;
+  if (flags.output == "-" || flags.output.empty()) {
+    report::write_html_report(options, std::cout);
+    std::cout.flush();
+    if (!std::cout) throw FatalError("cannot write stdout", 1);
+    return 0;
   }
-  if (in.bad()) throw FatalError("cannot read results file " + path);
-  return rows;
+  const std::string temporary = flags.output + ".tmp";
+  std::int64_t rows = 0;
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw FatalError("cannot write " + temporary);
+    try {
+      rows = report::write_html_report(options, out);
+    } catch (...) {
+      out.close();
+      std::remove(temporary.c_str());
+      throw;
+    }
+    out.flush();
+    if (!out) {
+      std::remove(temporary.c_str());
+      throw FatalError("cannot write " + flags.output, 1);
+    }
+  }
+  if (std::rename(temporary.c_str(), flags.output.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw FatalError("cannot write " + flags.output, 1);
+  }
+  std::error_code size_error;
+  const auto bytes = std::filesystem::file_size(flags.output, size_error);
+  std::fprintf(stderr, "llmeval: report of %lld rows written to %s (%.1f MB); open it in any browser, offline\n",
+               static_cast<long long>(rows), flags.output.c_str(), size_error ? 0.0 : static_cast<double>(bytes) / 1e6);
+  return 0;
 }
 
 int execute(const ReportFlags& flags) {
-  if (flags.format.empty()) {
-    throw FatalError("the HTML report is not built yet; use --format junit or csv");
+  if (flags.format.empty()) return write_html(flags);
+  if (!flags.dataset.empty() || !flags.compare.empty()) {
+    throw FatalError("--dataset and --compare are for the HTML report; --format " + flags.format +
+                     " converts the results file alone");
   }
   convert_results_file(flags.results, flags.output, flags.format, junit_classname(flags.results));
   return 0;
@@ -72,7 +101,7 @@ std::int64_t convert_results_file(const std::string& results_path, const std::st
     throw FatalError("--format " + format + ": expected junit or csv");
   }
   output::JunitTotals totals;
-  if (format == "junit") for_each_row(results_path, [&](const output::ResultRecord& r) { totals.add(r); });
+  if (format == "junit") output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { totals.add(r); });
 
   std::unique_ptr<std::ofstream> file;
   if (out_path != "-" && !out_path.empty()) {
@@ -83,10 +112,10 @@ std::int64_t convert_results_file(const std::string& results_path, const std::st
   std::int64_t rows = 0;
   if (format == "csv") {
     output::CsvWriter writer(out);
-    rows = for_each_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
+    rows = output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
   } else {
     output::JunitWriter writer(out, totals, classname);
-    rows = for_each_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
+    rows = output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
     writer.finish();
   }
   out.flush();
@@ -97,12 +126,22 @@ std::int64_t convert_results_file(const std::string& results_path, const std::st
 std::function<int()> register_report_command(CLI::App& app) {
   auto flags = std::make_shared<ReportFlags>();
   CLI::App* report = app.add_subcommand(
-      "report", "Report on a results file; --format junit|csv converts it (the HTML report comes later)");
+      "report", "Write a self-contained HTML report of a results file; --format junit|csv converts it instead");
   report->add_option("results", flags->results, "Results JSONL file (as written by run or merge)")
       ->required()
       ->check(CLI::ExistingFile);
-  report->add_option("-o,--output", flags->output, "Output file (default: stdout)");
-  report->add_option("--format", flags->format, "junit or csv: convert the results file")
+  report->add_option("-o,--output", flags->output, "Output file, e.g. report.html (default: stdout)");
+  report->add_option("--dataset", flags->dataset,
+                     "The dataset the results came from: shows each row's prompt and output in the report")
+      ->check(CLI::ExistingFile);
+  report->add_option("--compare", flags->compare,
+                     "A baseline results file of the same dataset: per-criterion deltas and rows whose verdict changed")
+      ->check(CLI::ExistingFile);
+  report->add_option("--max-text", flags->max_text,
+                     "Longest prompt, output or reason kept per row in the report, in bytes (longer ones are cut)")
+      ->default_val(2000)
+      ->check(CLI::Range(std::size_t{100}, std::size_t{1} << 24));
+  report->add_option("--format", flags->format, "junit or csv: convert the results file instead of the HTML report")
       ->check(CLI::IsMember({"junit", "csv"}));
   return [report, flags]() -> int {
     if (!report->parsed()) return -1;

@@ -1,6 +1,7 @@
-// `llmeval report RESULTS --format junit|csv -o OUT`: converts a results file (SPEC §1). The
-// HTML report (no --format) is not built yet and is refused with exit 2.
-// convert_results_file is also what `run --format csv|junit` uses at the end of a run.
+// `llmeval report RESULTS -o report.html [--dataset D] [--compare BASELINE]`: the HTML report
+// (core/report/); `llmeval report RESULTS --format junit|csv -o OUT` converts a results file
+// instead (SPEC §1). convert_results_file is also what `run --format csv|junit` uses at the
+// end of a run.
 #pragma once
 
 #include <functional>

@@ -1,5 +1,6 @@
 #include "core/output/result_reader.h"
 
+#include <fstream>
 #include <string>
 
 namespace llmeval::output {
@@ -79,6 +80,26 @@ Result<ResultRecord> parse_result_line(std::string_view line) {
     record.error = ResultError{error->value("kind", ""), error->value("message", "")};
   }
   return record;
+}
+
+std::int64_t for_each_result_row(const std::string& path, const std::function<void(const ResultRecord&)>& fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FatalError("cannot read results file " + path);
+  std::string line;
+  std::int64_t number = 0, rows = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto record = parse_result_line(line);
+    if (!record) {
+      throw FatalError(path + ":" + std::to_string(number) + ": not a result row (" + record.error().message +
+                       ")");
+    }
+    fn(record.value());
+    ++rows;
+  }
+  if (in.bad()) throw FatalError("cannot read results file " + path);
+  return rows;
 }
 
 }  // namespace llmeval::output

@@ -4,6 +4,9 @@
 // an Error (kParse) saying what is wrong with it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "core/common/error.h"
@@ -12,5 +15,10 @@
 namespace llmeval::output {
 
 Result<ResultRecord> parse_result_line(std::string_view line);
+
+// Calls fn(record) for every row of a results file, streaming, and returns the number of rows.
+// A line that is not a result row (a torn last line, another file) throws FatalError naming the
+// file and line: a conversion or report must never drop rows silently.
+std::int64_t for_each_result_row(const std::string& path, const std::function<void(const ResultRecord&)>& fn);
 
 }  // namespace llmeval::output

@@ -1,0 +1,37 @@
+// DatasetTexts: the prompt and output of dataset lines, for the report's row table (results
+// rows carry neither). Only the wanted lines are kept, each text cut to max_bytes, so memory
+// is bounded by rows x 2 x max_bytes; the dataset is streamed line by line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace llmeval::report {
+
+struct RowTexts {
+  std::string prompt;  // empty when the line has none (or is not a JSON object)
+  std::string output;
+};
+
+class DatasetTexts {
+ public:
+  // Reads `path` (a file) and keeps the texts of `lines` (1-based). Throws FatalError when the
+  // file cannot be read.
+  DatasetTexts(const std::string& path, const std::unordered_set<std::int64_t>& lines, std::size_t max_bytes);
+
+  // Null for a line the dataset does not have.
+  const RowTexts* find(std::int64_t line) const;
+
+ private:
+  std::unordered_map<std::int64_t, RowTexts> texts_;
+};
+
+// The prompt and output fields of one dataset line, under any of the dataset's aliases (SPEC
+// §2); a value that is not a string is shown as its JSON. Lines that are not JSON objects give
+// empty texts: the report shows what it can.
+RowTexts texts_of_line(const std::string& line, std::size_t max_bytes);
+
+}  // namespace llmeval::report

@@ -1,0 +1,97 @@
+#include "core/report/gzip_base64.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "core/common/error.h"
+
+namespace llmeval::report {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr int kGzipWindowBits = 15 + 16;  // 15: the largest window; +16: a gzip header, not zlib
+
+}  // namespace
+
+struct GzipBase64Writer::State {
+  explicit State(std::ostream& stream) : out(stream) {}
+
+  std::ostream& out;
+  z_stream zlib{};
+  std::array<unsigned char, 64 * 1024> compressed{};
+  std::string carry;  // 0-2 compressed bytes waiting for a full base64 group of three
+  std::string encoded;
+  bool finished = false;
+
+  // Encodes whole groups of three bytes; the rest waits in `carry` unless this is the end.
+  void encode(const unsigned char* data, std::size_t size, bool last) {
+    carry.append(reinterpret_cast<const char*>(data), size);
+    const std::size_t whole = carry.size() / 3 * 3;
+    encoded.clear();
+    for (std::size_t i = 0; i < whole; i += 3) {
+      const unsigned value = (static_cast<unsigned char>(carry[i]) << 16) |
+                             (static_cast<unsigned char>(carry[i + 1]) << 8) |
+                             static_cast<unsigned char>(carry[i + 2]);
+      encoded += kAlphabet[(value >> 18) & 63];
+      encoded += kAlphabet[(value >> 12) & 63];
+      encoded += kAlphabet[(value >> 6) & 63];
+      encoded += kAlphabet[value & 63];
+    }
+    carry.erase(0, whole);
+    if (last && !carry.empty()) {
+      const unsigned value = (static_cast<unsigned char>(carry[0]) << 16) |
+                             (carry.size() > 1 ? static_cast<unsigned char>(carry[1]) << 8 : 0);
+      encoded += kAlphabet[(value >> 18) & 63];
+      encoded += kAlphabet[(value >> 12) & 63];
+      encoded += carry.size() > 1 ? kAlphabet[(value >> 6) & 63] : '=';
+      encoded += '=';
+      carry.clear();
+    }
+    out.write(encoded.data(), static_cast<std::streamsize>(encoded.size()));
+  }
+
+  // Runs deflate over the pending input, encoding whatever it produces.
+  void deflate_all(int flush) {
+    int status = Z_OK;
+    do {
+      zlib.next_out = compressed.data();
+      zlib.avail_out = static_cast<uInt>(compressed.size());
+      status = deflate(&zlib, flush);
+      if (status == Z_STREAM_ERROR) throw FatalError("gzip compression failed");
+      encode(compressed.data(), compressed.size() - zlib.avail_out, flush == Z_FINISH && status == Z_STREAM_END);
+    } while (zlib.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
+  }
+};
+
+GzipBase64Writer::GzipBase64Writer(std::ostream& out) : state_(std::make_unique<State>(out)) {
+  if (deflateInit2(&state_->zlib, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    throw FatalError("cannot start gzip compression");
+  }
+}
+
+GzipBase64Writer::~GzipBase64Writer() { deflateEnd(&state_->zlib); }
+
+void GzipBase64Writer::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    // avail_in is 32 bits: feed huge inputs in slices.
+    const std::size_t slice = std::min<std::size_t>(bytes.size(), 1u << 30);
+    state_->zlib.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+    state_->zlib.avail_in = static_cast<uInt>(slice);
+    state_->deflate_all(Z_NO_FLUSH);
+    bytes.remove_prefix(slice);
+  }
+}
+
+void GzipBase64Writer::finish() {
+  if (state_->finished) return;
+  state_->finished = true;
+  state_->zlib.next_in = nullptr;
+  state_->zlib.avail_in = 0;
+  state_->deflate_all(Z_FINISH);
+}
+
+}  // namespace llmeval::report

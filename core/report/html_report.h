@@ -1,0 +1,30 @@
+// The HTML report (llmeval report RESULTS -o report.html): one self-contained file with no
+// network access when opened. Its headline numbers, charts and tables are written as HTML and
+// inline SVG here; the rows go in gzip+base64 into a <script> element, and the embedded
+// report.js (assets/) builds the searchable, paginated row table from them in the browser.
+//
+// Two streaming passes over the results file: the first gathers the Summary, ReportStats and
+// the comparison, the second writes the rows. Memory: the prompt/output texts of the rows (each
+// cut to max_text_bytes) when a dataset is given, and ~100 bytes a row of the baseline.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace llmeval::report {
+
+struct ReportOptions {
+  std::string results_path;
+  std::string dataset_path;   // empty: the table shows no prompt and output
+  std::string baseline_path;  // empty: no comparison
+  std::size_t max_text_bytes = 2000;  // per prompt, output and reason in the row table
+  std::string version;        // llmeval's, shown in the header
+};
+
+// Writes the report to `out` and returns the number of rows. Throws FatalError for an
+// unreadable or malformed results, dataset or baseline file.
+std::int64_t write_html_report(const ReportOptions& options, std::ostream& out);
+
+}  // namespace llmeval::report

@@ -1,0 +1,86 @@
+// `llmeval report` writing the HTML report: the real binary over a sim run of the sample dataset
+// and over broken inputs. (The page itself is checked in tests/report/.)
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/report_data.h"
+
+namespace {
+
+using llmeval::testing::ProcessResult;
+using llmeval::testing::read_file;
+using llmeval::testing::run_process;
+using llmeval::testing::TempDir;
+using llmeval::testing::write_file;
+
+const std::string kSample = std::string(LLMEVAL_SOURCE_DIR) + "/datasets/sample.jsonl";
+
+ProcessResult run_llmeval(std::vector<std::string> args) {
+  args.insert(args.begin(), LLMEVAL_BINARY);
+  return run_process(args, "", {}, std::chrono::seconds(120));
+}
+
+}  // namespace
+
+TEST_CASE("report writes an HTML page with every row of a run and its prompts", "[cli][report]") {
+  TempDir dir;
+  const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
+  auto run = run_llmeval({"run", kSample, "-p", "sim", "-o", results, "-q"});
+  REQUIRE(run.exit_code == 0);
+
+  auto report = run_llmeval({"report", results, "--dataset", kSample, "-o", html});
+  INFO(report.err);
+  REQUIRE(report.exit_code == 0);
+  CHECK(report.out.empty());
+  const std::string page = read_file(html);
+  CHECK(page.rfind("<!doctype html>", 0) == 0);
+  CHECK(page.find("simulated judge") != std::string::npos);
+  const auto data = llmeval::testing::report_data(page);
+  const auto lines = llmeval::testing::read_lines(results);
+  REQUIRE(data["rows"].size() == lines.size());
+  for (const auto& row : data["rows"]) {
+    INFO(row.dump());
+    CHECK(row.contains("pr"));
+    CHECK(row.contains("o"));
+  }
+  CHECK_FALSE(std::filesystem::exists(html + ".tmp"));
+}
+
+TEST_CASE("report writes HTML to stdout without -o", "[cli][report]") {
+  auto report = run_llmeval({"report", std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl"});
+  REQUIRE(report.exit_code == 0);
+  CHECK(report.out.rfind("<!doctype html>", 0) == 0);
+}
+
+TEST_CASE("report refuses a torn results file and leaves no half-written page", "[cli][report]") {
+  TempDir dir;
+  const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
+  write_file(results, read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl") +
+                          R"({"id":"torn","line":7,"sta)");
+  write_file(html, "the previous report");
+  auto report = run_llmeval({"report", results, "-o", html});
+  CHECK(report.exit_code == 2);
+  CHECK(report.err.find("results.jsonl:7: not a result row") != std::string::npos);
+  CHECK(read_file(html) == "the previous report");
+  CHECK_FALSE(std::filesystem::exists(html + ".tmp"));
+}
+
+TEST_CASE("report's HTML options are refused with --format", "[cli][report]") {
+  const std::string golden = std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl";
+  auto report = run_llmeval({"report", golden, "--format", "csv", "--compare", golden});
+  CHECK(report.exit_code == 2);
+  CHECK(report.err.find("--dataset and --compare are for the HTML report") != std::string::npos);
+  auto missing = run_llmeval({"report", golden, "--compare", "/nonexistent/baseline.jsonl"});
+  CHECK(missing.exit_code == 2);
+  auto help = run_llmeval({"report", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--compare") != std::string::npos);
+  CHECK(help.out.find("--dataset") != std::string::npos);
+}
