@@ -14,7 +14,38 @@ namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr int kGzipWindowBits = 15 + 16;  // 15: the largest window; +16: a gzip header, not zlib
 
+// Encodes the whole groups of three bytes at the front of `pending` into `out` and removes
+// them; with `last`, also the final one or two bytes, with padding.
+void encode_base64(std::string& pending, std::string& out, bool last) {
+  const std::size_t whole = pending.size() / 3 * 3;
+  for (std::size_t i = 0; i < whole; i += 3) {
+    const unsigned value = (static_cast<unsigned char>(pending[i]) << 16) |
+                           (static_cast<unsigned char>(pending[i + 1]) << 8) |
+                           static_cast<unsigned char>(pending[i + 2]);
+    out += kAlphabet[(value >> 18) & 63];
+    out += kAlphabet[(value >> 12) & 63];
+    out += kAlphabet[(value >> 6) & 63];
+    out += kAlphabet[value & 63];
+  }
+  pending.erase(0, whole);
+  if (last && !pending.empty()) {
+    const unsigned value = (static_cast<unsigned char>(pending[0]) << 16) |
+                           (pending.size() > 1 ? static_cast<unsigned char>(pending[1]) << 8 : 0);
+    out += kAlphabet[(value >> 18) & 63];
+    out += kAlphabet[(value >> 12) & 63];
+    out += pending.size() > 1 ? kAlphabet[(value >> 6) & 63] : '=';
+    out += '=';
+    pending.clear();
+  }
+}
+
 }  // namespace
+
+std::string base64(std::string_view bytes) {
+  std::string pending(bytes), out;
+  encode_base64(pending, out, true);
+  return out;
+}
 
 struct GzipBase64Writer::State {
   explicit State(std::ostream& stream) : out(stream) {}
@@ -29,27 +60,8 @@ struct GzipBase64Writer::State {
   // Encodes whole groups of three bytes; the rest waits in `carry` unless this is the end.
   void encode(const unsigned char* data, std::size_t size, bool last) {
     carry.append(reinterpret_cast<const char*>(data), size);
-    const std::size_t whole = carry.size() / 3 * 3;
     encoded.clear();
-    for (std::size_t i = 0; i < whole; i += 3) {
-      const unsigned value = (static_cast<unsigned char>(carry[i]) << 16) |
-                             (static_cast<unsigned char>(carry[i + 1]) << 8) |
-                             static_cast<unsigned char>(carry[i + 2]);
-      encoded += kAlphabet[(value >> 18) & 63];
-      encoded += kAlphabet[(value >> 12) & 63];
-      encoded += kAlphabet[(value >> 6) & 63];
-      encoded += kAlphabet[value & 63];
-    }
-    carry.erase(0, whole);
-    if (last && !carry.empty()) {
-      const unsigned value = (static_cast<unsigned char>(carry[0]) << 16) |
-                             (carry.size() > 1 ? static_cast<unsigned char>(carry[1]) << 8 : 0);
-      encoded += kAlphabet[(value >> 18) & 63];
-      encoded += kAlphabet[(value >> 12) & 63];
-      encoded += carry.size() > 1 ? kAlphabet[(value >> 6) & 63] : '=';
-      encoded += '=';
-      carry.clear();
-    }
+    encode_base64(carry, encoded, last);
     out.write(encoded.data(), static_cast<std::streamsize>(encoded.size()));
   }
 

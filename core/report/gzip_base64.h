@@ -6,9 +6,13 @@
 
 #include <memory>
 #include <ostream>
+#include <string>
 #include <string_view>
 
 namespace llmeval::report {
+
+// Base64 of a few bytes at once (a hash for the page's Content-Security-Policy).
+std::string base64(std::string_view bytes);
 
 class GzipBase64Writer {
  public:

@@ -1,5 +1,7 @@
 #include "core/report/html_report.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +25,18 @@ namespace llmeval::report {
 namespace {
 
 using nlohmann::json;
+
+// Criteria charted before the rest fold into a <details>: a dataset can name dozens.
+constexpr std::size_t kCriteriaShown = 11;
+
+// base64 of the SHA-256 of report.js, as a CSP source ('sha256-...').
+std::string script_hash() {
+  std::string digest;
+  for (std::size_t i = 0; i + 1 < kReportJsSha256Hex.size(); i += 2) {
+    digest += static_cast<char>(std::stoi(std::string(kReportJsSha256Hex.substr(i, 2)), nullptr, 16));
+  }
+  return base64(digest);
+}
 
 std::string file_name(const std::string& path) {
   const auto slash = path.find_last_of('/');
@@ -104,7 +118,7 @@ std::string headline_section(const Overview& overview) {
                  "p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " + format_ms(latency["p99"].get<double>()));
   }
   const std::int64_t tokens_in = s["tokens"]["input"], tokens_out = s["tokens"]["output"];
-  html += card("Tokens", format_count(tokens_in + tokens_out),
+  html += card("Tokens", format_compact(tokens_in + tokens_out),
                format_count(tokens_in) + " in · " + format_count(tokens_out) + " out");
   html += card("Judge calls", format_count(s["provider_requests"].get<std::int64_t>()),
                format_count(s["retries"].get<std::int64_t>()) + " retries · " +
@@ -139,15 +153,25 @@ std::string compare_section(const Overview& overview) {
   html += "</div><table class=\"grid\">";
   html += header_row({"Criterion", "Mean before", "Mean now", "Δ mean", "Pass before", "Pass now", "Δ pass", "Rows"}, 1);
   html += "<tbody>";
-  // This run's criteria in table order, then the ones only the baseline had.
+  // Biggest drops in pass rate first; criteria only one run has go last.
   std::vector<std::string> names = overview.stats.criterion_order();
   for (const auto& [name, stats] : before["criteria"].items()) {
     if (!now["criteria"].contains(name)) names.push_back(name);
   }
+  const json none = json::object();
+  auto stats_of = [&none](const json& run, const std::string& name) -> const json& {
+    return run["criteria"].contains(name) ? run["criteria"][name] : none;
+  };
+  auto pass_change = [&](const std::string& name) {
+    const auto a = optional_number(stats_of(before, name).value("pass_rate", json()));
+    const auto b = optional_number(stats_of(now, name).value("pass_rate", json()));
+    return a && b ? *b - *a : std::numeric_limits<double>::infinity();
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& x, const std::string& y) { return pass_change(x) < pass_change(y); });
   for (const std::string& name : names) {
-    const json none = json::object();
-    const json& a = before["criteria"].contains(name) ? before["criteria"][name] : none;
-    const json& b = now["criteria"].contains(name) ? now["criteria"][name] : none;
+    const json& a = stats_of(before, name);
+    const json& b = stats_of(now, name);
     auto mean_a = optional_number(a.value("mean", json())), mean_b = optional_number(b.value("mean", json()));
     auto rate_a = optional_number(a.value("pass_rate", json())), rate_b = optional_number(b.value("pass_rate", json()));
     html += "<tr>" + cell(name) + cell(mean_a ? format_decimal(*mean_a, 2) : "–", "num") +
@@ -184,7 +208,13 @@ std::string criteria_section(const Overview& overview) {
                                 format_count(ok) + " judged rows",
                             optional_number(s["pass_rate"]), overview.stats.row_score_bars());
   }
-  for (const std::string& name : overview.stats.criterion_order()) {
+  const auto& names = overview.stats.criterion_order();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (i == kCriteriaShown && names.size() > kCriteriaShown + 1) {
+      html += "</div><details class=\"more-criteria\"><summary>" + format_count(static_cast<std::int64_t>(names.size() - i)) +
+              " more criteria</summary><div class=\"criteria-grid\">";
+    }
     const json& c = s["criteria"][name];
     const auto pass_rate = optional_number(c["pass_rate"]);
     html += criterion_block(name,
@@ -194,8 +224,10 @@ std::string criteria_section(const Overview& overview) {
                                 " · " + format_count(c["count"].get<std::int64_t>()) + " rows",
                             pass_rate, overview.stats.scores().at(name).bars());
   }
-  if (ok == 0 && overview.stats.criterion_order().empty()) html += "<p class=\"none\">No row was judged.</p>";
-  return html + "</div></section>";
+  if (ok == 0 && names.empty()) html += "<p class=\"none\">No row was judged.</p>";
+  html += "</div>";
+  if (names.size() > kCriteriaShown + 1) html += "</details>";
+  return html + "</section>";
 }
 
 std::string latency_section(const Overview& overview) {
@@ -329,9 +361,10 @@ std::int64_t write_html_report(const ReportOptions& options, std::ostream& out) 
   const std::string results_name = file_name(options.results_path);
   out << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      // No network, ever: the report is one file, and a hostile dataset text cannot load anything.
+      // No network, ever, and no script but report.js (by its hash): even if a dataset text got
+      // into the page as markup, it could neither load anything nor run.
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-         "script-src 'unsafe-inline'\">"
+      << "script-src 'sha256-" << script_hash() << "'\">"
       << "<title>llmeval report · " << html_escape(results_name) << "</title><style>" << kReportCss
       << "</style></head>\n<body>\n<header class=\"page-head\"><h1>llmeval report</h1><p class=\"sub\">"
       << html_escape(results_name) << " · " << format_count(overview.rows) << (overview.rows == 1 ? " row" : " rows");

@@ -31,6 +31,13 @@ std::string format_count(std::int64_t value) {
   return value < 0 ? "-" + out : out;
 }
 
+std::string format_compact(std::int64_t value) {
+  if (value < 10'000'000 && value > -10'000'000) return format_count(value);
+  const double magnitude = static_cast<double>(value);
+  if (magnitude < 1e9 && magnitude > -1e9) return format_decimal(magnitude / 1e6, 1) + " M";
+  return format_decimal(magnitude / 1e9, 1) + " B";
+}
+
 std::string format_decimal(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);

@@ -15,6 +15,8 @@ std::string html_escape(std::string_view text);
 
 // 1234567 -> "1,234,567".
 std::string format_count(std::int64_t value);
+// Up to 9,999,999 as format_count; above, "105.7 M" or "2.1 B", so a card's number fits it.
+std::string format_compact(std::int64_t value);
 // 0.8213 -> "82.1%"; nullopt -> "–".
 std::string format_percent(std::optional<double> fraction);
 // A number with up to `decimals` decimals, trailing zeros dropped: 2.50 -> "2.5".

@@ -8,5 +8,7 @@ namespace llmeval::report {
 
 extern const std::string_view kReportCss;
 extern const std::string_view kReportJs;
+// SHA-256 of kReportJs in hex, for the page's Content-Security-Policy.
+extern const std::string_view kReportJsSha256Hex;
 
 }  // namespace llmeval::report

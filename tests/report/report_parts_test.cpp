@@ -47,6 +47,9 @@ TEST_CASE("numbers read as people read them", "[report]") {
   CHECK(report::format_count(0) == "0");
   CHECK(report::format_count(1234567) == "1,234,567");
   CHECK(report::format_count(-1000) == "-1,000");
+  CHECK(report::format_compact(9'999'999) == "9,999,999");
+  CHECK(report::format_compact(105'676'066) == "105.7 M");
+  CHECK(report::format_compact(2'100'000'000) == "2.1 B");
   CHECK(report::format_percent(0.8213) == "82.1%");
   CHECK(report::format_percent(std::nullopt) == "–");
   CHECK(report::format_decimal(2.50) == "2.5");

@@ -17,6 +17,10 @@
   const PAGE_SIZE = 50;
   const SNIPPET_CHARS = 120;
   const SEARCH_DELAY_MS = 180;
+  // Up to this many criteria get a column each; with more (datasets with per-row criteria can have
+  // dozens, most of them empty on any row) one "Criteria" column lists each row's own results.
+  const MAX_CRITERION_COLUMNS = 6;
+  const MAX_CHIPS = 4;
 
   const VERDICT_PASS = 'pass';
   const VERDICT_FAIL = 'fail';
@@ -104,6 +108,7 @@
       changeCounts,
       sortCache: new Map(), // sort key -> Int32Array of all row indices in that order
       haystacks: null, // lower-cased search text per row, built on the first search
+      criterionColumns: Array.isArray(data.criteria) && data.criteria.length <= MAX_CRITERION_COLUMNS,
     };
   }
 
@@ -233,6 +238,12 @@
     return flat.length > SNIPPET_CHARS ? flat.slice(0, SNIPPET_CHARS) + '…' : flat;
   }
 
+  function snippetCell(text) {
+    const td = el('td', 'snippet');
+    append(td, el('div', 'clamp', snippet(text)));
+    return td;
+  }
+
   function badge(verdict, extraClass) {
     return el('span', 'badge ' + verdict + (extraClass ? ' ' + extraClass : ''), verdict || '—');
   }
@@ -358,10 +369,14 @@
     const tr = el('tr');
     const th = (text, className) => el('th', className, text);
     append(tr, th('Line', 'num'), th('Id'), th('Verdict'), th('Score', 'num'));
-    for (const name of model.criteria) {
-      const cell = th(name, 'num crit-head');
-      cell.title = name;
-      append(tr, cell);
+    if (model.criterionColumns) {
+      for (const name of model.criteria) {
+        const cell = th(name, 'num crit-head');
+        cell.title = name;
+        append(tr, cell);
+      }
+    } else if (model.criteria.length) {
+      append(tr, th('Criteria'));
     }
     if (model.hasTexts) append(tr, th('Prompt', 'text-head'), th('Output', 'text-head'));
     if (model.baseline) append(tr, th('Baseline'));
@@ -370,7 +385,8 @@
   }
 
   function columnCount(model) {
-    return 4 + model.criteria.length + (model.hasTexts ? 2 : 0) + (model.baseline ? 1 : 0);
+    const criteriaColumns = model.criterionColumns ? model.criteria.length : model.criteria.length ? 1 : 0;
+    return 4 + criteriaColumns + (model.hasTexts ? 2 : 0) + (model.baseline ? 1 : 0);
   }
 
   function verdictCell(row, verdict) {
@@ -406,6 +422,23 @@
     return td;
   }
 
+  // Compact form: one chip per criterion the row has, failing ones first.
+  function criteriaChipsCell(model, row) {
+    const td = el('td', 'chips');
+    const entries = Array.isArray(row.c) ? [...row.c] : [];
+    entries.sort((a, b) => (a[3] ? 1 : 0) - (b[3] ? 1 : 0));
+    for (const entry of entries.slice(0, MAX_CHIPS)) {
+      const name = model.criteria[entry[0]] !== undefined ? model.criteria[entry[0]] : '#' + entry[0];
+      const chip = el('span', 'chip ' + (entry[3] ? 'pass' : 'fail'));
+      append(chip, el('span', 'chip-name', name), ' ', el('span', 'chip-score', fmtRawScore(entry[1])));
+      chip.title = name;
+      append(td, chip, ' ');
+    }
+    if (entries.length > MAX_CHIPS) append(td, el('span', 'chip more', '+' + (entries.length - MAX_CHIPS)));
+    if (entries.length === 0) td.textContent = '—';
+    return td;
+  }
+
   function buildRow(model, index, expanded) {
     const row = model.rows[index];
     const verdict = model.verdicts[index];
@@ -414,16 +447,22 @@
     tr.dataset.index = String(index);
     tr.tabIndex = 0;
     tr.setAttribute('aria-expanded', expanded ? 'true' : 'false');
+    const id = el('td', 'id', row.i);
+    id.title = String(row.i ?? '');
     append(
       tr,
       el('td', 'num line', row.l),
-      el('td', 'id', row.i),
+      id,
       verdictCell(row, verdict),
       el('td', 'num score', fmtScore(row.sc)),
     );
-    model.criteria.forEach((_, ci) => append(tr, criterionCell(row, ci)));
+    if (model.criterionColumns) {
+      model.criteria.forEach((_, ci) => append(tr, criterionCell(row, ci)));
+    } else if (model.criteria.length) {
+      append(tr, criteriaChipsCell(model, row));
+    }
     if (model.hasTexts) {
-      append(tr, el('td', 'snippet', snippet(row.pr)), el('td', 'snippet', snippet(row.o)));
+      append(tr, snippetCell(row.pr), snippetCell(row.o));
     }
     if (model.baseline) append(tr, baselineCell(row));
     return tr;
@@ -489,7 +528,8 @@
     append(facts, 'Line ', el('strong', null, row.l), ' · id ', el('code', null, row.i), ' · ');
     append(facts, badge(model.verdicts[index], 'small'), ' · score ', el('strong', null, fmtScore(row.sc)));
     if (row.b) {
-      append(facts, ' · baseline ', badge(verdictOf(row.b), 'small'), ' ', fmtScore(row.b.sc));
+      append(facts, ' · baseline ', badge(verdictOf(row.b), 'small'));
+      if (typeof row.b.sc === 'number') append(facts, ' ', fmtScore(row.b.sc));
     }
     if (row.ch) append(facts, ' ', el('span', 'change ' + row.ch, CHANGE_LABELS[row.ch] || row.ch));
     append(box, facts);
@@ -548,7 +588,7 @@
     append(table, buildTableHead(model), tbody);
     const scroll = el('div', 'table-scroll');
     append(scroll, table);
-    const empty = el('p', 'none empty', 'No rows match.');
+    const empty = el('p', 'none empty', model.rows.length ? 'No rows match.' : 'This report has no rows.');
     empty.hidden = true;
 
     app.textContent = '';
@@ -571,7 +611,9 @@
       const first = state.page * PAGE_SIZE;
       const last = Math.min(first + PAGE_SIZE, visible.length);
       pager.info.textContent =
-        visible.length === 0
+        total === 0
+          ? '0 rows in this report'
+          : visible.length === 0
           ? 'No rows match (0 of ' + fmtInt(total) + ')'
           : 'Rows ' + fmtInt(first + 1) + '–' + fmtInt(last) + ' of ' + fmtInt(visible.length) +
             ' · page ' + fmtInt(state.page + 1) + ' of ' + fmtInt(pageCount());
