@@ -39,15 +39,13 @@ RowTexts texts_of_line(const std::string& line, std::size_t max_bytes) {
                   field_text(row, {"output", "response", "completion", "actual_output"}, max_bytes)};
 }
 
-DatasetTexts::DatasetTexts(const std::string& path, const std::unordered_set<std::int64_t>& lines,
-                           std::size_t max_bytes) {
+DatasetTexts::DatasetTexts(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FatalError("cannot read dataset " + path);
   std::string line;
   std::int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (lines.count(number) == 0) continue;
     if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 BOM
     if (!line.empty() && line.back() == '\r') line.pop_back();
     texts_.emplace(number, texts_of_line(line, max_bytes));

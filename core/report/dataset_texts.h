@@ -1,13 +1,12 @@
-// DatasetTexts: the prompt and output of dataset lines, for the report's row table (results
-// rows carry neither). Only the wanted lines are kept, each text cut to max_bytes, so memory
-// is bounded by rows x 2 x max_bytes; the dataset is streamed line by line.
+// DatasetTexts: the prompt and output of every dataset line, for the report's row table
+// (results rows carry neither). Each text is cut to max_bytes, so memory is bounded by
+// lines x 2 x max_bytes; the dataset is streamed line by line.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace llmeval::report {
 
@@ -18,11 +17,10 @@ struct RowTexts {
 
 class DatasetTexts {
  public:
-  // Reads `path` (a file) and keeps the texts of `lines` (1-based). Throws FatalError when the
-  // file cannot be read.
-  DatasetTexts(const std::string& path, const std::unordered_set<std::int64_t>& lines, std::size_t max_bytes);
+  // Reads `path` (a file). Throws FatalError when it cannot be read.
+  DatasetTexts(const std::string& path, std::size_t max_bytes);
 
-  // Null for a line the dataset does not have.
+  // Null for a line (1-based) the dataset does not have.
   const RowTexts* find(std::int64_t line) const;
 
  private:

@@ -5,7 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -79,14 +79,14 @@ std::string delta_cell(std::optional<double> now, std::optional<double> before, 
   return cell(text, "num delta " + direction);
 }
 
-// Everything pass 1 learns about the results file.
+// Everything the page shows, gathered in one pass over the results file.
 struct Overview {
   output::Summary summary;
   ReportStats stats;
   std::unique_ptr<RunComparison> comparison;
-  std::unordered_set<std::int64_t> lines;
   json summary_json;
   std::int64_t rows = 0;
+  std::string row_data;  // the rows for report.js, gzip+base64 (~40 bytes a row), written last
 };
 
 std::string headline_section(const Overview& overview) {
@@ -182,7 +182,7 @@ std::string compare_section(const Overview& overview) {
                  "num") +
             "</tr>";
   }
-  return html + "</tbody></table><p class=\"note\">Rows are matched by id. Pick “Verdict changed” in the row " +
+  return html + "</tbody></table><p class=\"note\">Rows are matched by id. Pick “Changed vs baseline” in the row " +
          "table below to see every row whose verdict moved.</p></section>";
 }
 
@@ -283,80 +283,84 @@ std::string errors_section(const Overview& overview) {
   return html + "</tbody></table></section>";
 }
 
-Overview first_pass(const ReportOptions& options) {
+void append_data_trailer(std::string& out, const Overview& overview, bool has_texts) {
+  out += "],\"criteria\":[";
+  bool first = true;
+  for (const std::string& name : overview.stats.criterion_order()) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, name);
+  }
+  out += "],\"has_texts\":";
+  out += has_texts ? "true" : "false";
+  out += ",\"baseline\":";
+  if (overview.comparison) {
+    out += "{\"name\":";
+    append_json_string(out, file_name(overview.comparison->baseline_path()));
+    out += '}';
+  } else {
+    out += "null";
+  }
+  out += ",\"baseline_only\":[";
+  if (overview.comparison) {
+    first = true;
+    for (const BaselineRow* row : overview.comparison->unmatched()) {
+      if (!first) out += ',';
+      first = false;
+      append_baseline_only_row(out, *row);
+    }
+  }
+  out += "]}";
+}
+
+// One pass: each row feeds the statistics and goes into the compressed row data at once, so
+// the results file is parsed once and the page's static part, written first, still has every
+// number. (Keys of the data object come rows first; JSON does not mind.)
+Overview read_results(const ReportOptions& options) {
   Overview overview;
   if (!options.baseline_path.empty()) overview.comparison = std::make_unique<RunComparison>(options.baseline_path);
+  std::unique_ptr<DatasetTexts> texts;
+  if (!options.dataset_path.empty()) {
+    texts = std::make_unique<DatasetTexts>(options.dataset_path, options.max_text_bytes);
+  }
+  std::map<std::string, std::size_t> criterion_index;  // name -> position in stats.criterion_order()
+  std::ostringstream encoded;
+  GzipBase64Writer data(encoded);
+  std::string chunk = "{\"version\":1,\"rows\":[";
+  bool first_row = true;
   overview.rows = output::for_each_result_row(options.results_path, [&](const output::ResultRecord& row) {
     overview.summary.add(row);
     overview.stats.add(row);
-    if (overview.comparison) overview.comparison->count(row);
-    if (!options.dataset_path.empty()) overview.lines.insert(row.line);
-  });
-  overview.summary_json = overview.summary.to_json(overview.summary.counters_from_rows(), 0);
-  return overview;
-}
+    const auto& order = overview.stats.criterion_order();
+    for (std::size_t i = criterion_index.size(); i < order.size(); ++i) criterion_index.emplace(order[i], i);
 
-// The rows, gzip+base64, in the JSON shape report.js documents.
-void write_row_data(const ReportOptions& options, const Overview& overview, const DatasetTexts* texts,
-                    std::ostream& out) {
-  std::map<std::string, std::size_t> criterion_index;
-  std::string chunk = "{\"version\":1,\"criteria\":[";
-  for (const std::string& name : overview.stats.criterion_order()) {
-    if (!criterion_index.empty()) chunk += ',';
-    criterion_index.emplace(name, criterion_index.size());
-    append_json_string(chunk, name);
-  }
-  chunk += "],\"has_texts\":";
-  chunk += texts != nullptr ? "true" : "false";
-  chunk += ",\"baseline\":";
-  if (overview.comparison) {
-    chunk += "{\"name\":";
-    append_json_string(chunk, file_name(overview.comparison->baseline_path()));
-    chunk += '}';
-  } else {
-    chunk += "null";
-  }
-  chunk += ",\"rows\":[";
-
-  GzipBase64Writer data(out);
-  bool first = true;
-  output::for_each_result_row(options.results_path, [&](const output::ResultRecord& row) {
     RowContext context;
     context.criterion_index = &criterion_index;
-    context.texts = texts != nullptr ? texts->find(row.line) : nullptr;
+    context.texts = texts ? texts->find(row.line) : nullptr;
     context.comparing = overview.comparison != nullptr;
     context.baseline = overview.comparison ? overview.comparison->find(row) : nullptr;
     context.max_text_bytes = options.max_text_bytes;
-    if (!first) chunk += ',';
-    first = false;
+    if (overview.comparison) overview.comparison->count(row);
+    if (!first_row) chunk += ',';
+    first_row = false;
     append_row_data(chunk, row, context);
     if (chunk.size() >= 64 * 1024) {
       data.write(chunk);
       chunk.clear();
     }
   });
-  chunk += "],\"baseline_only\":[";
-  if (overview.comparison) {
-    first = true;
-    for (const BaselineRow* row : overview.comparison->unmatched()) {
-      if (!first) chunk += ',';
-      first = false;
-      append_baseline_only_row(chunk, *row);
-    }
-  }
-  chunk += "]}";
+  append_data_trailer(chunk, overview, texts != nullptr);
   data.write(chunk);
   data.finish();
+  overview.row_data = std::move(encoded).str();
+  overview.summary_json = overview.summary.to_json(overview.summary.counters_from_rows(), 0);
+  return overview;
 }
 
 }  // namespace
 
 std::int64_t write_html_report(const ReportOptions& options, std::ostream& out) {
-  const Overview overview = first_pass(options);
-  std::unique_ptr<DatasetTexts> texts;
-  if (!options.dataset_path.empty()) {
-    texts = std::make_unique<DatasetTexts>(options.dataset_path, overview.lines, options.max_text_bytes);
-  }
+  const Overview overview = read_results(options);
 
   const std::string results_name = file_name(options.results_path);
   out << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -382,7 +386,7 @@ std::int64_t write_html_report(const ReportOptions& options, std::ostream& out) 
       << "<section id=\"rows\"><h2>Rows</h2><div id=\"table-app\"><noscript>The row table needs JavaScript."
       << "</noscript></div></section>\n</main>\n"
       << "<script id=\"report-data\" type=\"application/octet-stream\" data-encoding=\"gzip+base64\">";
-  write_row_data(options, overview, texts.get(), out);
+  out << overview.row_data;
   out << "</script>\n<script>" << kReportJs << "</script>\n</body></html>\n";
   return overview.rows;
 }

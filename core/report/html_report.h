@@ -3,9 +3,10 @@
 // inline SVG here; the rows go in gzip+base64 into a <script> element, and the embedded
 // report.js (assets/) builds the searchable, paginated row table from them in the browser.
 //
-// Two streaming passes over the results file: the first gathers the Summary, ReportStats and
-// the comparison, the second writes the rows. Memory: the prompt/output texts of the rows (each
-// cut to max_text_bytes) when a dataset is given, and ~100 bytes a row of the baseline.
+// One streaming pass over the results file gathers the Summary, ReportStats and the comparison
+// and compresses the rows as it goes. Memory: the compressed rows (~40 bytes a row), the
+// dataset's prompt and output texts (each cut to max_text_bytes) when a dataset is given, and
+// ~100 bytes a row of the baseline.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,21 @@
-// The row table's data: one compact JSON object per result row, as report.js reads it (keys
-// documented in assets/report.js): short keys, because 100,000 rows are embedded in one file.
+// The row table's data: one compact JSON object per result row, as assets/report.js reads it,
+// with short keys because 100,000 rows are embedded in one file. The whole embedded document
+// (gzip, then base64, in <script id="report-data">; see html_report.cpp) is
+//
+//   {"version": 1, "criteria": [names, in column order], "has_texts": bool (--dataset given),
+//    "baseline": null | {"name": "old.jsonl"}, "rows": [Row, ...] (results-file order),
+//    "baseline_only": [{"l", "i", "s", "p", "sc"}, ...] (rows only the baseline has)}
+//
+//   Row: "l" line, "i" id as text, "s" "ok"|"error"|"invalid", "p" pass (null unless ok),
+//     "sc" score 0..1 (null unless ok),
+//     "c" [[criterion index, score, normalized, pass 1/0, reason, judge ("provider/model" or
+//          "check:TYPE"), latency_ms, fallback 1/0], ...],
+//     "e" [error kind, message] (error and invalid rows),
+//     "pr", "o" prompt and output (with --dataset; cut to --max-text with "… [+N bytes]"),
+//     "b" {"s", "p", "sc", "c": [[criterion index, normalized, pass 1/0], ...]} the baseline row,
+//     "ch" how the verdict moved: regressed|fixed|new_error|recovered|changed|new (absent: same).
+//
+// Every text is untrusted user data: report.js only ever puts it in the page as text.
 #pragma once
 
 #include <cstddef>

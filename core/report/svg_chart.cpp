@@ -15,6 +15,13 @@ constexpr int kMinWidth = 240;
 
 std::string number(double value) { return format_decimal(value, 1); }
 
+// The count above a bar fits its width: 19,769 reads as 19.8k (the tooltip has it exactly).
+std::string count_label(std::int64_t count) {
+  if (count < 10'000) return format_count(count);
+  if (count < 1'000'000) return format_decimal(static_cast<double>(count) / 1e3, count < 100'000 ? 1 : 0) + "k";
+  return format_decimal(static_cast<double>(count) / 1e6, 1) + "M";
+}
+
 }  // namespace
 
 std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& aria_label) {
@@ -46,7 +53,7 @@ std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& aria_
            "\" y=\"" + number(y) + "\" width=\"" + number(bar_width) + "\" height=\"" + number(height) + "\"/>";
     if (bar.count > 0) {
       svg += "<text class=\"value\" x=\"" + number(middle) + "\" y=\"" + number(y - 3) +
-             "\" text-anchor=\"middle\">" + format_count(bar.count) + "</text>";
+             "\" text-anchor=\"middle\">" + count_label(bar.count) + "</text>";
     }
     svg += "<text class=\"axis\" x=\"" + number(middle) + "\" y=\"" + std::to_string(kHeight - 4) +
            "\" text-anchor=\"middle\">" + html_escape(bar.label) + "</text></g>";

@@ -10,6 +10,7 @@
 #include "core/report/html_text.h"
 #include "core/report/report_stats.h"
 #include "core/report/run_comparison.h"
+#include "core/report/svg_chart.h"
 #include "tests/support/files.h"
 #include "tests/support/report_data.h"
 
@@ -205,4 +206,18 @@ TEST_CASE("rows are compared with the baseline row of the same id", "[report]") 
   CHECK(counts.baseline_only == 1);
   REQUIRE(comparison.unmatched().size() == 1);
   CHECK(comparison.unmatched()[0]->id == "only-in-baseline");
+}
+
+TEST_CASE("bar charts scale to the tallest bar and keep big counts short", "[report]") {
+  const std::string svg = report::bar_chart_svg(
+      {{"1", 19'769, "fail", ""}, {"2", 0, "", ""}, {"3", 250'000, "pass", "three: <many>"}}, "scores of \"c\"");
+  CHECK(svg.find("aria-label=\"scores of &quot;c&quot;\"") != std::string::npos);
+  CHECK(svg.find(">19.8k</text>") != std::string::npos);
+  CHECK(svg.find(">250k</text>") != std::string::npos);
+  CHECK(svg.find("<title>three: &lt;many&gt;</title>") != std::string::npos);
+  CHECK(svg.find("<title>1: 19,769</title>") != std::string::npos);  // the default tooltip is exact
+  // The tallest bar fills the plot (132 - 16 - 18 = 98 units); an empty bucket has no height.
+  CHECK(svg.find("class=\"bar pass\" x=\"") != std::string::npos);
+  CHECK(svg.find("height=\"98\"/>") != std::string::npos);
+  CHECK(svg.find("height=\"0\"/>") != std::string::npos);
 }

@@ -1,8 +1,8 @@
 // llmeval report: the row table.
 //
 // The C++ side writes the static page (cards, charts, tables) and embeds every row as
-// gzip+base64 JSON in script#report-data. This script decodes it and builds a searchable,
-// filterable, sortable, paginated table inside #table-app. Data layout: see CONTRACT.md.
+// gzip+base64 JSON in script#report-data (layout: core/report/row_data.h). This script decodes
+// it and builds a searchable, filterable, sortable, paginated table inside #table-app.
 //
 // Rules this file keeps:
 // - Row data is untrusted user text: it only ever reaches the DOM through textContent /
