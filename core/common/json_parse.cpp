@@ -1,13 +1,17 @@
 #include "core/common/json_parse.h"
 
-#include <simdjson.h>
-
 #include <string>
 
+#include "core/common/json_dom.h"
+
 namespace llmeval {
-namespace {
 
 using nlohmann::json;
+
+simdjson::dom::parser& thread_json_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
 
 // Depth is bounded by the parser's max_depth, so the recursion is too.
 json to_nlohmann(simdjson::dom::element element) {
@@ -38,13 +42,9 @@ json to_nlohmann(simdjson::dom::element element) {
   return nullptr;
 }
 
-}  // namespace
-
 json parse_json(std::string_view text) {
-  // One per thread, grown to the largest text seen (about 6 bytes of buffers per byte of text).
-  thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) {
+  if (thread_json_parser().parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) {
     return json::parse(text.begin(), text.end());
   }
   return to_nlohmann(root);
