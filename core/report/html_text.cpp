@@ -73,6 +73,11 @@ std::string format_delta(double value, int decimals, std::string_view suffix) {
   return (value > 0 ? "+" : "") + text + std::string(suffix);
 }
 
+std::string display_file_name(std::string_view path) {
+  const auto slash = path.find_last_of('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
 std::string cut_text(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   std::size_t end = max_bytes;

@@ -26,6 +26,9 @@ std::string format_ms(double milliseconds);
 // A signed difference: +0.04, -1.5 pp (`suffix` appended), "±0" when it rounds to zero.
 std::string format_delta(double value, int decimals, std::string_view suffix = "");
 
+// The last component of a path, as the page names files.
+std::string display_file_name(std::string_view path);
+
 // `text` cut to at most `max_bytes` on a UTF-8 character boundary, with "… [+N bytes]" saying
 // how much was left out; unchanged when it fits.
 std::string cut_text(std::string_view text, std::size_t max_bytes);

@@ -1,0 +1,251 @@
+#include "core/report/report_sections.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "core/report/html_text.h"
+#include "core/report/svg_chart.h"
+
+namespace llmeval::report {
+namespace {
+
+using nlohmann::json;
+
+// Criteria charted before the rest fold into a <details>: a dataset can name dozens.
+constexpr std::size_t kCriteriaShown = 11;
+
+std::optional<double> optional_number(const json& value) {
+  if (!value.is_number()) return std::nullopt;
+  return value.get<double>();
+}
+
+std::string card(const std::string& label, const std::string& value, const std::string& detail,
+                 const std::string& tone = "") {
+  return "<div class=\"card" + (tone.empty() ? "" : " " + tone) + "\"><div class=\"label\">" + html_escape(label) +
+         "</div><div class=\"value\">" + html_escape(value) + "</div><div class=\"detail\">" + html_escape(detail) +
+         "</div></div>";
+}
+
+std::string cell(const std::string& text, const std::string& css_class = "") {
+  return "<td" + (css_class.empty() ? "" : " class=\"" + css_class + "\"") + ">" + html_escape(text) + "</td>";
+}
+
+std::string header_row(std::initializer_list<const char*> names, std::size_t first_numeric) {
+  std::string row = "<thead><tr>";
+  std::size_t i = 0;
+  for (const char* name : names) {
+    row += i++ >= first_numeric ? "<th class=\"num\">" : "<th>";
+    row += name;
+    row += "</th>";
+  }
+  return row + "</tr></thead>";
+}
+
+std::string delta_cell(std::optional<double> now, std::optional<double> before, int decimals, double scale,
+                       const std::string& suffix) {
+  if (!now || !before) return cell("–", "num delta same");
+  const double delta = (*now - *before) * scale;
+  const std::string text = format_delta(delta, decimals, suffix);
+  const std::string direction = text.rfind("±", 0) == 0 ? "same" : (delta > 0 ? "up" : "down");
+  return cell(text, "num delta " + direction);
+}
+
+}  // namespace
+
+std::string headline_section(const ReportOverview& overview) {
+  const json& s = overview.summary_json;
+  const std::int64_t ok = s["ok"], errors = s["error"], invalid = s["invalid"];
+  std::string html = "<section id=\"headline\"><div class=\"cards\">";
+  html += card("Rows", format_count(overview.rows),
+               format_count(ok) + " judged · " + format_count(errors) + " error · " + format_count(invalid) +
+                   " invalid");
+  html += card("Pass rate", format_percent(optional_number(s["pass_rate"])),
+               format_count(s["passed"].get<std::int64_t>()) + " of " + format_count(ok) + " judged rows passed");
+  const std::optional<double> mean_score =
+      ok > 0 ? std::optional<double>(overview.stats.row_score_sum() / static_cast<double>(ok)) : std::nullopt;
+  html += card("Mean score", mean_score ? format_decimal(*mean_score, 3) : "–", "weighted, normalized to 0–1");
+  std::string top_kind;
+  std::int64_t top_count = 0;
+  for (const auto& [kind, entry] : s["errors_by_kind"].items()) {
+    if (entry["count"].get<std::int64_t>() > top_count) {
+      top_count = entry["count"];
+      top_kind = kind;
+    }
+  }
+  html += card("Errors", format_count(errors + invalid),
+               top_count > 0 ? "most: " + top_kind + " (" + format_count(top_count) + ")" : "none",
+               errors + invalid > 0 ? "bad" : "good");
+  const json& latency = s["latency_ms"];
+  if (overview.stats.llm_calls() > 0) {
+    html += card("Judge latency p50", format_ms(latency["p50"].get<double>()),
+                 "p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " + format_ms(latency["p99"].get<double>()));
+  }
+  const std::int64_t tokens_in = s["tokens"]["input"], tokens_out = s["tokens"]["output"];
+  html += card("Tokens", format_compact(tokens_in + tokens_out),
+               format_count(tokens_in) + " in · " + format_count(tokens_out) + " out");
+  html += card("Judge calls", format_count(s["provider_requests"].get<std::int64_t>()),
+               format_count(s["retries"].get<std::int64_t>()) + " retries · " +
+                   format_count(s["fallbacks"].get<std::int64_t>()) + " fallbacks",
+               s["fallbacks"].get<std::int64_t>() > 0 ? "warn" : "");
+  return html + "</div></section>";
+}
+
+std::string compare_section(const ReportOverview& overview) {
+  const RunComparison& comparison = *overview.comparison;
+  const ChangeCounts counts = comparison.counts();
+  const json before = comparison.baseline_summary().to_json(comparison.baseline_summary().counters_from_rows(), 0);
+  const json& now = overview.summary_json;
+
+  std::string html = "<section id=\"compare\"><h2>Compared with baseline <code>" +
+                     html_escape(display_file_name(comparison.baseline_path())) + "</code></h2><div class=\"cards\">";
+  const auto pass_now = optional_number(now["pass_rate"]), pass_before = optional_number(before["pass_rate"]);
+  std::string pass_delta = "–";
+  if (pass_now && pass_before) pass_delta = format_delta((*pass_now - *pass_before) * 100, 1, " pp");
+  html += card("Pass rate", pass_delta,
+               format_percent(pass_before) + " → " + format_percent(pass_now),
+               pass_now && pass_before ? (*pass_now < *pass_before ? "bad" : (*pass_now > *pass_before ? "good" : ""))
+                                       : "");
+  html += card("Regressed", format_count(counts.regressed), "passed before, fail now", counts.regressed > 0 ? "bad" : "good");
+  html += card("Fixed", format_count(counts.fixed), "failed before, pass now", counts.fixed > 0 ? "good" : "");
+  html += card("New errors", format_count(counts.new_error),
+               format_count(counts.recovered) + " recovered from errors", counts.new_error > 0 ? "bad" : "");
+  html += card("Other changes", format_count(counts.changed), "same verdict, a criterion's verdict changed");
+  html += card("Unmatched rows", format_count(counts.added + counts.baseline_only),
+               format_count(counts.added) + " only here · " + format_count(counts.baseline_only) + " only in baseline",
+               counts.added + counts.baseline_only > 0 ? "warn" : "");
+  html += "</div><table class=\"grid\">";
+  html += header_row({"Criterion", "Mean before", "Mean now", "Δ mean", "Pass before", "Pass now", "Δ pass", "Rows"}, 1);
+  html += "<tbody>";
+  // Biggest drops in pass rate first; criteria only one run has go last.
+  std::vector<std::string> names = overview.stats.criterion_order();
+  for (const auto& [name, stats] : before["criteria"].items()) {
+    if (!now["criteria"].contains(name)) names.push_back(name);
+  }
+  const json none = json::object();
+  auto stats_of = [&none](const json& run, const std::string& name) -> const json& {
+    return run["criteria"].contains(name) ? run["criteria"][name] : none;
+  };
+  auto pass_change = [&](const std::string& name) {
+    const auto a = optional_number(stats_of(before, name).value("pass_rate", json()));
+    const auto b = optional_number(stats_of(now, name).value("pass_rate", json()));
+    return a && b ? *b - *a : std::numeric_limits<double>::infinity();
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& x, const std::string& y) { return pass_change(x) < pass_change(y); });
+  for (const std::string& name : names) {
+    const json& a = stats_of(before, name);
+    const json& b = stats_of(now, name);
+    auto mean_a = optional_number(a.value("mean", json())), mean_b = optional_number(b.value("mean", json()));
+    auto rate_a = optional_number(a.value("pass_rate", json())), rate_b = optional_number(b.value("pass_rate", json()));
+    html += "<tr>" + cell(name) + cell(mean_a ? format_decimal(*mean_a, 2) : "–", "num") +
+            cell(mean_b ? format_decimal(*mean_b, 2) : "–", "num") + delta_cell(mean_b, mean_a, 2, 1, "") +
+            cell(format_percent(rate_a), "num") + cell(format_percent(rate_b), "num") +
+            delta_cell(rate_b, rate_a, 1, 100, " pp") +
+            cell(format_count(a.value("count", std::int64_t{0})) + " → " + format_count(b.value("count", std::int64_t{0})),
+                 "num") +
+            "</tr>";
+  }
+  return html + "</tbody></table><p class=\"note\">Rows are matched by id. Pick “Changed vs baseline” in the row " +
+         "table below to see every row whose verdict moved.</p></section>";
+}
+
+std::string criterion_block(const std::string& title, const std::string& stats_line,
+                            std::optional<double> pass_rate, const std::vector<Bar>& bars) {
+  std::string html = "<div class=\"criterion\"><h3>" + html_escape(title) + "</h3><div class=\"stats\">" +
+                     html_escape(stats_line) + "</div>";
+  if (pass_rate) {
+    html += "<div class=\"passbar\" title=\"pass rate " + format_percent(pass_rate) +
+            "\"><div class=\"pass\" style=\"width:" + format_decimal(*pass_rate * 100, 1) + "%\"></div></div>";
+  }
+  return html + bar_chart_svg(bars, title + " score distribution") + "</div>";
+}
+
+std::string criteria_section(const ReportOverview& overview) {
+  const json& s = overview.summary_json;
+  std::string html = "<section id=\"criteria\"><h2>Criteria</h2><div class=\"criteria-grid\">";
+  const std::int64_t ok = s["ok"];
+  if (ok > 0) {
+    html += criterion_block("Row score (all criteria)",
+                            "mean " + format_decimal(overview.stats.row_score_sum() / static_cast<double>(ok), 3) +
+                                " · pass " + format_percent(optional_number(s["pass_rate"])) + " · " +
+                                format_count(ok) + " judged rows",
+                            optional_number(s["pass_rate"]), overview.stats.row_score_bars());
+  }
+  const auto& names = overview.stats.criterion_order();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (i == kCriteriaShown && names.size() > kCriteriaShown + 1) {
+      html += "</div><details class=\"more-criteria\"><summary>" + format_count(static_cast<std::int64_t>(names.size() - i)) +
+              " more criteria</summary><div class=\"criteria-grid\">";
+    }
+    const json& c = s["criteria"][name];
+    const auto pass_rate = optional_number(c["pass_rate"]);
+    html += criterion_block(name,
+                            "mean " + format_decimal(c["mean"].get<double>(), 2) + " (" +
+                                format_decimal(c["min"].get<double>(), 2) + "–" +
+                                format_decimal(c["max"].get<double>(), 2) + ") · pass " + format_percent(pass_rate) +
+                                " · " + format_count(c["count"].get<std::int64_t>()) + " rows",
+                            pass_rate, overview.stats.scores().at(name).bars());
+  }
+  if (ok == 0 && names.empty()) html += "<p class=\"none\">No row was judged.</p>";
+  html += "</div>";
+  if (names.size() > kCriteriaShown + 1) html += "</details>";
+  return html + "</section>";
+}
+
+std::string latency_section(const ReportOverview& overview) {
+  std::string html = "<section id=\"latency\"><h2>Judge latency</h2>";
+  if (overview.stats.llm_calls() == 0) {
+    return html + "<p class=\"none\">No LLM judge calls: every criterion was a deterministic check.</p></section>";
+  }
+  const json& latency = overview.summary_json["latency_ms"];
+  html += "<p class=\"stats\">" + format_count(overview.stats.llm_calls()) + " judged criteria · p50 " +
+          format_ms(latency["p50"].get<double>()) + " · p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " +
+          format_ms(latency["p99"].get<double>()) + " (the successful call of each criterion, in ms)</p>";
+  return html + bar_chart_svg(overview.stats.latency_bars(), "judge latency distribution") + "</section>";
+}
+
+std::string providers_section(const ReportOverview& overview) {
+  std::string html = "<section id=\"providers\"><h2>Providers</h2>";
+  const ReportStats& stats = overview.stats;
+  if (stats.judges().empty()) return html + "<p class=\"none\">No LLM judge calls.</p></section>";
+  html += "<table class=\"grid\">";
+  html += header_row({"Provider", "Model", "Criteria judged", "Share", "As fallback", "Calls", "Retries",
+                      "Mean latency", "Tokens in", "Tokens out"},
+                     2);
+  html += "<tbody>";
+  for (const auto& [key, judge] : stats.judges()) {
+    const double share = static_cast<double>(judge.judged) / static_cast<double>(stats.llm_calls());
+    html += "<tr>" + cell(key.first) + cell(key.second) + cell(format_count(judge.judged), "num") +
+            cell(format_percent(share), "num") +
+            cell(format_count(judge.as_fallback), judge.as_fallback > 0 ? "num warn" : "num") +
+            cell(format_count(judge.attempts), "num") + cell(format_count(judge.attempts - judge.judged), "num") +
+            cell(format_ms(static_cast<double>(judge.latency_ms_sum) / static_cast<double>(judge.judged)), "num") +
+            cell(format_count(judge.tokens_in), "num") + cell(format_count(judge.tokens_out), "num") + "</tr>";
+  }
+  html += "</tbody></table>";
+  const std::int64_t fallback_rows = stats.rows_with_fallback();
+  html += "<p class=\"note\">" + format_count(fallback_rows) + (fallback_rows == 1 ? " row" : " rows") + " (" +
+          format_percent(overview.rows > 0 ? static_cast<double>(fallback_rows) / static_cast<double>(overview.rows) : 0) +
+          ") had a criterion judged by a fallback provider. Calls count retries and repairs of unparseable replies; " +
+          "failed calls of error rows are not in the results file.</p>";
+  return html + "</section>";
+}
+
+std::string errors_section(const ReportOverview& overview) {
+  std::string html = "<section id=\"errors\"><h2>Errors</h2>";
+  const json& kinds = overview.summary_json["errors_by_kind"];
+  if (kinds.empty()) return html + "<p class=\"none\">No errors: every row was judged.</p></section>";
+  html += "<table class=\"grid\">" + header_row({"Kind", "Rows", "First lines"}, 1) + "<tbody>";
+  for (const auto& [kind, entry] : kinds.items()) {
+    std::string lines;
+    for (const json& line : entry["first_lines"]) lines += (lines.empty() ? "" : ", ") + line.dump();
+    html += "<tr>" + cell(kind) + cell(format_count(entry["count"].get<std::int64_t>()), "num") + cell(lines, "num") +
+            "</tr>";
+  }
+  return html + "</tbody></table></section>";
+}
+
+}  // namespace llmeval::report
