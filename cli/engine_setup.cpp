@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -13,10 +14,12 @@
 #include "core/common/logging.h"
 #include "core/provider/anthropic_provider.h"
 #include "core/provider/curl_http_client.h"
+#include "core/provider/model_families.h"
 #include "core/provider/openai_provider.h"
 #include "core/provider/sim_provider.h"
 #include "core/redis/redis_client.h"
 #include "core/redis/redis_url.h"
+#include "core/resilience/redis_adaptation_store.h"
 #include "core/resilience/redis_probe_lease.h"
 #include "core/resilience/redis_rate_limiter.h"
 
@@ -77,7 +80,15 @@ void resolve_api_key(provider::ProviderConfig& p) {
   provider::ProviderConfig defaults;
   defaults.type = p.type;
   provider::apply_type_defaults(defaults);
-  if (p.base_url == defaults.base_url) {
+  // A gateway may take its credentials in a configured header instead.
+  bool header_auth = std::any_of(p.headers.begin(), p.headers.end(), [](const auto& header) {
+    std::string name = header.first;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    return name == "authorization" || name == "api-key" || name == "x-api-key";
+  });
+  bool vendor = p.base_url == defaults.base_url || p.type == provider::ProviderType::kAzure ||
+                provider::is_azure_host(p.base_url);
+  if (vendor && !header_auth) {
     throw FatalError("provider \"" + p.name + "\" needs an API key: set " + p.api_key_env +
                      " in the environment (or use --provider sim for an offline dry run)");
   }
@@ -96,22 +107,61 @@ runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const confi
   runner::EvaluatorOptions options;
   options.concurrency = flags.concurrency;
   options.same_model_only = config.judge.same_model_only;
-  options.judge.temperature = config.judge.temperature;
   options.judge.max_tokens = config.judge.max_tokens;
   options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
   options.retry_base = config.retry.base;
   options.retry_max = config.retry.max;
   options.row_deadline = config.retry.row_deadline;
+  // Each provider has its own attempt timeout (resolve_provider_settings); the run's is the
+  // longest, for what waits on any of them (a half-open probe's lease).
+  options.judge.timeout = std::chrono::milliseconds(0);
+  for (const auto& p : providers) options.judge.timeout = std::max(options.judge.timeout, p.timeout.value_or(options.judge.timeout));
+  if (options.judge.timeout.count() == 0) options.judge.timeout = judge::JudgeOptions{}.timeout;
+  return options;
+}
+
+// "${VAR}" in a header value is the environment variable's value (empty when unset, with a
+// warning); anything else is kept as written.
+std::string expand_header_value(const std::string& value, const std::string& provider, const std::string& header) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size();) {
+    std::size_t open = value.find("${", i);
+    std::size_t close = open == std::string::npos ? std::string::npos : value.find('}', open);
+    if (close == std::string::npos) {
+      out.append(value, i, std::string::npos);
+      break;
+    }
+    out.append(value, i, open - i);
+    std::string name = value.substr(open + 2, close - open - 2);
+    const char* env = std::getenv(name.c_str());
+    if (env == nullptr || *env == '\0') {
+      logger("cli")->warn("[provider={}] header {} names ${{{}}}, which is not set; it is sent empty there",
+                          provider, header, name);
+    } else {
+      out += env;
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+// The provider settings that come from outside its config entry: the judge's temperature when
+// it sets none, the attempt timeout (--timeout for all; else its own; else longer for reasoning
+// models), header values from the environment.
+void resolve_provider_settings(provider::ProviderConfig& p, const EngineFlags& flags, const config::Config& config) {
+  if (!p.temperature && config.judge.temperature) p.temperature = config.judge.temperature;
   if (!flags.timeout.empty()) {
     auto timeout = parse_duration(flags.timeout);
     if (!timeout || timeout->count() == 0) {
       throw FatalError("--timeout " + flags.timeout + ": expected a duration like 5s or 800ms");
     }
-    options.judge.timeout = *timeout;
-  } else if (providers.front().timeout) {
-    options.judge.timeout = *providers.front().timeout;
+    p.timeout = *timeout;
+  } else if (!p.timeout && (provider::traits_of(p.type, p.model).reasoning || !p.reasoning_effort.empty())) {
+    p.timeout = std::chrono::milliseconds(provider::kReasoningTimeoutMs);
+  } else if (!p.timeout) {
+    p.timeout = judge::JudgeOptions{}.timeout;
   }
-  return options;
+  for (auto& [name, value] : p.headers) value = expand_header_value(value, p.name, name);
 }
 
 }  // namespace
@@ -171,6 +221,7 @@ EngineSettings resolve_engine_settings(const EngineFlags& flags) {
   for (auto& p : settings.providers) {
     if (flags.rpm) p.rpm = *flags.rpm;
     if (flags.tpm) p.tpm = *flags.tpm;
+    resolve_provider_settings(p, flags, config);
     resolve_api_key(p);
   }
   settings.evaluator = evaluator_options(flags, config, settings.providers);
@@ -205,6 +256,7 @@ struct Engine::Parts {
   std::unique_ptr<resilience::LocalRateLimiter> own_limiter;
   std::unique_ptr<resilience::RedisRateLimiter> redis_limiter;
   std::unique_ptr<resilience::RedisProbeLease> probe_lease;
+  std::unique_ptr<provider::AdaptationStore> adaptations;  // with Redis: shared param adaptations
   resilience::RateLimiter* limiter = nullptr;
   std::vector<std::unique_ptr<provider::Provider>> providers;
   std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
@@ -235,6 +287,7 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
     p.probe_lease = std::make_unique<resilience::RedisProbeLease>(*p.redis, config.redis.prefix, process_id,
                                                                   config.breaker.half_open_probes);
     p.limiter = p.redis_limiter.get();
+    p.adaptations = std::make_unique<resilience::RedisAdaptationStore>(*p.redis, config.redis.prefix);
   } else if (local_limiter != nullptr) {
     p.limiter = local_limiter;
   } else {
@@ -244,9 +297,14 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
 
   for (const auto& config_of : settings.providers) {
     switch (config_of.type) {
-      case provider::ProviderType::kOpenAI: p.providers.push_back(provider::make_openai_provider(*p.http, config_of)); break;
+      case provider::ProviderType::kOpenAI:
+        p.providers.push_back(provider::make_openai_provider(*p.http, config_of, p.adaptations.get()));
+        break;
+      case provider::ProviderType::kAzure:
+        p.providers.push_back(provider::make_azure_provider(*p.http, config_of, p.adaptations.get()));
+        break;
       case provider::ProviderType::kAnthropic:
-        p.providers.push_back(provider::make_anthropic_provider(*p.http, config_of));
+        p.providers.push_back(provider::make_anthropic_provider(*p.http, config_of, p.adaptations.get()));
         break;
       case provider::ProviderType::kSim: p.providers.push_back(provider::make_sim_provider(loop, config_of)); break;
     }

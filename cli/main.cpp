@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/merge_command.h"
+#include "cli/probe_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   auto merge = llmeval::cli::register_merge_command(app);
   auto report = llmeval::cli::register_report_command(app);
   auto validate = llmeval::cli::register_validate_command(app);
+  auto probe = llmeval::cli::register_probe_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     if (code < 0) code = merge();
     if (code < 0) code = report();
     if (code < 0) code = validate();
+    if (code < 0) code = probe();
     return code < 0 ? 2 : code;
   } catch (const llmeval::FatalError& e) {
     std::fprintf(stderr, "llmeval: error: %s\n", e.what());

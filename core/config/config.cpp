@@ -47,7 +47,15 @@ JudgeConfig parse_judge(const nlohmann::json& obj) {
       throw FatalError("config: \"judge.scale\" must be \"1-5\", \"1-10\" or \"binary\"");
     }
   }
-  j.temperature = number(obj, "judge", "temperature", j.temperature);
+  if (auto it = obj.find("temperature"); it != obj.end()) {
+    if (it->is_null()) {
+      j.temperature = std::optional<double>{};
+    } else if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 2) {
+      throw FatalError("config: \"judge.temperature\" must be a number from 0 to 2, or null (not sent)");
+    } else {
+      j.temperature = std::optional<double>{it->get<double>()};
+    }
+  }
   j.max_tokens = static_cast<int>(number(obj, "judge", "max_tokens", j.max_tokens));
   if (j.max_tokens < 16) throw FatalError("config: \"judge.max_tokens\" must be at least 16");
   if (auto it = obj.find("same_model_only"); it != obj.end()) {

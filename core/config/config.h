@@ -28,7 +28,9 @@ struct RetryConfig {
 
 struct JudgeConfig {
   dataset::Scale scale = dataset::Scale::k1to5;
-  double temperature = 0.0;
+  // Unset: each provider's model family decides (0, or none for models that refuse it); set to
+  // nullopt (config null): never sent. A provider's own "temperature" wins.
+  std::optional<std::optional<double>> temperature;
   int max_tokens = 256;
   // Fall back only to providers that run the same judge model as the first one, so every
   // score of a run comes from one model (comparable runs). Off: any provider of the chain.

@@ -1,6 +1,8 @@
 // Builds judge requests (pure): the default rubric prompt per scale, carrying the criterion,
 // the prompt, the output under test, the reference and the context, and asking for a JSON
-// object {"score", "pass", "reason"}. Also the one repair request sent after a bad reply.
+// object {"reason", "score"} — reason first. The system prompt holds what is the same for every
+// row of a criterion (a cacheable prefix); the user message the row's own text. Also the one
+// repair request sent after a bad reply.
 #pragma once
 
 #include <chrono>
@@ -12,8 +14,8 @@
 
 namespace llmeval::judge {
 
+// Temperature, token-cap field and structured output are each provider's (RequestShape).
 struct JudgeOptions {
-  double temperature = 0.0;  // config judge.temperature
   int max_tokens = 256;      // config judge.max_tokens; also bounds the TPM reservation
   std::chrono::milliseconds timeout{5000};  // per attempt
 };

@@ -34,6 +34,9 @@ JudgeInfo parse_judge(const Json& judge) {
   if (auto tokens = judge.find("tokens"); tokens != judge.end() && tokens->is_object()) {
     info.tokens.input = tokens->value("input", std::int64_t{0});
     info.tokens.output = tokens->value("output", std::int64_t{0});
+    info.tokens.cached_input = tokens->value("cached_input", std::int64_t{0});
+    info.tokens.cache_write = tokens->value("cache_write", std::int64_t{0});
+    info.tokens.reasoning = tokens->value("reasoning", std::int64_t{0});
   }
   info.simulated = judge.value("simulated", false);
   return info;
@@ -119,12 +122,18 @@ bool read_judge(simdjson::dom::object object, JudgeInfo& info) {
     } else if (key == "tokens") {
       if (value.type() != element_type::OBJECT) continue;  // ignored, as below
       FieldReader token_fields;
-      for (auto [direction, count] : simdjson::dom::object(value)) {
-        if (!token_fields.first_time(direction)) return false;
-        if (direction != "input" && direction != "output") continue;
+      for (auto [kind, count] : simdjson::dom::object(value)) {
+        if (!token_fields.first_time(kind)) return false;
+        std::int64_t* target = kind == "input"          ? &info.tokens.input
+                               : kind == "output"       ? &info.tokens.output
+                               : kind == "cached_input" ? &info.tokens.cached_input
+                               : kind == "cache_write"  ? &info.tokens.cache_write
+                               : kind == "reasoning"    ? &info.tokens.reasoning
+                                                        : nullptr;
+        if (target == nullptr) continue;  // a key of a later version: ignored, as below
         auto tokens = int64_of(count);
         if (!tokens) return false;
-        (direction == "input" ? info.tokens.input : info.tokens.output) = *tokens;
+        *target = *tokens;
       }
     }
   }

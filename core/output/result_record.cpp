@@ -65,6 +65,16 @@ void append_judge(std::string& out, const JudgeInfo& judge) {
   append_json_number(out, judge.tokens.input);
   out += ",\"output\":";
   append_json_number(out, judge.tokens.output);
+  out += ",\"cached_input\":";
+  append_json_number(out, judge.tokens.cached_input);
+  if (judge.tokens.cache_write != 0) {
+    out += ",\"cache_write\":";
+    append_json_number(out, judge.tokens.cache_write);
+  }
+  if (judge.tokens.reasoning != 0) {
+    out += ",\"reasoning\":";
+    append_json_number(out, judge.tokens.reasoning);
+  }
   out += "}";
   if (judge.simulated) out += ",\"simulated\":true";
   out += "}";

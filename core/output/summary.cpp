@@ -25,6 +25,14 @@ std::string fixed(double v, int decimals) {
 
 std::string percent(std::optional<double> v) { return v ? fixed(*v * 100, 1) + "%" : "-"; }
 
+void add_usage(provider::TokenUsage& total, const provider::TokenUsage& usage) {
+  total.input += usage.input;
+  total.output += usage.output;
+  total.cached_input += usage.cached_input;
+  total.cache_write += usage.cache_write;
+  total.reasoning += usage.reasoning;
+}
+
 }  // namespace
 
 void Summary::add(const ResultRecord& record) {
@@ -45,11 +53,8 @@ void Summary::add(const ResultRecord& record) {
       row_counters_.provider_requests += c.judge->attempts;
       row_counters_.retries += std::max(0, c.judge->attempts - 1);
       if (c.judge->fallback) ++row_counters_.fallbacks;
-      tokens_in_ += c.judge->tokens.input;
-      tokens_out_ += c.judge->tokens.output;
-      auto& by = tokens_by_provider_[c.judge->provider];
-      by.input += c.judge->tokens.input;
-      by.output += c.judge->tokens.output;
+      add_usage(tokens_, c.judge->tokens);
+      add_usage(tokens_by_provider_[c.judge->provider], c.judge->tokens);
       if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
       auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, c.judge->latency_ms)),
                                           kLatencyBuckets - 1);
@@ -95,8 +100,7 @@ std::optional<double> Summary::cost() const {
   for (const auto& [provider, usage] : tokens_by_provider_) {
     auto it = prices_.find(provider);
     if (it == prices_.end()) continue;
-    total = total.value_or(0) + (static_cast<double>(usage.input) * it->second.input_per_mtok +
-                                 static_cast<double>(usage.output) * it->second.output_per_mtok) / 1e6;
+    total = total.value_or(0) + provider::cost_of(usage, it->second);
   }
   return total;
 }
@@ -127,7 +131,12 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
        {{"p50", optional_number(latency_percentile(0.50))},
         {"p95", optional_number(latency_percentile(0.95))},
         {"p99", optional_number(latency_percentile(0.99))}}},
-      {"tokens", {{"input", tokens_in_}, {"output", tokens_out_}}},
+      {"tokens",
+       {{"input", tokens_.input},
+        {"output", tokens_.output},
+        {"cached_input", tokens_.cached_input},
+        {"cache_write", tokens_.cache_write},
+        {"reasoning", tokens_.reasoning}}},
       {"cost", optional_number(cost())},
       {"provider_requests", counters.provider_requests},
       {"retries", counters.retries},
@@ -190,7 +199,9 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
   auto ms = [](std::optional<double> v) { return v ? fixed(*v, 0) + "ms" : std::string("-"); };
   line("judge latency", "p50 " + ms(latency_percentile(0.5)) + "  p95 " + ms(latency_percentile(0.95)) + "  p99 " +
                             ms(latency_percentile(0.99)));
-  line("tokens", "in " + std::to_string(tokens_in_) + "  out " + std::to_string(tokens_out_));
+  line("tokens", "in " + std::to_string(tokens_.input) +
+                     (tokens_.cached_input > 0 ? " (cached " + std::to_string(tokens_.cached_input) + ")" : "") +
+                     "  out " + std::to_string(tokens_.output));
   if (auto c = cost()) line("cost", "$" + fixed(*c, 4));
   line("requests", std::to_string(counters.provider_requests) + "  (retries " + std::to_string(counters.retries) +
                        ", fallbacks " + std::to_string(counters.fallbacks) + ", rate-limit waits " +

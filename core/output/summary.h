@@ -43,8 +43,12 @@ class Summary {
   std::int64_t rows() const { return rows_; }
   std::int64_t ok() const { return ok_; }
   std::int64_t errors() const { return errors_; }
-  std::int64_t tokens() const { return tokens_in_ + tokens_out_; }
-  // Dollars for the tokens so far, when prices are configured.
+  // Input plus output tokens (cache reads and writes are part of input, reasoning of output).
+  std::int64_t tokens() const { return tokens_.input + tokens_.output; }
+  // Every token count summed over all judge calls so far.
+  const provider::TokenUsage& token_usage() const { return tokens_; }
+  // Dollars for the tokens so far, when prices are configured: each provider's tokens at its
+  // own price (provider::cost_of: cache reads and writes at their prices where set).
   std::optional<double> cost() const;
   std::int64_t invalid() const { return invalid_; }
   std::optional<double> pass_rate() const;
@@ -72,7 +76,7 @@ class Summary {
 
   std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
   RunCounters row_counters_;
-  std::int64_t tokens_in_ = 0, tokens_out_ = 0;
+  provider::TokenUsage tokens_;
   std::map<std::string, provider::TokenUsage> tokens_by_provider_;
   std::map<std::string, provider::Price> prices_;
   std::map<std::string, CriterionStats> criteria_;

@@ -3,7 +3,8 @@
 // complete() never blocks; the callback receives Result<CompletionResponse> exactly once on the
 // loop thread and may run before complete() returns. Errors are classified by kind:
 //   kAuth (401/403), kRateLimited (429, retry_after from the headers when given),
-//   kServer (5xx, 529, a 200 whose body is not a completion, a body over the size cap),
+//   kServer (5xx, 529, a 200 whose body is not a completion, a body over the size cap; a reply
+//     cut off by the token cap is a completion with `truncated` set, even when its text is empty),
 //   kBadRequest (other 4xx),
 //   kTimeout / kConnect / kIo (transport, from the HttpClient).
 #pragma once
@@ -13,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/error.h"
@@ -24,22 +26,31 @@ struct ChatMessage {
   std::string content;
 };
 
+// The provider decides the rest of the body (temperature, token-cap field, structured output,
+// reasoning effort, caching) from its RequestShape.
 struct CompletionRequest {
-  std::string system;                 // system prompt (may be empty)
+  // System prompt (may be empty). The judge puts everything that is the same for every row of
+  // a criterion here, so that providers' prompt caches can serve it as a prefix.
+  std::string system;
   std::vector<ChatMessage> messages;  // conversation; a repair attempt appends turns
-  int max_tokens = 256;
-  double temperature = 0.0;
-  bool json_mode = true;  // ask for a JSON object where the API supports it
-  std::chrono::milliseconds timeout{5000};
-  // The score range the judge was asked for. Real providers ignore it; the offline `sim`
-  // judge uses it to answer in range without parsing the prompt.
+  int max_tokens = 256;  // the judge's cap; a provider may raise it (reasoning models)
+  int cap_scale = 1;     // 2 on the one retry of a reply cut off by the cap
+  std::chrono::milliseconds timeout{5000};  // per attempt, unless the provider has its own
+  // The verdict's score range: real providers put it in the structured-output schema; the
+  // offline `sim` judge answers in it without parsing the prompt.
   int score_min = 1;
   int score_max = 5;
 };
 
+// What a call used, as the API reports it. `input` counts every input token, cache reads and
+// writes included (they all count against a TPM limit); `output` every output token, reasoning
+// included. The details say how much of those was priced differently.
 struct TokenUsage {
   std::int64_t input = 0;
   std::int64_t output = 0;
+  std::int64_t cached_input = 0;  // of input: read from the provider's prompt cache
+  std::int64_t cache_write = 0;   // of input: written to the prompt cache (Anthropic)
+  std::int64_t reasoning = 0;     // of output: reasoning ("thinking") tokens, where reported
 };
 
 struct CompletionResponse {
@@ -47,9 +58,14 @@ struct CompletionResponse {
   std::string model;  // the model that answered, as the API reports it
   TokenUsage usage;
   bool simulated = false;  // true only for the sim provider
+  // The reply stopped at the token cap (finish_reason "length", stop_reason "max_tokens"); its
+  // text may be empty or cut.
+  bool truncated = false;
   // Set when the provider's rate-limit headers say its budget is used up: how long until it
   // refills. The caller should hold every call to this provider back that long.
   std::optional<std::chrono::milliseconds> exhausted_for;
+  // The reply's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*), for `llmeval probe`.
+  std::vector<std::pair<std::string, std::string>> rate_limit_headers;
 };
 
 using CompletionCallback = std::function<void(Result<CompletionResponse>)>;
@@ -60,6 +76,10 @@ class Provider {
   virtual const std::string& name() const = 0;   // config name, e.g. "primary" or "sim"
   virtual const std::string& model() const = 0;  // configured model
   virtual void complete(const CompletionRequest& request, CompletionCallback callback) = 0;
+  // The structured-output mode it uses now ("schema", "object", "off"), and what it changed at
+  // run time because the API refused a part of its requests (for `llmeval probe`).
+  virtual std::string json_mode() const { return "off"; }
+  virtual std::vector<std::string> adaptations() const { return {}; }
 };
 
 }  // namespace llmeval::provider

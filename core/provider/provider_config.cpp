@@ -1,5 +1,8 @@
 #include "core/provider/provider_config.h"
 
+#include "core/provider/model_families.h"
+
+#include <algorithm>
 #include <cctype>
 #include <limits>
 #include <string>
@@ -9,7 +12,8 @@ namespace llmeval::provider {
 namespace {
 
 constexpr std::string_view kSpecForms =
-    "use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL] or sim";
+    "use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], azure:DEPLOYMENT@https://RESOURCE.openai.azure.com "
+    "or sim";
 
 Error bad_request(std::string message) { return Error{ErrorKind::kBadRequest, std::move(message), {}}; }
 
@@ -36,6 +40,7 @@ std::string_view trim(std::string_view text) {
 std::optional<ProviderType> type_from_string(std::string_view text) {
   if (iequals(text, "openai")) return ProviderType::kOpenAI;
   if (iequals(text, "anthropic")) return ProviderType::kAnthropic;
+  if (iequals(text, "azure")) return ProviderType::kAzure;
   if (iequals(text, "sim")) return ProviderType::kSim;
   return std::nullopt;
 }
@@ -140,27 +145,37 @@ class EntryReader {
 };
 
 Result<Price> parse_price(const nlohmann::json& price, const EntryReader& reader) {
-  if (!price.is_object()) {
-    return reader.field_error("price", "must be an object {\"input_per_mtok\": N, \"output_per_mtok\": N}");
-  }
+  constexpr std::string_view kForm =
+      "must be an object {\"input_per_mtok\": N, \"output_per_mtok\": N[, \"cached_input_per_mtok\": N]"
+      "[, \"cache_write_per_mtok\": N]}";
+  if (!price.is_object()) return reader.field_error("price", kForm);
   Price out;
   for (const auto& [key, value] : price.items()) {
-    double* target = key == "input_per_mtok" ? &out.input_per_mtok
-                     : key == "output_per_mtok" ? &out.output_per_mtok
-                                                : nullptr;
-    if (target == nullptr) {
-      return reader.field_error("price." + key, "is unknown; use input_per_mtok and output_per_mtok");
-    }
     if (!value.is_number() || value.get<double>() < 0) {
       return reader.field_error("price." + key, "must be a non-negative number");
     }
-    *target = value.get<double>();
+    double number = value.get<double>();
+    if (key == "input_per_mtok") {
+      out.input_per_mtok = number;
+    } else if (key == "output_per_mtok") {
+      out.output_per_mtok = number;
+    } else if (key == "cached_input_per_mtok") {
+      out.cached_input_per_mtok = number;
+    } else if (key == "cache_write_per_mtok") {
+      out.cache_write_per_mtok = number;
+    } else {
+      return reader.field_error("price." + key,
+                                "is unknown; use input_per_mtok, output_per_mtok, cached_input_per_mtok "
+                                "and cache_write_per_mtok");
+    }
   }
   return out;
 }
 
 constexpr std::string_view kKnownFields[] = {
-    "name", "type", "model", "base_url", "api_key_env", "rpm", "tpm", "timeout_ms", "price"};
+    "name",        "type",       "model",     "base_url",   "api_key_env",      "rpm",
+    "tpm",         "timeout_ms", "price",     "deployment", "api_version",      "token_param",
+    "temperature", "json_mode",  "max_tokens", "headers",   "reasoning_effort", "prompt_cache"};
 
 // Rejects secrets and typos up front: an unknown field is almost always a misspelling ("tmp").
 std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryReader& reader) {
@@ -174,9 +189,82 @@ std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryR
     for (auto field : kKnownFields) known = known || key == field;
     if (!known) {
       return reader.field_error(key,
-                                "is unknown; provider fields are name, type, model, base_url, "
-                                "api_key_env, rpm, tpm, timeout_ms and price");
+                                "is unknown; provider fields are name, type, model, base_url, api_key_env, "
+                                "rpm, tpm, timeout_ms, price, deployment, api_version, token_param, "
+                                "temperature, reasoning_effort, json_mode, max_tokens, prompt_cache and headers");
     }
+  }
+  return std::nullopt;
+}
+
+// A JSON string field that must be one of `choices`; the index of the match.
+Result<std::optional<std::size_t>> choice(const EntryReader& reader, const char* field,
+                                          std::initializer_list<std::string_view> choices) {
+  auto text = reader.string(field);
+  if (!text) return text.error();
+  if (!text.value()) return std::optional<std::size_t>{};
+  std::size_t index = 0;
+  std::string listed;
+  for (auto option : choices) {
+    if (*text.value() == option) return std::optional<std::size_t>{index};
+    listed += (index == 0 ? "\"" : index + 1 == choices.size() ? " or \"" : ", \"") + std::string(option) + "\"";
+    ++index;
+  }
+  return reader.field_error(field, "must be " + listed);
+}
+
+// "headers": {"Name": "value or ${VAR}"}. Names are checked here; values are expanded by the CLI.
+std::optional<Error> read_headers(const EntryReader& reader, const nlohmann::json& headers, ProviderConfig& config) {
+  if (!headers.is_object()) return reader.field_error("headers", "must be an object {\"Header-Name\": \"value\"}");
+  for (const auto& [name, value] : headers.items()) {
+    bool token = !name.empty();
+    for (char c : name) token = token && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    if (!token) return reader.field_error("headers", "has a bad header name \"" + name + "\"");
+    // Never echo a value: it may be a secret.
+    if (!value.is_string()) return reader.field_error("headers." + name, "must be a string");
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.find_first_of("\r\n") != std::string::npos) {
+      return reader.field_error("headers." + name, "must not contain a line break");
+    }
+    config.headers.emplace_back(name, text);
+  }
+  return std::nullopt;
+}
+
+// What the request body carries (RequestShape); each unset field keeps the family default.
+std::optional<Error> read_request_fields(const EntryReader& reader, const nlohmann::json& entry,
+                                         ProviderConfig& config) {
+  auto token_param = choice(reader, "token_param", {"max_tokens", "max_completion_tokens"});
+  if (!token_param) return token_param.error();
+  if (token_param.value()) {
+    config.token_param = *token_param.value() == 0 ? TokenParam::kMaxTokens : TokenParam::kMaxCompletionTokens;
+  }
+  auto json_mode = choice(reader, "json_mode", {"schema", "object", "off"});
+  if (!json_mode) return json_mode.error();
+  if (json_mode.value()) {
+    constexpr JsonMode kModes[] = {JsonMode::kSchema, JsonMode::kObject, JsonMode::kOff};
+    config.json_mode = kModes[*json_mode.value()];
+  }
+  auto prompt_cache = choice(reader, "prompt_cache", {"auto", "off"});
+  if (!prompt_cache) return prompt_cache.error();
+  if (prompt_cache.value()) config.prompt_cache = *prompt_cache.value() == 0;
+  auto effort = reader.string("reasoning_effort");
+  if (!effort) return effort.error();
+  if (effort.value()) config.reasoning_effort = *effort.value();
+  if (auto it = entry.find("temperature"); it != entry.end()) {
+    if (it->is_null()) {
+      config.temperature = std::optional<double>{};
+    } else if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 2) {
+      return reader.field_error("temperature", "must be a number from 0 to 2, or null (not sent)");
+    } else {
+      config.temperature = std::optional<double>{it->get<double>()};
+    }
+  }
+  auto max_tokens = reader.integer("max_tokens", 16);
+  if (!max_tokens) return reader.field_error("max_tokens", "must be a whole number, at least 16");
+  if (max_tokens.value()) config.max_tokens = static_cast<int>(std::min<std::int64_t>(*max_tokens.value(), 1 << 20));
+  if (auto it = entry.find("headers"); it != entry.end() && !it->is_null()) {
+    if (auto error = read_headers(reader, *it, config)) return error;
   }
   return std::nullopt;
 }
@@ -187,9 +275,23 @@ std::optional<Error> read_fields(const EntryReader& reader, const nlohmann::json
   auto model = reader.string("model");
   if (!model) return model.error();
   if (model.value()) config.model = *model.value();
-  if (config.model.empty() && config.type != ProviderType::kSim) {
+  auto deployment = reader.string("deployment");
+  if (!deployment) return deployment.error();
+  if (deployment.value()) config.deployment = *deployment.value();
+  if (config.type == ProviderType::kAzure) {
+    if (config.deployment.empty()) return reader.field_error("deployment", "is required for type azure");
+    if (!entry.contains("base_url")) {
+      return reader.field_error("base_url", "is required for type azure: https://RESOURCE.openai.azure.com");
+    }
+  } else if (!config.deployment.empty()) {
+    return reader.field_error("deployment", "is only for type azure");
+  }
+  if (config.model.empty() && config.type != ProviderType::kSim && config.type != ProviderType::kAzure) {
     return reader.field_error("model", std::string("is required for type ") + to_string(config.type));
   }
+  auto api_version = reader.string("api_version");
+  if (!api_version) return api_version.error();
+  if (api_version.value()) config.api_version = *api_version.value();
 
   auto base_url = reader.string("base_url");
   if (!base_url) return base_url.error();
@@ -226,15 +328,27 @@ std::optional<Error> read_fields(const EntryReader& reader, const nlohmann::json
     if (!price) return price.error();
     config.price = price.value();
   }
-  return std::nullopt;
+  return read_request_fields(reader, entry, config);
 }
 
 }  // namespace
+
+double cost_of(const TokenUsage& usage, const Price& price) {
+  std::int64_t cached = std::min(usage.cached_input, usage.input);
+  std::int64_t written = std::min(usage.cache_write, usage.input - cached);
+  double uncached = static_cast<double>(usage.input - cached - written);
+  return (uncached * price.input_per_mtok +
+          static_cast<double>(cached) * price.cached_input_per_mtok.value_or(price.input_per_mtok) +
+          static_cast<double>(written) * price.cache_write_per_mtok.value_or(price.input_per_mtok) +
+          static_cast<double>(usage.output) * price.output_per_mtok) /
+         1e6;
+}
 
 const char* to_string(ProviderType type) {
   switch (type) {
     case ProviderType::kOpenAI: return "openai";
     case ProviderType::kAnthropic: return "anthropic";
+    case ProviderType::kAzure: return "azure";
     case ProviderType::kSim: return "sim";
   }
   return "unknown";
@@ -245,16 +359,36 @@ void apply_type_defaults(ProviderConfig& config) {
   switch (config.type) {
     case ProviderType::kOpenAI:
       if (config.base_url.empty()) config.base_url = "https://api.openai.com/v1";
-      if (config.api_key_env.empty()) config.api_key_env = "OPENAI_API_KEY";
+      if (config.api_key_env.empty()) {
+        config.api_key_env = is_azure_host(config.base_url) ? "AZURE_OPENAI_API_KEY" : "OPENAI_API_KEY";
+      }
       break;
     case ProviderType::kAnthropic:
       if (config.base_url.empty()) config.base_url = "https://api.anthropic.com";
       if (config.api_key_env.empty()) config.api_key_env = "ANTHROPIC_API_KEY";
       break;
+    case ProviderType::kAzure:
+      if (config.api_key_env.empty()) config.api_key_env = "AZURE_OPENAI_API_KEY";
+      if (config.api_version.empty()) config.api_version = kAzureApiVersion;
+      if (config.model.empty()) config.model = config.deployment;
+      break;
     case ProviderType::kSim:
       if (config.model.empty()) config.model = "sim";
       break;
   }
+}
+
+const char* to_string(TokenParam param) {
+  return param == TokenParam::kMaxTokens ? "max_tokens" : "max_completion_tokens";
+}
+
+const char* to_string(JsonMode mode) {
+  switch (mode) {
+    case JsonMode::kSchema: return "schema";
+    case JsonMode::kObject: return "object";
+    case JsonMode::kOff: return "off";
+  }
+  return "off";
 }
 
 Result<ProviderConfig> parse_provider_spec(std::string_view raw_spec) {
@@ -282,7 +416,16 @@ Result<ProviderConfig> parse_provider_spec(std::string_view raw_spec) {
   std::size_t at = find_url_separator(rest);
   std::string_view model = rest.substr(0, at);
   if (model.empty()) return bad_request(who + ": missing model; " + std::string(kSpecForms));
-  config.model = std::string(model);
+  if (config.type == ProviderType::kAzure) {
+    // The deployment names the model for the family table, as it usually does; a config entry
+    // can say otherwise with "model".
+    config.deployment = std::string(model);
+    if (at == std::string_view::npos) {
+      return bad_request(who + ": an Azure provider needs its resource URL; " + std::string(kSpecForms));
+    }
+  } else {
+    config.model = std::string(model);
+  }
   if (at != std::string_view::npos) {
     auto url = normalize_base_url(rest.substr(at + 1), who);
     if (!url) return url.error();
@@ -305,11 +448,13 @@ Result<ProviderConfig> parse_provider_config(const nlohmann::json& entry) {
   ProviderConfig config;
   auto type_text = reader.string("type");
   if (!type_text) return type_text.error();
-  if (!type_text.value()) return reader.field_error("type", "is required: \"openai\", \"anthropic\" or \"sim\"");
+  if (!type_text.value()) {
+    return reader.field_error("type", "is required: \"openai\", \"anthropic\", \"azure\" or \"sim\"");
+  }
   auto type = type_from_string(*type_text.value());
   if (!type) {
     return reader.field_error("type", "has unknown value \"" + *type_text.value() +
-                                          "\"; use \"openai\", \"anthropic\" or \"sim\"");
+                                          "\"; use \"openai\", \"anthropic\", \"azure\" or \"sim\"");
   }
   config.type = *type;
 

@@ -8,39 +8,72 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/provider/provider.h"
+#include "core/provider/request_shape.h"
 
 namespace llmeval::provider {
 
-enum class ProviderType { kOpenAI, kAnthropic, kSim };
+// kAzure: Azure OpenAI's deployments API (OpenAI's wire format at another path, `api-key` auth).
+enum class ProviderType { kOpenAI, kAnthropic, kAzure, kSim };
 const char* to_string(ProviderType type);
 
+// Currency per million tokens. Cache reads and writes cost the input price unless set.
 struct Price {
-  double input_per_mtok = 0;   // currency per million input tokens
-  double output_per_mtok = 0;  // currency per million output tokens
+  double input_per_mtok = 0;
+  double output_per_mtok = 0;
+  std::optional<double> cached_input_per_mtok;  // input read from the prompt cache
+  std::optional<double> cache_write_per_mtok;   // input written to the prompt cache
 };
+
+// What `usage` cost at `price`: uncached input, cache reads, cache writes and output each at
+// their own rate.
+double cost_of(const TokenUsage& usage, const Price& price);
 
 struct ProviderConfig {
   std::string name;  // label in results and metrics; defaults to the type ("openai", "sim", ...)
   ProviderType type = ProviderType::kOpenAI;
-  std::string model;
-  std::string base_url;     // OpenAI-style includes /v1; Anthropic is the host
-  std::string api_key_env;  // default OPENAI_API_KEY / ANTHROPIC_API_KEY
+  std::string model;        // azure: the deployment's model, for its family (default: the deployment)
+  std::string base_url;     // OpenAI-style includes /v1; Anthropic and Azure are the host
+  std::string api_key_env;  // default OPENAI_API_KEY / ANTHROPIC_API_KEY / AZURE_OPENAI_API_KEY
   std::string api_key;      // secret, resolved by the CLI
   std::int64_t rpm = 0;     // requests per minute; 0 = unlimited
   std::int64_t tpm = 0;     // tokens per minute; 0 = unlimited
   std::optional<std::chrono::milliseconds> timeout;  // per attempt; unset = run default
   std::optional<Price> price;
+  // Azure OpenAI: the deployment name and the api-version query parameter.
+  std::string deployment;
+  std::string api_version;
+  // What the body carries (RequestShape); unset: the model family's default.
+  std::optional<TokenParam> token_param;
+  // Unset: the judge's temperature, else the family's default; set to nullopt (config null):
+  // never sent.
+  std::optional<std::optional<double>> temperature;
+  std::string reasoning_effort;  // empty: not sent
+  std::optional<JsonMode> json_mode;
+  bool prompt_cache = true;      // config prompt_cache "auto" | "off"
+  std::optional<int> max_tokens;  // this provider's token cap, over the judge's
+  // Extra request headers (gateways). Values may name environment variables ("${VAR}"), which
+  // the CLI expands; like api_key they never reach logs, results or metrics.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Defaults per type: base_url https://api.openai.com/v1 or https://api.anthropic.com,
-// api_key_env OPENAI_API_KEY or ANTHROPIC_API_KEY, model for sim "sim".
+// Azure OpenAI's api-version when the config names none: the newest dated one that takes
+// today's reasoning models (max_completion_tokens, reasoning_effort) and json_schema.
+constexpr const char* kAzureApiVersion = "2025-04-01-preview";
+
+// Defaults per type: base_url https://api.openai.com/v1 or https://api.anthropic.com (Azure has
+// none: the resource is the user's), api_key_env OPENAI_API_KEY, ANTHROPIC_API_KEY or
+// AZURE_OPENAI_API_KEY, Azure's model its deployment and its api_version kAzureApiVersion,
+// model for sim "sim".
 void apply_type_defaults(ProviderConfig& config);
 
-// "openai:MODEL[@BASE_URL]", "anthropic:MODEL[@BASE_URL]" or "sim". Error kBadRequest with a
+// "openai:MODEL[@BASE_URL]", "anthropic:MODEL[@BASE_URL]", "azure:DEPLOYMENT@BASE_URL" or "sim". Error kBadRequest with a
 // message naming the accepted forms.
 Result<ProviderConfig> parse_provider_spec(std::string_view spec);
 

@@ -83,8 +83,11 @@ std::string headline_section(const ReportOverview& overview) {
                  "p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " + format_ms(latency["p99"].get<double>()));
   }
   const std::int64_t tokens_in = s["tokens"]["input"], tokens_out = s["tokens"]["output"];
+  const std::int64_t tokens_cached = s["tokens"].value("cached_input", std::int64_t{0});
   html += card("Tokens", format_compact(tokens_in + tokens_out),
-               format_count(tokens_in) + " in · " + format_count(tokens_out) + " out");
+               format_count(tokens_in) + " in" +
+                   (tokens_cached > 0 ? " (" + format_count(tokens_cached) + " cached)" : "") + " · " +
+                   format_count(tokens_out) + " out");
   html += card("Judge calls", format_count(s["provider_requests"].get<std::int64_t>()),
                format_count(s["retries"].get<std::int64_t>()) + " retries · " +
                    format_count(s["fallbacks"].get<std::int64_t>()) + " fallbacks",

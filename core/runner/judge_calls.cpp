@@ -180,11 +180,31 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
   call->tokens.input += response.usage.input;
   call->tokens.output += response.usage.output;
+  call->tokens.cached_input += response.usage.cached_input;
+  call->tokens.cache_write += response.usage.cache_write;
+  call->tokens.reasoning += response.usage.reasoning;
   metrics.tokens(call->provider_index, response.usage);
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
   Result<judge::Verdict> verdict = judge::parse_judge_reply(response.text, criterion.scale);
   if (verdict.ok()) {
     succeed_call(call, verdict.value(), response);
+    return;
+  }
+  if (response.truncated) {
+    // Cut off by the token cap (a reasoning model that thought too long): the same call would be
+    // cut again, so the one retry gets twice the cap; a second cut ends the criterion.
+    if (call->request.cap_scale == 1) {
+      call->request.cap_scale = 2;
+      ++counters.retries;
+      metrics.retry(call->provider_index);
+      log->debug("[line={} provider={}] reply cut off by the token cap; once more with twice the cap",
+                 call->row->item.line, slot.provider->name());
+      admit(call);
+      return;
+    }
+    fail_call(call, "truncated",
+              "the judge's reply was cut off by the token cap twice, the second time at twice the cap; raise "
+              "judge.max_tokens or the provider's max_tokens, or lower its reasoning_effort");
     return;
   }
   if (!call->repaired) {

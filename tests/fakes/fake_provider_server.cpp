@@ -4,17 +4,28 @@
 // start it on port 0 and read the `PORT=<n>` line it prints on stdout.
 //
 // Endpoints:
-//   POST /v1/chat/completions, /chat/completions   OpenAI (auth: Authorization: Bearer K)
+//   POST /v1/chat/completions, /chat/completions   OpenAI (auth: Authorization: Bearer K), or
+//                                                  Ollama's OpenAI endpoint with --flavor ollama
+//   POST /openai/deployments/D/chat/completions?api-version=V   Azure OpenAI (auth: api-key: K)
+//   POST /openai/v1/chat/completions               Azure's v1 API (auth: api-key: K)
 //   POST /v1/messages                              Anthropic (auth: x-api-key: K; needs
 //                                                  anthropic-version)
 //   GET  /stats, POST /stats/reset                 counters for tests (not counted themselves)
 //   POST /control                                  switch faults at run time (see kUsage)
 //   GET  /log                                      every API request: arrival, reply, hang-up
 //
-// The verdict: the score range comes from a `Scale: MIN-MAX` line (default 1-5; `binary` means
-// 0-1); the score is FNV-1a(last user message; its ends when long) mod range + MIN. Markers `[[fake:key=value]]` in
-// any user message script one request (see kUsage). Latency is an evtimer, never a sleep, so a
-// single thread holds thousands of requests in flight.
+// The verdict, {"reason": "...", "score": N}: the score range comes from a `Scale: MIN-MAX` line
+// (user messages first, then the system prompt; default 1-5; `binary` means 0-1); the score is
+// FNV-1a(last user message; its ends when long) mod range + MIN, held to a response schema's
+// properties.score.enum if there is one. Markers `[[fake:key=value]]` in any user message script
+// one request (see kUsage). Latency is an evtimer, never a sleep, so a single thread holds
+// thousands of requests in flight.
+//
+// Each API's documented parameter rules apply by model name (after the last '/', any case), so
+// that a client's request shapes meet them here before they meet the vendor: reasoning models
+// (OpenAI o<digit>*, gpt-5*; Claude Fable, Opus 5.5+) spend reasoning tokens within their cap
+// and may come back empty; newer models refuse parameters with the vendors' exact 400 bodies;
+// response_format / output_config are validated; prompt caching shows in usage. See kUsage.
 //
 // --rpm/--tpm model a provider account's limits as token buckets that refill continuously, the
 // way Anthropic documents its own: a request is checked on arrival and refused with a 429 that
@@ -34,10 +45,12 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -52,6 +65,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -66,7 +80,7 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
   --error-rate P    fraction of API requests answered 500 (default 0)
   --rate-429 P      fraction of API requests answered 429 with retry-after: 1 (default 0)
   --seed N          seed for latency jitter and injected errors (default 1)
-  --api-key K       require this key (Bearer / x-api-key); default: accept any
+  --api-key K       require this key (Bearer / x-api-key / Azure's api-key); default: accept any
   --rpm N           requests per minute, enforced like a provider account (default 0: off)
   --tpm N           tokens per minute (prompt + completion as `usage` reports them; default 0: off)
   --burst-s S       bucket capacity in seconds of refill: max(1, N/60*S) (default 1.0)
@@ -99,7 +113,57 @@ Control (not counted as API requests):
              API requests in arrival order; the first 200000 are kept, the rest only counted.
   POST /stats/reset also clears the log, sets mode ok, ends a throttle and refills the buckets.
 Order for an API request: a throttle window, then the mode, then validation, --rpm/--tpm, markers.
+Vendor rules (model = the name after its last '/', any case; a 400 is not charged):
+  --reasoning-tokens N  tokens a reasoning model thinks before answering (default 600);
+                        [[fake:reasoning=N]] for one request
+  --refuse LIST     comma list of max_tokens,max_completion_tokens,temperature,response_format,
+                    reasoning_effort: a model outside the known families (o<digit>*, gpt-5*,
+                    gpt-4*, gpt-3.5*, claude-*) refuses those fields with OpenAI's 400 bodies,
+                    checked in that order (on /v1/messages: temperature, Anthropic's body)
+  --flavor F        openai (default) | ollama: the plain OpenAI paths act like Ollama: max_tokens
+                    caps the text, max_completion_tokens is ignored, usage has no *_details, no
+                    model rule or --refuse applies, response_format is not checked
+  --azure-deployment NAME=MODEL  (repeatable) the model behind an Azure deployment (default:
+                    the deployment's name); the reply's "model" says it
+  OpenAI (and Azure): o<digit>* and gpt-5* refuse max_tokens (unsupported_parameter) and a
+    temperature other than 1 (unsupported_value, echoing the number as sent); they spend R
+    reasoning tokens: if max_completion_tokens < R + text tokens, a 200 with content "",
+    finish_reason "length" and completion = reasoning = the cap; else completion = text + R.
+    response_format: {"type":"json_object"} needs "json" (any case) in the messages;
+    json_schema needs json_schema.name [A-Za-z0-9_-]{1,64}; with "strict": true every object
+    schema needs additionalProperties false and all its properties required ("Invalid schema
+    for response_format '<name>': ..."); "text" passes; other types are 400s. usage always
+    has prompt_tokens_details.cached_tokens and completion_tokens_details.reasoning_tokens.
+    Caching: a system prompt of >= 1024 tokens (chars/4) seen before with the same model gets
+    cached_tokens = its tokens rounded down to 128 (prompt_tokens still counts them).
+  Azure: a deployment path without api-version: 404 {"error":{"code":"404",...}}; with
+    --api-key, a missing/wrong api-key header: 401 {"error":{"code":"401",...}}.
+  Anthropic: claude-opus-4-7+ and every Claude 5+ model refuse temperature ("`temperature` is
+    deprecated for this model."). output_config: format {"type":"json_schema","schema":{...}}
+    for 4.5+ models (older: "output_config.format: Extra inputs are not permitted"; the schema
+    needs additionalProperties false on objects and no minimum/maximum), effort low|medium|
+    high|xhigh|max, other keys refused. Caching: system blocks up to the last one with
+    cache_control, if >= 1024 tokens (4096 opus-4-5..4-7 and haiku-4-5, 2048 sonnet-4-6): the
+    first time cache_creation_input_tokens, then cache_read_input_tokens (input_tokens is the
+    rest; both fields always present). Thinking models (claude-fable-*, claude-opus-5-5+) send
+    a thinking block first and spend R: if max_tokens < R + text tokens, only the thinking
+    block, stop_reason "max_tokens", output_tokens = max_tokens.
+  GET /stats "sent": API requests that carried max_tokens, max_completion_tokens, temperature,
+    response_format_json_schema, response_format_json_object, output_config_format,
+    output_config_effort, reasoning_effort, cache_control (whatever the answer; not those a
+    throttle or mode answered). /stats/reset zeroes them and forgets the prompt caches.
 )";
+
+// --refuse: the fields a model outside the known families is made to refuse.
+enum RefuseBit : unsigned {
+  kRefuseMaxTokens = 1,
+  kRefuseMaxCompletionTokens = 2,
+  kRefuseTemperature = 4,
+  kRefuseResponseFormat = 8,
+  kRefuseReasoningEffort = 16,
+};
+
+enum class Flavor { kOpenAi, kOllama };
 
 struct Options {
   int port = 0;
@@ -113,7 +177,30 @@ struct Options {
   std::int64_t tpm = 0;  // 0: no limit
   double burst_s = 1.0;
   std::string files_dir;  // --files: GET /files/NAME serves DIR/NAME
+  Flavor flavor = Flavor::kOpenAi;  // what the plain OpenAI paths behave like
+  std::uint64_t reasoning_tokens = 600;  // R: what a reasoning model spends before its answer
+  unsigned refuse = 0;  // RefuseBit set
+  std::map<std::string, std::string> azure_deployments;  // deployment name -> model
 };
+
+[[noreturn]] void usage_error(const std::string& message);
+
+unsigned parse_refuse(const std::string& list) {
+  unsigned bits = 0;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = std::min(list.find(',', start), list.size());
+    std::string item = list.substr(start, comma - start);
+    if (item == "temperature") bits |= kRefuseTemperature;
+    else if (item == "max_tokens") bits |= kRefuseMaxTokens;
+    else if (item == "max_completion_tokens") bits |= kRefuseMaxCompletionTokens;
+    else if (item == "response_format") bits |= kRefuseResponseFormat;
+    else if (item == "reasoning_effort") bits |= kRefuseReasoningEffort;
+    else if (!item.empty()) usage_error("--refuse: unknown field '" + item + "'");
+    start = comma + 1;
+  }
+  return bits;
+}
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "llmeval_fake_provider: " << message << "\n" << kUsage;
@@ -165,6 +252,19 @@ Options parse_args(int argc, char** argv) {
     else if (flag == "--rpm") options.rpm = parse_number<std::int64_t>(flag, value);
     else if (flag == "--tpm") options.tpm = parse_number<std::int64_t>(flag, value);
     else if (flag == "--burst-s") options.burst_s = parse_number<double>(flag, value);
+    else if (flag == "--reasoning-tokens") options.reasoning_tokens = parse_number<std::uint64_t>(flag, value);
+    else if (flag == "--refuse") options.refuse |= parse_refuse(value);
+    else if (flag == "--flavor") {
+      if (value == "openai") options.flavor = Flavor::kOpenAi;
+      else if (value == "ollama") options.flavor = Flavor::kOllama;
+      else usage_error("--flavor: expected openai or ollama");
+    } else if (flag == "--azure-deployment") {
+      auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+        usage_error("--azure-deployment: expected NAME=MODEL");
+      }
+      options.azure_deployments[value.substr(0, eq)] = value.substr(eq + 1);
+    }
     else usage_error("unknown option " + flag);
   }
   if (options.port < 0 || options.port > 65535) usage_error("--port out of range");
@@ -223,6 +323,7 @@ struct Markers {
   std::optional<int> fail_first;
   std::optional<int> exhausted_s;  // rate-limit headers: budget used up, resets in N seconds
   std::optional<int> retry_after_ms;  // with status: retry-after-ms / retry-after headers
+  std::optional<int> reasoning;  // reasoning tokens a reasoning/thinking model spends (else --reasoning-tokens)
   std::string reply;  // unparseable | unparseable_once | fenced | out_of_range | no_score
   std::string body;   // not_json | error_object | html | cut | truncated | huge | huge_chunked
   std::string content_type;  // overrides the reply's Content-Type
@@ -249,16 +350,133 @@ void read_markers(std::string_view text, Markers& markers) {
     else if (key == "fail_first" && numeric) markers.fail_first = number;
     else if (key == "exhausted" && numeric) markers.exhausted_s = number;
     else if (key == "retry_after_ms" && numeric && number >= 0) markers.retry_after_ms = number;
+    else if (key == "reasoning" && numeric && number >= 0) markers.reasoning = number;
     else if (key == "reply") markers.reply = value;
     else if (key == "body") markers.body = value;
     else if (key == "content_type") markers.content_type = value;
   }
 }
 
-std::string verdict_text(int score, Scale scale) {
-  bool pass = score >= (scale.min + scale.max) / 2.0;
-  return std::string(R"({"score": )") + std::to_string(score) + R"(, "pass": )" +
-         (pass ? "true" : "false") + R"(, "reason": "fake judge: deterministic score"})";
+// The verdict the judge prompt asks for: reason first, then the score.
+std::string verdict_text(int score) {
+  return R"({"reason": "fake judge: deterministic score", "score": )" + std::to_string(score) + "}";
+}
+
+// The value of `allowed` nearest to score (the lower one on a tie): what a decoder held to a
+// schema's `enum` could produce. `allowed` empty: score.
+int clamp_into(int score, const std::vector<int>& allowed) {
+  if (allowed.empty()) return score;
+  int best = allowed.front();
+  for (int value : allowed) {
+    long distance = std::labs(static_cast<long>(value) - score);
+    long best_distance = std::labs(static_cast<long>(best) - score);
+    if (distance < best_distance || (distance == best_distance && value < best)) best = value;
+  }
+  return best;
+}
+
+// ---- model families: which vendor rules a model name is held to ----
+
+// The name the rules look at: anything up to the last '/' dropped (openai/gpt-5, a proxy's
+// anthropic/claude-...), lower case.
+std::string rule_name(std::string_view model) {
+  if (auto slash = model.rfind('/'); slash != std::string_view::npos) model.remove_prefix(slash + 1);
+  std::string name(model);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+
+// o1, o3-mini, o4-mini, gpt-5, gpt-5.1, gpt-5-mini ...: reasoning models.
+bool openai_reasoning(std::string_view m) {
+  return (m.size() >= 2 && m[0] == 'o' && std::isdigit(static_cast<unsigned char>(m[1])) != 0) ||
+         starts_with(m, "gpt-5");
+}
+
+// Models whose rules the fake knows; --refuse applies to every other name.
+bool known_family(std::string_view m) {
+  return openai_reasoning(m) || starts_with(m, "gpt-4") || starts_with(m, "gpt-3.5") || starts_with(m, "claude-");
+}
+
+// claude-<family>-<major>[-<minor>][-<date>] (claude-opus-4-5-20251101, claude-sonnet-5), or
+// the older claude-<major>[-<minor>]-<family>[-<date>] (claude-3-5-sonnet-20241022). A '.'
+// also separates major and minor (claude-sonnet-4.5). Unparsed: no version-bound rule applies.
+struct ClaudeModel {
+  bool parsed = false;
+  std::string family;
+  int major = 0;
+  int minor = 0;
+  int version() const { return major * 100 + minor; }
+};
+
+ClaudeModel parse_claude(std::string_view m) {
+  ClaudeModel model;
+  if (!starts_with(m, "claude-")) return model;
+  m.remove_prefix(7);
+  auto read_int = [](std::string_view& text, int& out, std::size_t max_digits) {
+    std::size_t n = 0;
+    while (n < text.size() && std::isdigit(static_cast<unsigned char>(text[n])) != 0) ++n;
+    if (n == 0 || n > max_digits) return false;
+    std::from_chars(text.data(), text.data() + n, out);
+    text.remove_prefix(n);
+    return true;
+  };
+  auto read_minor = [&](std::string_view& text) {
+    if (text.size() < 2 || (text[0] != '-' && text[0] != '.')) return;
+    std::string_view rest = text.substr(1);
+    int minor = 0;
+    if (read_int(rest, minor, 2) && (rest.empty() || rest[0] == '-' || rest[0] == '@')) {
+      model.minor = minor;
+      text = rest;
+    }
+  };
+  auto read_word = [](std::string_view& text) {
+    std::size_t n = 0;
+    while (n < text.size() && std::isalpha(static_cast<unsigned char>(text[n])) != 0) ++n;
+    std::string word(text.substr(0, n));
+    text.remove_prefix(n);
+    return word;
+  };
+  if (std::isdigit(static_cast<unsigned char>(m.front())) != 0) {
+    if (!read_int(m, model.major, 2)) return model;
+    read_minor(m);
+    if (m.empty() || m[0] != '-') return model;
+    m.remove_prefix(1);
+    model.family = read_word(m);
+  } else {
+    model.family = read_word(m);
+    if (m.size() < 2 || m[0] != '-') return model;
+    m.remove_prefix(1);
+    if (!read_int(m, model.major, 2)) return model;
+    read_minor(m);
+  }
+  model.parsed = !model.family.empty();
+  return model;
+}
+
+// Opus 4.7 and later, and every Claude 5+ model, refuse `temperature`.
+bool claude_refuses_temperature(const ClaudeModel& c) {
+  return c.parsed && ((c.family == "opus" && c.version() >= 407) || c.major >= 5);
+}
+
+// output_config.format (structured outputs): 4.5 and later. An unparsed name is not refused.
+bool claude_structured_outputs(const ClaudeModel& c) { return !c.parsed || c.version() >= 405; }
+
+// The smallest prefix (tokens) a cache_control breakpoint caches.
+std::uint64_t claude_cache_minimum(const ClaudeModel& c) {
+  if (!c.parsed) return 1024;
+  if ((c.family == "opus" && c.version() >= 405 && c.version() <= 407) ||
+      (c.family == "haiku" && c.version() == 405)) {
+    return 4096;
+  }
+  if (c.family == "sonnet" && c.version() == 406) return 2048;
+  return 1024;
+}
+
+// Always-thinking models: Fable, and Opus 5.5 and later.
+bool claude_thinks(const ClaudeModel& c) {
+  return c.parsed && (c.family == "fable" || (c.family == "opus" && c.version() >= 505));
 }
 
 // ---- the wire side: requests in, vendor-shaped bodies out ----
@@ -271,8 +489,11 @@ struct Conversation {
   std::string last_user;   // content of the last user message
   std::string all_user;    // every user message, in order (markers may sit in an earlier turn)
   std::string system;      // system prompt(s): a fallback place for the Scale line
+  std::string assistant;    // every assistant message (json_object looks for "json" in all)
   bool has_assistant = false;  // a repair attempt replays the bad reply as an assistant turn
   std::size_t total_chars = 0;
+  // Anthropic: the system text up to and including the last block with cache_control.
+  std::optional<std::size_t> cache_prefix_chars;
 };
 
 // Requests are read with simdjson: the fake must not be the bottleneck of the throughput
@@ -295,14 +516,19 @@ std::optional<std::string> content_text(element content) {
 
 // Validates the request shape the way the real APIs do (so provider bugs surface here) and
 // returns the conversation, or an error message for a 400.
-std::variant<Conversation, std::string> read_conversation(Vendor vendor, element body) {
+// model_override: an Azure deployment's model (the body then needs no model).
+std::variant<Conversation, std::string> read_conversation(Vendor vendor, element body,
+                                                          const std::optional<std::string>& model_override) {
   if (!body.is_object()) return std::string("request body must be a JSON object");
   Conversation conv;
   element field;
-  if (body["model"].get(field) != simdjson::SUCCESS || !field.is_string()) {
+  if (model_override) {
+    conv.model = *model_override;
+  } else if (body["model"].get(field) != simdjson::SUCCESS || !field.is_string()) {
     return std::string("model: required string");
+  } else {
+    conv.model = std::string(std::string_view(field));
   }
-  conv.model = std::string(std::string_view(field));
   if (vendor == Vendor::kAnthropic) {
     if (body["max_tokens"].get(field) != simdjson::SUCCESS || !(field.is_int64() || field.is_uint64())) {
       return std::string("max_tokens: Field required");
@@ -311,6 +537,19 @@ std::variant<Conversation, std::string> read_conversation(Vendor vendor, element
       auto system = content_text(field);
       if (!system) return std::string("system: must be a string or a list of text blocks");
       conv.system = *system;
+      if (field.is_array()) {
+        std::size_t chars = 0;
+        for (element block : field.get_array()) {
+          element text;
+          if (block.is_object() && block["text"].get(text) == simdjson::SUCCESS && text.is_string()) {
+            chars += std::string_view(text).size();
+          }
+          element cache;
+          if (block.is_object() && block["cache_control"].get(cache) == simdjson::SUCCESS && cache.is_object()) {
+            conv.cache_prefix_chars = chars;
+          }
+        }
+      }
     }
   }
   simdjson::dom::array messages;
@@ -335,6 +574,7 @@ std::variant<Conversation, std::string> read_conversation(Vendor vendor, element
       conv.last_user = std::move(*text);
     } else if (role == "assistant") {
       conv.has_assistant = true;
+      conv.assistant += *text;
     } else if (vendor == Vendor::kAnthropic) {
       // Anthropic takes the system prompt as a top-level field, never as a message.
       return "messages: unexpected role '" + role + "' (use the top-level system field)";
@@ -343,7 +583,8 @@ std::variant<Conversation, std::string> read_conversation(Vendor vendor, element
     }
   }
   if (!seen_user) return std::string("messages: at least one user message is required");
-  conv.total_chars += conv.system.size();
+  // OpenAI's system messages were counted with the messages; Anthropic's system field was not.
+  if (vendor == Vendor::kAnthropic) conv.total_chars += conv.system.size();
   return conv;
 }
 
@@ -372,15 +613,288 @@ std::string anthropic_error_type(int status) {
   }
 }
 
+using ordered_json = nlohmann::ordered_json;
+
+// Anthropic's errors carry the request's id, as the real API's do.
+std::string anthropic_error_body(const std::string& type, const std::string& message) {
+  static std::uint64_t next_request = 0;
+  return ordered_json{{"type", "error"},
+                      {"error", {{"type", type}, {"message", message}}},
+                      {"request_id", "req_fake" + std::to_string(++next_request)}}
+      .dump();
+}
+
+// An OpenAI error with its fields in the vendor's order (null param/code: pass nullptr).
+std::string openai_error_body(const std::string& message, const json& param, const json& code,
+                              const std::string& type = "invalid_request_error") {
+  return ordered_json{{"error", {{"message", message}, {"type", type}, {"param", param}, {"code", code}}}}.dump();
+}
+
+// Azure's own errors (before a request reaches the model): {"error":{"code","message"}}.
+std::string azure_error_body(const std::string& code, const std::string& message) {
+  return ordered_json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
 std::string error_body(Vendor vendor, int status, const std::string& message) {
-  if (vendor == Vendor::kAnthropic) {
-    return json{{"type", "error"},
-                {"error", {{"type", anthropic_error_type(status)}, {"message", message}}}}
-        .dump();
-  }
+  if (vendor == Vendor::kAnthropic) return anthropic_error_body(anthropic_error_type(status), message);
   json code = status == 401 ? json("invalid_api_key") : status == 429 ? json("rate_limit_exceeded") : json(nullptr);
   return json{{"error", {{"message", message}, {"type", openai_error_type(status)}, {"param", nullptr}, {"code", code}}}}
       .dump();
+}
+
+// ---- the request's parameters and the vendors' rules about them ----
+
+// The top-level parameters the vendor rules and the /stats "sent" counters look at, read in
+// one pass over the body's keys. A null value counts as absent. The elements live as long as
+// the parser's document (the request).
+struct Fields {
+  bool max_tokens = false;
+  std::int64_t max_tokens_value = 0;
+  bool max_completion_tokens = false;
+  std::int64_t max_completion_tokens_value = 0;
+  bool temperature = false;
+  double temperature_value = 1;
+  bool temperature_integer = false;  // sent as 0, not 0.0
+  element response_format;
+  bool has_response_format = false;
+  std::string_view response_format_type;  // "" unless a string
+  bool reasoning_effort = false;
+  element output_config;
+  bool has_output_config = false;
+  bool output_config_format = false;
+  bool output_config_effort = false;
+  bool cache_control = false;  // top level, or on an Anthropic system block or message part
+  std::vector<int> score_enum;  // the schema's properties.score.enum (filled by the rules)
+};
+
+std::int64_t integer_or_zero(element value) {
+  if (value.is_int64()) return std::int64_t(value);
+  if (value.is_uint64()) return static_cast<std::int64_t>(std::min<std::uint64_t>(std::uint64_t(value), INT64_MAX));
+  if (value.is_double()) return static_cast<std::int64_t>(double(value));
+  return 0;
+}
+
+bool has_cache_control(element content) {
+  if (!content.is_array()) return false;
+  for (element part : content.get_array()) {
+    element cache;
+    if (part.is_object() && part["cache_control"].get(cache) == simdjson::SUCCESS && !cache.is_null()) return true;
+  }
+  return false;
+}
+
+Fields read_fields(Vendor vendor, element body) {
+  Fields f;
+  simdjson::dom::object object;
+  if (body.get(object) != simdjson::SUCCESS) return f;
+  for (auto field : object) {
+    std::string_view key = field.key;
+    element value = field.value;
+    if (value.is_null()) continue;
+    if (key == "max_tokens") {
+      f.max_tokens = true;
+      f.max_tokens_value = integer_or_zero(value);
+    } else if (key == "max_completion_tokens") {
+      f.max_completion_tokens = true;
+      f.max_completion_tokens_value = integer_or_zero(value);
+    } else if (key == "temperature") {
+      f.temperature = true;
+      f.temperature_integer = value.is_int64() || value.is_uint64();
+      if (value.is_number()) f.temperature_value = f.temperature_integer ? double(integer_or_zero(value)) : double(value);
+    } else if (key == "response_format") {
+      f.has_response_format = true;
+      f.response_format = value;
+      element type;
+      if (value.is_object() && value["type"].get(type) == simdjson::SUCCESS && type.is_string()) {
+        f.response_format_type = std::string_view(type);
+      }
+    } else if (key == "reasoning_effort") {
+      f.reasoning_effort = true;
+    } else if (key == "output_config") {
+      f.has_output_config = true;
+      f.output_config = value;
+      element inner;
+      f.output_config_format = value.is_object() && value["format"].get(inner) == simdjson::SUCCESS && !inner.is_null();
+      f.output_config_effort = value.is_object() && value["effort"].get(inner) == simdjson::SUCCESS && !inner.is_null();
+    } else if (key == "cache_control") {
+      f.cache_control = true;
+    }
+  }
+  if (vendor == Vendor::kAnthropic && !f.cache_control) {
+    element system;
+    if (body["system"].get(system) == simdjson::SUCCESS) f.cache_control = has_cache_control(system);
+    simdjson::dom::array messages;
+    if (!f.cache_control && body["messages"].get(messages) == simdjson::SUCCESS) {
+      for (element message : messages) {
+        element content;
+        if (message.is_object() && message["content"].get(content) == simdjson::SUCCESS && has_cache_control(content)) {
+          f.cache_control = true;
+          break;
+        }
+      }
+    }
+  }
+  return f;
+}
+
+// The number as the client wrote it ("0", "0.0", "0.2"): the first `"key": <number>` in the raw
+// body whose value is `value` (a "key" inside a string is escaped, so cannot match). Failing
+// that, the number printed back.
+std::string raw_number_text(std::string_view raw, std::string_view key, double value, bool integer) {
+  const std::string quoted = "\"" + std::string(key) + "\"";
+  for (auto pos = raw.find(quoted); pos != std::string_view::npos; pos = raw.find(quoted, pos + 1)) {
+    std::size_t at = pos + quoted.size();
+    while (at < raw.size() && std::isspace(static_cast<unsigned char>(raw[at])) != 0) ++at;
+    if (at >= raw.size() || raw[at] != ':') continue;
+    ++at;
+    while (at < raw.size() && std::isspace(static_cast<unsigned char>(raw[at])) != 0) ++at;
+    std::size_t end = at;
+    while (end < raw.size() && std::strchr("+-0123456789.eE", raw[end]) != nullptr && raw[end] != '\0') ++end;
+    std::string token(raw.substr(at, end - at));
+    char* parsed_end = nullptr;
+    if (!token.empty() && std::strtod(token.c_str(), &parsed_end) == value && *parsed_end == '\0') return token;
+  }
+  if (integer) return std::to_string(static_cast<std::int64_t>(value));
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
+
+// "json" in any case. The usual spellings first: find() runs on memchr, and a judge prompt's
+// user turn can be a megabyte.
+bool mentions_json(std::string_view text) {
+  for (std::string_view usual : {"JSON", "json", "Json"}) {
+    if (text.find(usual) != std::string_view::npos) return true;
+  }
+  for (std::size_t i = 0; i + 4 <= text.size(); ++i) {
+    if ((text[i] | 0x20) == 'j' && (text[i + 1] | 0x20) == 's' && (text[i + 2] | 0x20) == 'o' &&
+        (text[i + 3] | 0x20) == 'n') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// schema.properties.score.enum, as integers.
+std::vector<int> score_enum(element schema) {
+  std::vector<int> values;
+  element allowed;
+  if (!schema.is_object() || schema.at_pointer("/properties/score/enum").get(allowed) != simdjson::SUCCESS ||
+      !allowed.is_array()) {
+    return values;
+  }
+  for (element value : allowed.get_array()) {
+    if (value.is_number()) values.push_back(static_cast<int>(integer_or_zero(value)));
+  }
+  return values;
+}
+
+std::string_view string_or_empty(element object, std::string_view key) {
+  element value;
+  if (object.is_object() && object[key].get(value) == simdjson::SUCCESS && value.is_string()) {
+    return std::string_view(value);
+  }
+  return {};
+}
+
+// Python's repr of a tuple of strings, as OpenAI's schema errors print a context: (), ('properties', 'x').
+std::string context_repr(const std::vector<std::string>& context) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < context.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += "'" + context[i] + "'";
+  }
+  if (context.size() == 1) out += ",";
+  return out + ")";
+}
+
+// OpenAI strict mode: every object schema says additionalProperties: false and requires every
+// one of its properties. Returns the problem, or nullopt.
+std::optional<std::string> strict_schema_problem(element schema, std::vector<std::string>& context) {
+  if (!schema.is_object()) return std::nullopt;
+  element properties;
+  bool has_properties = schema["properties"].get(properties) == simdjson::SUCCESS && properties.is_object();
+  if (string_or_empty(schema, "type") == "object" || has_properties) {
+    element additional;
+    if (schema["additionalProperties"].get(additional) != simdjson::SUCCESS || !additional.is_bool() ||
+        bool(additional)) {
+      return "In context=" + context_repr(context) +
+             ", 'additionalProperties' is required to be supplied and to be false.";
+    }
+    if (has_properties) {
+      element required;
+      bool has_required = schema["required"].get(required) == simdjson::SUCCESS && required.is_array();
+      for (auto property : properties.get_object()) {
+        bool listed = false;
+        if (has_required) {
+          for (element name : required.get_array()) {
+            if (name.is_string() && std::string_view(name) == property.key) listed = true;
+          }
+        }
+        if (!listed) {
+          return "In context=" + context_repr(context) +
+                 ", 'required' is required to be supplied and to be an array including every key in properties. "
+                 "Missing '" + std::string(property.key) + "'.";
+        }
+      }
+      for (auto property : properties.get_object()) {
+        context.emplace_back("properties");
+        context.emplace_back(property.key);
+        auto problem = strict_schema_problem(property.value, context);
+        context.resize(context.size() - 2);
+        if (problem) return problem;
+      }
+    }
+  }
+  element items;
+  if (schema["items"].get(items) == simdjson::SUCCESS) {
+    context.emplace_back("items");
+    auto problem = strict_schema_problem(items, context);
+    context.pop_back();
+    if (problem) return problem;
+  }
+  return std::nullopt;
+}
+
+// Anthropic structured outputs: additionalProperties: false on every object, no numeric bounds.
+std::optional<std::string> anthropic_schema_problem(element schema) {
+  if (schema.is_array()) {
+    for (element item : schema.get_array()) {
+      if (auto problem = anthropic_schema_problem(item)) return problem;
+    }
+    return std::nullopt;
+  }
+  if (!schema.is_object()) return std::nullopt;
+  element value;
+  std::string_view type = string_or_empty(schema, "type");
+  bool has_properties = schema["properties"].get(value) == simdjson::SUCCESS;
+  if (type == "object" || has_properties) {
+    element additional;
+    if (schema["additionalProperties"].get(additional) != simdjson::SUCCESS || !additional.is_bool() ||
+        bool(additional)) {
+      return std::string("output_config.format.schema: For 'object' type, 'additionalProperties' must be explicitly "
+                         "set to false");
+    }
+  }
+  for (const char* bound : {"minimum", "maximum"}) {
+    if (schema[bound].get(value) == simdjson::SUCCESS) {
+      return "output_config.format.schema: For '" + std::string(type.empty() ? "number" : type) + "' type, property '" +
+             bound + "' is not supported";
+    }
+  }
+  for (const char* nested : {"properties", "$defs", "definitions"}) {
+    if (schema[nested].get(value) == simdjson::SUCCESS && value.is_object()) {
+      for (auto item : value.get_object()) {
+        if (auto problem = anthropic_schema_problem(item.value)) return problem;
+      }
+    }
+  }
+  for (const char* nested : {"items", "anyOf", "allOf"}) {
+    if (schema[nested].get(value) == simdjson::SUCCESS) {
+      if (auto problem = anthropic_schema_problem(value)) return problem;
+    }
+  }
+  return std::nullopt;
 }
 
 // Appends text as a JSON string literal. Success bodies are built by hand because they are the
@@ -412,28 +926,56 @@ void append_json_string(std::string& out, std::string_view text) {
 std::uint64_t prompt_tokens(const Conversation& conv) { return conv.total_chars / 4; }
 std::uint64_t completion_tokens(std::string_view text) { return text.size() / 4; }
 
-std::string completion_body(Vendor vendor, const std::string& id, const Conversation& conv,
-                            const std::string& text) {
-  auto prompt = std::to_string(prompt_tokens(conv));
-  auto completion = std::to_string(completion_tokens(text));
+// What a successful reply says besides its text: token counts and how the completion ended.
+struct Outcome {
+  std::uint64_t prompt = 0;      // every prompt token (cached ones included)
+  std::uint64_t completion = 0;  // output tokens, reasoning included
+  std::uint64_t reasoning = 0;   // OpenAI reasoning_tokens; Anthropic: a thinking block is sent
+  std::uint64_t cached = 0;      // OpenAI prompt_tokens_details.cached_tokens
+  std::uint64_t cache_creation = 0;  // Anthropic cache_creation_input_tokens
+  std::uint64_t cache_read = 0;      // Anthropic cache_read_input_tokens
+  bool length = false;    // the cap ended it: finish_reason length / stop_reason max_tokens
+  bool details = true;    // OpenAI *_tokens_details (Ollama has none)
+  bool thinking = false;  // Anthropic: a thinking block comes first
+};
+
+std::string completion_body(Vendor vendor, const std::string& id, const std::string& model, const Outcome& o,
+                            std::string_view text) {
   std::string out;
-  out.reserve(320 + text.size() + conv.model.size());
+  out.reserve(400 + text.size() + model.size());
   if (vendor == Vendor::kAnthropic) {
     out += R"({"id":")" + id + R"(","type":"message","role":"assistant","model":)";
-    append_json_string(out, conv.model);
-    out += R"(,"content":[{"type":"text","text":)";
-    append_json_string(out, text);
-    out += R"(}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":)" + prompt +
-           R"(,"output_tokens":)" + completion + "}}";
+    append_json_string(out, model);
+    out += R"(,"content":[)";
+    if (o.thinking) {
+      out += R"({"type":"thinking","thinking":"fake judge: weighing the answer","signature":"sig"})";
+      if (!o.length) out += ',';
+    }
+    if (!o.length || !o.thinking) {
+      out += R"({"type":"text","text":)";
+      append_json_string(out, text);
+      out += '}';
+    }
+    out += o.length ? R"(],"stop_reason":"max_tokens")" : R"(],"stop_reason":"end_turn")";
+    std::uint64_t cached = o.cache_creation + o.cache_read;
+    out += R"(,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(o.prompt - std::min(o.prompt, cached)) +
+           R"(,"cache_creation_input_tokens":)" + std::to_string(o.cache_creation) +
+           R"(,"cache_read_input_tokens":)" + std::to_string(o.cache_read) + R"(,"output_tokens":)" +
+           std::to_string(o.completion) + "}}";
     return out;
   }
   out += R"({"id":")" + id + R"(","object":"chat.completion","created":1700000000,"model":)";
-  append_json_string(out, conv.model);
+  append_json_string(out, model);
   out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
   append_json_string(out, text);
-  out += R"(},"finish_reason":"stop"}],"usage":{"prompt_tokens":)" + prompt +
-         R"(,"completion_tokens":)" + completion + R"(,"total_tokens":)" +
-         std::to_string(prompt_tokens(conv) + completion_tokens(text)) + "}}";
+  out += o.length ? R"(},"finish_reason":"length"}])" : R"(},"finish_reason":"stop"}])";
+  out += R"(,"usage":{"prompt_tokens":)" + std::to_string(o.prompt) + R"(,"completion_tokens":)" +
+         std::to_string(o.completion) + R"(,"total_tokens":)" + std::to_string(o.prompt + o.completion);
+  if (o.details) {
+    out += R"(,"prompt_tokens_details":{"cached_tokens":)" + std::to_string(o.cached) +
+           R"(},"completion_tokens_details":{"reasoning_tokens":)" + std::to_string(o.reasoning) + "}";
+  }
+  out += "}}";
   return out;
 }
 
@@ -547,13 +1089,27 @@ class TokenBucket {
 };
 
 constexpr std::string_view kAnthropicPath = "/v1/messages";
-constexpr std::array<std::string_view, 3> kApiPaths{"/v1/chat/completions", "/chat/completions", kAnthropicPath};
+constexpr std::string_view kAzureV1Path = "/openai/v1/chat/completions";
+constexpr std::string_view kAzureDeploymentsPrefix = "/openai/deployments/";
+constexpr std::string_view kChatCompletionsSuffix = "/chat/completions";
+constexpr std::array<std::string_view, 4> kApiPaths{"/v1/chat/completions", "/chat/completions", kAnthropicPath,
+                                                    kAzureV1Path};
+
+// Which API a path speaks. Azure's are OpenAI's wire format behind Azure's URL and auth.
+enum class Api { kOpenAi, kAnthropic, kAzureDeployment, kAzureV1 };
+
+struct Route {
+  Api api = Api::kOpenAi;
+  std::string_view path;   // for /log: a constant, or a path interned by the server
+  std::string deployment;  // kAzureDeployment
+  Vendor vendor() const { return api == Api::kAnthropic ? Vendor::kAnthropic : Vendor::kOpenAi; }
+};
 constexpr std::size_t kLogCapacity = 200000;
 constexpr int kIdleTimeoutS = 120;  // idle keep-alive connections from benchmarks linger
 
 // One API request in GET /log.
 struct LogEntry {
-  std::string_view path;  // one of kApiPaths: nothing to allocate per request
+  std::string_view path;  // one of kApiPaths or an interned Azure path: nothing to allocate per request
   double arrived_ms = 0;
   std::optional<double> finished_ms;
   int status = 0;
@@ -593,6 +1149,18 @@ struct Stats {
   std::map<int, std::uint64_t> status_counts;
   std::uint64_t rate_limited = 0;  // 429s from the --rpm/--tpm buckets
   std::uint64_t throttled = 0;     // 429s from a /control throttle_ms window
+  // API requests that carried each field (whatever the answer), for tests of request shapes.
+  struct Sent {
+    std::uint64_t max_tokens = 0;
+    std::uint64_t max_completion_tokens = 0;
+    std::uint64_t temperature = 0;
+    std::uint64_t response_format_json_schema = 0;
+    std::uint64_t response_format_json_object = 0;
+    std::uint64_t output_config_format = 0;
+    std::uint64_t output_config_effort = 0;
+    std::uint64_t reasoning_effort = 0;
+    std::uint64_t cache_control = 0;
+  } sent;
 };
 
 class FakeServer {
@@ -690,7 +1258,23 @@ class FakeServer {
     stats_.max_in_flight = std::max(stats_.max_in_flight, ++stats_.in_flight);
 
     for (std::string_view api_path : kApiPaths) {
-      if (path == api_path) return serve_api(req, api_path, method);
+      if (path != api_path) continue;
+      Route route;
+      route.path = api_path;
+      route.api = api_path == kAnthropicPath ? Api::kAnthropic : api_path == kAzureV1Path ? Api::kAzureV1 : Api::kOpenAi;
+      return serve_api(req, route, method);
+    }
+    if (starts_with(path, kAzureDeploymentsPrefix) && path.size() > kAzureDeploymentsPrefix.size() + kChatCompletionsSuffix.size() &&
+        path.compare(path.size() - kChatCompletionsSuffix.size(), std::string::npos, kChatCompletionsSuffix) == 0) {
+      std::string deployment = path.substr(kAzureDeploymentsPrefix.size(), path.size() - kAzureDeploymentsPrefix.size() -
+                                                                             kChatCompletionsSuffix.size());
+      if (deployment.find('/') == std::string::npos) {
+        Route route;
+        route.api = Api::kAzureDeployment;
+        route.path = *interned_paths_.insert(path).first;  // node-based: the view stays valid
+        route.deployment = std::move(deployment);
+        return serve_api(req, route, method);
+      }
     }
     finish(req, error_reply(Vendor::kOpenAi, 404, "Unknown request URL: " + path));
   }
@@ -722,6 +1306,9 @@ class FakeServer {
       stats_.max_in_flight = stats_.in_flight;  // those still pending will be answered
       stats_.rate_limited = 0;
       stats_.throttled = 0;
+      stats_.sent = {};
+      openai_cache_.clear();
+      anthropic_cache_.clear();
       fail_counts_.clear();
       log_.clear();
       ++log_epoch_;
@@ -742,6 +1329,16 @@ class FakeServer {
                 {"status_counts", status_counts},
                 {"rate_limited", stats_.rate_limited},
                 {"throttled", stats_.throttled},
+                {"sent",
+                 {{"max_tokens", stats_.sent.max_tokens},
+                  {"max_completion_tokens", stats_.sent.max_completion_tokens},
+                  {"temperature", stats_.sent.temperature},
+                  {"response_format_json_schema", stats_.sent.response_format_json_schema},
+                  {"response_format_json_object", stats_.sent.response_format_json_object},
+                  {"output_config_format", stats_.sent.output_config_format},
+                  {"output_config_effort", stats_.sent.output_config_effort},
+                  {"reasoning_effort", stats_.sent.reasoning_effort},
+                  {"cache_control", stats_.sent.cache_control}}},
                 {"mode", mode_name(mode_)},
                 {"now_ms", now_ms()}};
       return send(req, Reply{200, body.dump()});
@@ -828,8 +1425,9 @@ class FakeServer {
   // One API request: draw the random faults first (always, in the same order, so a seed
   // reproduces a run), then decide the reply, then hold it for the latency. A /control
   // throttle window or mode comes before everything the request itself says.
-  void serve_api(evhttp_request* req, std::string_view path, evhttp_cmd_type method) {
-    Vendor vendor = path == kAnthropicPath ? Vendor::kAnthropic : Vendor::kOpenAi;
+  void serve_api(evhttp_request* req, const Route& route, evhttp_cmd_type method) {
+    std::string_view path = route.path;
+    Vendor vendor = route.vendor();
     int delay_ms = options_.latency_ms;
     if (options_.jitter_ms > 0) delay_ms += static_cast<int>(rng_() % (options_.jitter_ms + 1));
     double error_draw = unit_(rng_);
@@ -848,7 +1446,7 @@ class FakeServer {
       return finish(req, error_reply(vendor, fail_status_, "injected failure (mode fail)"), delay_ms, log);
     }
     Markers markers;
-    Reply reply = decide(req, vendor, method, error_draw, throttle_draw, markers);
+    Reply reply = decide(req, route, method, error_draw, throttle_draw, markers);
     reply.content_type_override = markers.content_type;
     if (markers.delay_ms) delay_ms += std::max(0, *markers.delay_ms);
     if (reply.immediate) delay_ms = 0;
@@ -863,27 +1461,48 @@ class FakeServer {
     return reply;
   }
 
-  Reply decide(evhttp_request* req, Vendor vendor, evhttp_cmd_type method, double error_draw,
+  Reply decide(evhttp_request* req, const Route& route, evhttp_cmd_type method, double error_draw,
                double throttle_draw, Markers& markers) {
+    const Vendor vendor = route.vendor();
     if (method != EVHTTP_REQ_POST) return error_reply(vendor, 405, "method not allowed; use POST");
-    if (auto auth = check_auth(req, vendor)) return *auth;
-    if (vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
-      return error_reply(vendor, 400, "anthropic-version: header is required");
+    if (route.api == Api::kAzureDeployment && !has_api_version(req)) {
+      return Reply{404, azure_error_body("404", "Resource not found")};
     }
     std::string_view raw = request_body(req);
     element body;
-    if (parser_.parse(raw.data(), raw.size()).get(body) != simdjson::SUCCESS) {
-      return error_reply(vendor, 400, "We could not parse the JSON body of your request.");
+    const bool parsed_json = parser_.parse(raw.data(), raw.size()).get(body) == simdjson::SUCCESS;
+    Fields fields;
+    if (parsed_json) {
+      fields = read_fields(vendor, body);
+      count_sent(fields);
     }
-    auto parsed = read_conversation(vendor, body);
+    if (auto auth = check_auth(req, route)) return *auth;
+    if (vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
+      return error_reply(vendor, 400, "anthropic-version: header is required");
+    }
+    if (!parsed_json) return error_reply(vendor, 400, "We could not parse the JSON body of your request.");
+    std::optional<std::string> deployment_model;
+    if (route.api == Api::kAzureDeployment) {
+      auto mapped = options_.azure_deployments.find(route.deployment);
+      deployment_model = mapped != options_.azure_deployments.end() ? mapped->second : route.deployment;
+    }
+    auto parsed = read_conversation(vendor, body, deployment_model);
     if (auto* problem = std::get_if<std::string>(&parsed)) return error_reply(vendor, 400, *problem);
     const auto& conv = std::get<Conversation>(parsed);
 
     read_markers(conv.all_user, markers);
+    // The vendor's rules for this model: a 400 before anything is charged.
+    const std::string model = rule_name(conv.model);
+    const bool ollama = route.api == Api::kOpenAi && options_.flavor == Flavor::kOllama;
+    auto refused = vendor == Vendor::kAnthropic ? anthropic_rules(model, fields)
+                                                : openai_rules(model, ollama, conv, fields, raw);
+    if (refused) return *refused;
+
     std::uint64_t hash = fnv1a(conv.last_user);
     // The reply text first: a --tpm charge is what the reply's usage will report.
-    std::string text = judge_text(conv, markers, hash);
-    if (auto refused = take_rate_limit(vendor, prompt_tokens(conv) + completion_tokens(text))) return *refused;
+    std::string text = judge_text(conv, markers, hash, fields.score_enum);
+    Outcome outcome = spend(vendor, model, ollama, conv, fields, markers, text);
+    if (auto limited = take_rate_limit(vendor, outcome.prompt + outcome.completion)) return *limited;
     if (markers.status) {
       Reply scripted = error_reply(vendor, *markers.status, "injected status " + std::to_string(*markers.status));
       scripted.retry_after_ms = markers.retry_after_ms;
@@ -899,16 +1518,264 @@ class FakeServer {
     if (markers.body == "html") return Reply{200, html_error_page(200), "text/html"};
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
 
+    if (!ollama) apply_prompt_cache(vendor, model, conv, outcome);
     std::string id = (vendor == Vendor::kOpenAi ? "chatcmpl-fake-" : "msg_fake_") + std::to_string(++next_id_);
-    const bool huge = markers.body == "huge" || markers.body == "huge_chunked";
-    Reply ok{200, completion_body(vendor, id, conv, huge ? std::string(kHugePlaceholder) : text)};
-    if (markers.body == "huge") ok.shape = Reply::Shape::kHuge;
-    if (markers.body == "huge_chunked") ok.shape = Reply::Shape::kHugeChunked;
+    // A reply cut off by its cap has no room for 50 MiB of text.
+    const bool huge = (markers.body == "huge" || markers.body == "huge_chunked") && !outcome.length;
+    Reply ok{200, completion_body(vendor, id, conv.model, outcome, huge ? kHugePlaceholder : std::string_view(text))};
+    if (huge && markers.body == "huge") ok.shape = Reply::Shape::kHuge;
+    if (huge && markers.body == "huge_chunked") ok.shape = Reply::Shape::kHugeChunked;
     if (markers.body == "truncated") ok.shape = Reply::Shape::kTruncated;
     if (markers.body == "cut") ok.body.resize(ok.body.size() / 2);
     ok.exhausted_s = markers.exhausted_s;
     ok.vendor = vendor;
     return ok;
+  }
+
+  static bool has_api_version(evhttp_request* req) {
+    const char* raw_query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    evkeyvalq query;
+    if (raw_query == nullptr || evhttp_parse_query_str(raw_query, &query) != 0) return false;
+    const char* version = evhttp_find_header(&query, "api-version");
+    bool present = version != nullptr && *version != '\0';
+    evhttp_clear_headers(&query);
+    return present;
+  }
+
+  void count_sent(const Fields& f) {
+    Stats::Sent& sent = stats_.sent;
+    sent.max_tokens += f.max_tokens ? 1 : 0;
+    sent.max_completion_tokens += f.max_completion_tokens ? 1 : 0;
+    sent.temperature += f.temperature ? 1 : 0;
+    sent.response_format_json_schema += f.response_format_type == "json_schema" ? 1 : 0;
+    sent.response_format_json_object += f.response_format_type == "json_object" ? 1 : 0;
+    sent.output_config_format += f.output_config_format ? 1 : 0;
+    sent.output_config_effort += f.output_config_effort ? 1 : 0;
+    sent.reasoning_effort += f.reasoning_effort ? 1 : 0;
+    sent.cache_control += f.cache_control ? 1 : 0;
+  }
+
+  static Reply bad_request(const std::string& body) { return Reply{400, body}; }
+
+  static Reply temperature_unsupported(const Fields& f, std::string_view raw) {
+    std::string value = raw_number_text(raw, "temperature", f.temperature_value, f.temperature_integer);
+    return bad_request(openai_error_body("Unsupported value: 'temperature' does not support " + value +
+                                             " with this model. Only the default (1) value is supported.",
+                                         "temperature", "unsupported_value"));
+  }
+
+  static Reply parameter_unsupported(const std::string& name, const std::string& instead = "") {
+    std::string message = "Unsupported parameter: '" + name + "' is not supported with this model.";
+    if (!instead.empty()) message += " Use '" + instead + "' instead.";
+    return bad_request(openai_error_body(message, name, "unsupported_parameter"));
+  }
+
+  // OpenAI (and Azure): reasoning families refuse max_tokens and a temperature other than 1;
+  // --refuse makes an unknown model refuse the listed fields; response_format is checked the
+  // way the API checks it (json_object needs "json" in the messages; strict schemas). Ollama
+  // has none of these rules.
+  std::optional<Reply> openai_rules(const std::string& model, bool ollama, const Conversation& conv, Fields& f,
+                                    std::string_view raw) const {
+    if (f.has_response_format && f.response_format_type == "json_schema") {
+      element schema;
+      if (f.response_format.at_pointer("/json_schema/schema").get(schema) == simdjson::SUCCESS) {
+        f.score_enum = score_enum(schema);
+      }
+    }
+    if (ollama) return std::nullopt;
+    if (openai_reasoning(model)) {
+      if (f.max_tokens) return parameter_unsupported("max_tokens", "max_completion_tokens");
+      if (f.temperature && f.temperature_value != 1) return temperature_unsupported(f, raw);
+    }
+    if (options_.refuse != 0 && !known_family(model)) {
+      const unsigned refuse = options_.refuse;
+      if (f.max_tokens && (refuse & kRefuseMaxTokens)) return parameter_unsupported("max_tokens", "max_completion_tokens");
+      if (f.max_completion_tokens && (refuse & kRefuseMaxCompletionTokens)) {
+        return parameter_unsupported("max_completion_tokens", "max_tokens");
+      }
+      if (f.temperature && (refuse & kRefuseTemperature)) return temperature_unsupported(f, raw);
+      if (f.has_response_format && (refuse & kRefuseResponseFormat)) return parameter_unsupported("response_format");
+      if (f.reasoning_effort && (refuse & kRefuseReasoningEffort)) return parameter_unsupported("reasoning_effort");
+    }
+    if (f.has_response_format) return response_format_problem(conv, f);
+    return std::nullopt;
+  }
+
+  static std::optional<Reply> response_format_problem(const Conversation& conv, const Fields& f) {
+    element format = f.response_format;
+    if (!format.is_object()) {
+      return bad_request(openai_error_body("Invalid type for 'response_format': expected an object.",
+                                           "response_format", "invalid_type"));
+    }
+    std::string_view type = f.response_format_type;
+    if (type.empty()) {
+      return bad_request(openai_error_body("Missing required parameter: 'response_format.type'.",
+                                           "response_format.type", "missing_required_parameter"));
+    }
+    if (type == "text") return std::nullopt;
+    if (type == "json_object") {
+      if (mentions_json(conv.system) || mentions_json(conv.all_user) || mentions_json(conv.assistant)) {
+        return std::nullopt;
+      }
+      return bad_request(openai_error_body("'messages' must contain the word 'json' in some form, to use "
+                                           "'response_format' of type 'json_object'.",
+                                           "messages", nullptr));
+    }
+    if (type != "json_schema") {
+      return bad_request(openai_error_body("Invalid value: '" + std::string(type) +
+                                               "'. Supported values are: 'json_object', 'json_schema', and 'text'.",
+                                           "response_format.type", "invalid_value"));
+    }
+    element spec;
+    if (format["json_schema"].get(spec) != simdjson::SUCCESS || !spec.is_object()) {
+      return bad_request(openai_error_body("Missing required parameter: 'response_format.json_schema'.",
+                                           "response_format.json_schema", "missing_required_parameter"));
+    }
+    element name_field;
+    if (spec["name"].get(name_field) != simdjson::SUCCESS || !name_field.is_string()) {
+      return bad_request(openai_error_body("Missing required parameter: 'response_format.json_schema.name'.",
+                                           "response_format.json_schema.name", "missing_required_parameter"));
+    }
+    std::string name{std::string_view(name_field)};
+    if (name.size() > 64) {
+      return bad_request(openai_error_body(
+          "Invalid 'response_format.json_schema.name': string too long. Expected a string with maximum length 64, "
+          "but got a string with length " + std::to_string(name.size()) + " instead.",
+          "response_format.json_schema.name", "string_above_max_length"));
+    }
+    bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    });
+    if (!name_ok) {
+      return bad_request(openai_error_body(
+          "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that "
+          "matches the pattern '^[a-zA-Z0-9_-]+$'.",
+          "response_format.json_schema.name", "invalid_value"));
+    }
+    element strict;
+    if (spec["strict"].get(strict) != simdjson::SUCCESS || !strict.is_bool() || !bool(strict)) return std::nullopt;
+    auto invalid = [&](const std::string& problem) {
+      return bad_request(openai_error_body("Invalid schema for response_format '" + name + "': " + problem,
+                                           "response_format", nullptr));
+    };
+    element schema;
+    if (spec["schema"].get(schema) != simdjson::SUCCESS || !schema.is_object()) {
+      return invalid("schema must be a JSON Schema of 'type: \"object\"', got 'type: \"None\"'.");
+    }
+    std::string_view root_type = string_or_empty(schema, "type");
+    if (root_type != "object") {
+      return invalid("schema must be a JSON Schema of 'type: \"object\"', got 'type: \"" +
+                     std::string(root_type.empty() ? "None" : root_type) + "\"'.");
+    }
+    std::vector<std::string> context;
+    if (auto problem = strict_schema_problem(schema, context)) return invalid(*problem);
+    return std::nullopt;
+  }
+
+  // Anthropic: newer models refuse temperature (so does a non-Claude model under --refuse
+  // temperature); output_config is checked like the API's strict request model.
+  std::optional<Reply> anthropic_rules(const std::string& model, Fields& f) const {
+    const ClaudeModel claude = parse_claude(model);
+    auto invalid = [](const std::string& message) {
+      return Reply{400, anthropic_error_body("invalid_request_error", message)};
+    };
+    if (f.temperature && (claude_refuses_temperature(claude) ||
+                          ((options_.refuse & kRefuseTemperature) && !known_family(model)))) {
+      return invalid("`temperature` is deprecated for this model.");
+    }
+    if (!f.has_output_config) return std::nullopt;
+    simdjson::dom::object config;
+    if (f.output_config.get(config) != simdjson::SUCCESS) return invalid("output_config: Input should be a valid dictionary");
+    for (auto item : config) {
+      std::string key(item.key);
+      element value = item.value;
+      if (value.is_null()) continue;
+      if (key == "format") {
+        if (!claude_structured_outputs(claude)) return invalid("output_config.format: Extra inputs are not permitted");
+        if (!value.is_object()) return invalid("output_config.format: Input should be a valid dictionary");
+        if (string_or_empty(value, "type") != "json_schema") {
+          return invalid("output_config.format.type: Input should be 'json_schema'");
+        }
+        element schema;
+        if (value["schema"].get(schema) != simdjson::SUCCESS || !schema.is_object()) {
+          return invalid("output_config.format.schema: Field required");
+        }
+        if (auto problem = anthropic_schema_problem(schema)) return invalid(*problem);
+        f.score_enum = score_enum(schema);
+      } else if (key == "effort") {
+        std::string_view effort = value.is_string() ? std::string_view(value) : std::string_view();
+        if (effort != "low" && effort != "medium" && effort != "high" && effort != "xhigh" && effort != "max") {
+          return invalid("output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'");
+        }
+      } else {
+        return invalid("output_config." + key + ": Extra inputs are not permitted");
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The tokens a reply spends, and whether its cap cut it off: reasoning models think first
+  // (R tokens) within max_completion_tokens (OpenAI) or max_tokens (Anthropic thinking models);
+  // Ollama honours max_tokens and ignores max_completion_tokens. text may be cut to fit.
+  Outcome spend(Vendor vendor, const std::string& model, bool ollama, const Conversation& conv, const Fields& f,
+                const Markers& markers, std::string& text) const {
+    Outcome o;
+    o.prompt = prompt_tokens(conv);
+    const std::uint64_t text_tokens = completion_tokens(text);
+    const std::uint64_t reasoning =
+        markers.reasoning ? static_cast<std::uint64_t>(*markers.reasoning) : options_.reasoning_tokens;
+    o.completion = text_tokens;
+    auto think_within = [&](bool capped, std::int64_t cap_value) {
+      auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cap_value));
+      if (capped && cap < reasoning + text_tokens) {
+        o.length = true;
+        o.completion = cap;
+        o.reasoning = std::min(cap, reasoning);
+        text.clear();
+      } else {
+        o.completion = text_tokens + reasoning;
+        o.reasoning = reasoning;
+      }
+    };
+    if (vendor == Vendor::kAnthropic) {
+      if (claude_thinks(parse_claude(model))) {
+        o.thinking = true;
+        think_within(true, f.max_tokens_value);
+      }
+    } else if (ollama) {
+      o.details = false;
+      if (f.max_tokens && f.max_tokens_value >= 0 && text_tokens > static_cast<std::uint64_t>(f.max_tokens_value)) {
+        o.length = true;
+        o.completion = static_cast<std::uint64_t>(f.max_tokens_value);
+        text.resize(o.completion * 4);
+      }
+    } else if (openai_reasoning(model)) {
+      think_within(f.max_completion_tokens, f.max_completion_tokens_value);
+      if (o.length) o.reasoning = o.completion;
+    }
+    return o;
+  }
+
+  // Prompt caching. OpenAI: automatic for a system prefix of 1024+ tokens, in 128-token
+  // steps, once the same (model, prefix) was seen. Anthropic: the system prefix up to a block
+  // with cache_control, if long enough for the model: written the first time, read after.
+  void apply_prompt_cache(Vendor vendor, const std::string& model, const Conversation& conv, Outcome& o) {
+    if (vendor == Vendor::kOpenAi) {
+      std::uint64_t prefix = conv.system.size() / 4;
+      if (prefix < 1024) return;
+      std::uint64_t key = fnv1a(conv.system) ^ (fnv1a(model) * 31);
+      if (!openai_cache_.insert(key).second) o.cached = prefix / 128 * 128;
+      return;
+    }
+    if (!conv.cache_prefix_chars) return;
+    std::uint64_t prefix = *conv.cache_prefix_chars / 4;
+    if (prefix < claude_cache_minimum(parse_claude(model))) return;
+    std::uint64_t key = fnv1a(std::string_view(conv.system).substr(0, *conv.cache_prefix_chars)) ^ (fnv1a(model) * 31);
+    if (anthropic_cache_.insert(key).second) {
+      o.cache_creation = prefix;
+    } else {
+      o.cache_read = prefix;
+    }
   }
 
   // --rpm / --tpm: admits the request and charges every bucket, or refuses it (charging
@@ -938,8 +1805,17 @@ class FakeServer {
     return reply;
   }
 
-  std::optional<Reply> check_auth(evhttp_request* req, Vendor vendor) const {
+  std::optional<Reply> check_auth(evhttp_request* req, const Route& route) const {
     if (!options_.api_key) return std::nullopt;
+    if (route.api == Api::kAzureDeployment || route.api == Api::kAzureV1) {
+      // Azure takes the key in api-key; an Authorization header does not count.
+      if (header_or_empty(req, "api-key") == *options_.api_key) return std::nullopt;
+      return Reply{401, azure_error_body("401",
+                                         "Access denied due to invalid subscription key or wrong API endpoint. Make "
+                                         "sure to provide a valid key for an active subscription and use a correct "
+                                         "regional API endpoint for your resource.")};
+    }
+    const Vendor vendor = route.vendor();
     std::string presented = vendor == Vendor::kOpenAi ? header_or_empty(req, "Authorization")
                                                       : header_or_empty(req, "x-api-key");
     std::string expected = vendor == Vendor::kOpenAi ? "Bearer " + *options_.api_key : *options_.api_key;
@@ -947,17 +1823,20 @@ class FakeServer {
     return error_reply(vendor, 401, presented.empty() ? "Missing API key." : "Incorrect API key provided.");
   }
 
-  static std::string judge_text(const Conversation& conv, const Markers& markers, std::uint64_t hash) {
+  // score_enum: the allowed scores of a response schema; a computed score is held to them
+  // (markers script the verdict and are not).
+  static std::string judge_text(const Conversation& conv, const Markers& markers, std::uint64_t hash,
+                                const std::vector<int>& score_enum) {
     // The Scale line normally sits in the last user message; a repair turn may not repeat it.
     auto scale = find_scale(conv.last_user);
     if (!scale) scale = find_scale(conv.all_user);
     if (!scale) scale = find_scale(conv.system);
     Scale range = scale.value_or(Scale{});
-    int score = markers.score.value_or(
-        range.min + static_cast<int>(hash % static_cast<std::uint64_t>(range.max - range.min + 1)));
+    int score = markers.score.value_or(clamp_into(
+        range.min + static_cast<int>(hash % static_cast<std::uint64_t>(range.max - range.min + 1)), score_enum));
     if (markers.reply == "out_of_range") score = range.max + 5;
-    if (markers.reply == "no_score") return R"({"pass": true, "reason": "fake judge: a verdict without a score"})";
-    std::string verdict = verdict_text(score, range);
+    if (markers.reply == "no_score") return R"({"reason": "fake judge: a verdict without a score"})";
+    std::string verdict = verdict_text(score);
     if (markers.reply == "unparseable" || (markers.reply == "unparseable_once" && !conv.has_assistant)) {
       return "I think it is pretty good.";
     }
@@ -1141,6 +2020,9 @@ class FakeServer {
   std::vector<LogEntry> log_;
   std::uint64_t log_epoch_ = 0;
   std::uint64_t log_dropped_ = 0;
+  std::unordered_set<std::string> interned_paths_;  // Azure deployment paths, for /log
+  std::unordered_set<std::uint64_t> openai_cache_;     // (model, system prefix) hashes seen
+  std::unordered_set<std::uint64_t> anthropic_cache_;  // (model, cache_control prefix) hashes seen
 };
 
 // Benchmarks open thousands of connections; lift the soft fd limit to the hard one.

@@ -25,8 +25,11 @@ using nlohmann::json;
 
 json user(const std::string& content) { return {{"role", "user"}, {"content", content}}; }
 
+// JSON mode needs the word "json" in the messages: the system message says it.
 std::string openai_body(const json& messages) {
-  return json{{"model", "gpt-fake"}, {"temperature", 0}, {"max_tokens", 64}, {"messages", messages},
+  json all = json::array({{{"role", "system"}, {"content", "You are a judge. Reply with a JSON object."}}});
+  for (const json& message : messages) all.push_back(message);
+  return json{{"model", "gpt-fake"}, {"temperature", 0}, {"max_tokens", 64}, {"messages", all},
               {"response_format", {{"type", "json_object"}}}}
       .dump();
 }
@@ -90,11 +93,24 @@ TEST_CASE("Fake provider answers OpenAI chat completions with a verdict in the a
     CHECK(body["usage"]["prompt_tokens"].get<int>() > 0);
     CHECK(body["usage"]["total_tokens"].get<int>() ==
           body["usage"]["prompt_tokens"].get<int>() + body["usage"]["completion_tokens"].get<int>());
-    json verdict = openai_verdict(reply);
+    CHECK(body["usage"]["prompt_tokens_details"]["cached_tokens"] == 0);
+    CHECK(body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 0);
+    std::string text = openai_text(reply);
+    CHECK(text.rfind(R"({"reason": "fake judge: deterministic score", "score": )", 0) == 0);  // reason first
+    json verdict = json::parse(text);
     int score = verdict["score"].get<int>();
     CHECK(score >= 1);
     CHECK(score <= 10);
-    CHECK(verdict["pass"].get<bool>() == (score >= 5.5));
+    CHECK_FALSE(verdict.contains("pass"));
+  }
+
+  SECTION("the Scale line may sit in the system prompt") {
+    json messages = json::array({{{"role", "system"}, {"content", "Judge. Reply in JSON.\nScale: 0-1"}}, user("x")});
+    for (int i = 0; i < 10; ++i) {
+      messages[1]["content"] = "candidate " + std::to_string(i);
+      int score = openai_verdict(ask_openai_messages(server, messages))["score"].get<int>();
+      CHECK((score == 0 || score == 1));
+    }
   }
 
   SECTION("the score is deterministic and follows the Scale line") {
@@ -188,7 +204,8 @@ TEST_CASE("Fake provider markers script single requests", "[fakes][fake_provider
     CHECK(openai_verdict(ask_openai(server, "Scale: 1-10 [[fake:score=7]]"))["score"] == 7);
     CHECK(openai_verdict(ask_openai(server, "Scale: 1-5 [[fake:reply=out_of_range]]"))["score"] == 10);
     std::string fenced = openai_text(ask_openai(server, "Scale: 1-5 [[fake:reply=fenced]] [[fake:score=2]]"));
-    CHECK(fenced.find("```json\n{\"score\": 2") != std::string::npos);
+    CHECK(fenced.find("```json\n{\"reason\": \"fake judge: deterministic score\", \"score\": 2}\n```") !=
+          std::string::npos);
     CHECK(json::parse(fenced, nullptr, false).is_discarded());
   }
 
@@ -579,6 +596,409 @@ TEST_CASE("Fake provider hostile-reply markers send what they say", "[fakes][fak
   SECTION("reply=no_score: a verdict without a score") {
     json verdict = openai_verdict(ask_openai(server, "[[fake:reply=no_score]] x"));
     CHECK_FALSE(verdict.contains("score"));
-    CHECK(verdict["pass"] == true);
+    CHECK(verdict["reason"].is_string());
   }
+}
+
+// ---- the vendors' parameter rules, chosen by model name ----
+
+namespace {
+
+// A chat completion for model with the given extra fields; one user message, and a system
+// message when given.
+json chat(const std::string& model, const json& extra = json::object(), const std::string& system = "") {
+  json messages = json::array();
+  if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
+  messages.push_back(user("Scale: 1-10\nAnswer: Paris"));
+  json body{{"model", model}, {"messages", messages}};
+  body.update(extra);
+  return body;
+}
+
+HttpReply post_openai(const FakeProviderServer& server, const json& body,
+                      std::vector<std::string> headers = {"Authorization: Bearer k"}) {
+  return http_request("POST", server.url("/v1/chat/completions"), body.dump(), headers);
+}
+
+HttpReply post_anthropic(const FakeProviderServer& server, const json& body) {
+  return http_request("POST", server.url("/v1/messages"), body.dump(), {"x-api-key: k", "anthropic-version: 2023-06-01"});
+}
+
+json messages_request(const std::string& model, const json& extra = json::object()) {
+  json body{{"model", model}, {"max_tokens", 1024}, {"messages", json::array({user("Scale: 1-5\nAnswer: 4")})}};
+  body.update(extra);
+  return body;
+}
+
+const json kMaxTokensRefused = json::parse(R"({"error": {
+  "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+  "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}})");
+
+json temperature_refused(const std::string& value) {
+  return {{"error",
+           {{"message", "Unsupported value: 'temperature' does not support " + value +
+                            " with this model. Only the default (1) value is supported."},
+            {"type", "invalid_request_error"},
+            {"param", "temperature"},
+            {"code", "unsupported_value"}}}};
+}
+
+json verdict_schema(bool strict, const json& schema) {
+  return {{"response_format",
+           {{"type", "json_schema"}, {"json_schema", {{"name", "verdict"}, {"strict", strict}, {"schema", schema}}}}}};
+}
+
+const json kGoodSchema = json::parse(R"({"type": "object", "additionalProperties": false,
+  "properties": {"reason": {"type": "string"}, "score": {"type": "integer", "enum": [2, 4, 6]}},
+  "required": ["reason", "score"]})");
+
+}  // namespace
+
+TEST_CASE("Fake provider holds OpenAI reasoning models to max_completion_tokens and temperature 1",
+          "[fakes][fake_provider]") {
+  FakeProviderServer server;
+
+  SECTION("gpt-5-mini refuses max_tokens with OpenAI's body and accepts max_completion_tokens") {
+    HttpReply refused = post_openai(server, chat("gpt-5-mini", {{"max_tokens", 1000}}));
+    CHECK(refused.status == 400);
+    CHECK(json::parse(refused.body) == kMaxTokensRefused);
+    // The vendor's field order, too.
+    CHECK(refused.body.find(R"({"error":{"message":)") == 0);
+
+    HttpReply ok = post_openai(server, chat("openai/GPT-5-mini", {{"max_completion_tokens", 4000}}));
+    REQUIRE(ok.status == 200);
+    json body = json::parse(ok.body);
+    CHECK(body["model"] == "openai/GPT-5-mini");
+    CHECK(body["choices"][0]["finish_reason"] == "stop");
+    int text_tokens = static_cast<int>(openai_text(ok).size() / 4);
+    CHECK(body["usage"]["completion_tokens"] == text_tokens + 600);
+    CHECK(body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 600);
+  }
+
+  SECTION("o4-mini refuses a temperature other than 1, echoing it as sent") {
+    HttpReply zero = post_openai(server, chat("o4-mini", {{"temperature", 0}}));
+    CHECK(zero.status == 400);
+    CHECK(json::parse(zero.body) == temperature_refused("0"));
+    HttpReply raw = http_request("POST", server.url("/v1/chat/completions"),
+                                 R"({"model":"o3","temperature": 0.20,"messages":[{"role":"user","content":"x"}]})");
+    CHECK(json::parse(raw.body) == temperature_refused("0.20"));
+    CHECK(post_openai(server, chat("o4-mini", {{"temperature", 1}})).status == 200);
+    CHECK(post_openai(server, chat("gpt-4o", {{"temperature", 0}, {"max_tokens", 100}})).status == 200);
+  }
+
+  SECTION("a small cap is spent on reasoning: empty content, finish_reason length") {
+    HttpReply cut = post_openai(server, chat("gpt-5-nano", {{"max_completion_tokens", 512}}));
+    REQUIRE(cut.status == 200);
+    json body = json::parse(cut.body);
+    CHECK(openai_text(cut).empty());
+    CHECK(body["choices"][0]["finish_reason"] == "length");
+    CHECK(body["usage"]["completion_tokens"] == 512);
+    CHECK(body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 512);
+
+    HttpReply marker = post_openai(server, {{"model", "o3-mini"},
+                                            {"max_completion_tokens", 512},
+                                            {"messages", json::array({user("Scale: 1-5 [[fake:reasoning=100]]")})}});
+    json marked = json::parse(marker.body);
+    CHECK(marked["choices"][0]["finish_reason"] == "stop");
+    CHECK(marked["usage"]["completion_tokens_details"]["reasoning_tokens"] == 100);
+  }
+
+  SECTION("--reasoning-tokens sets R") {
+    FakeProviderServer cheap({"--reasoning-tokens", "10"});
+    HttpReply reply = post_openai(cheap, chat("o1", {{"max_completion_tokens", 100}}));
+    CHECK(json::parse(reply.body)["usage"]["completion_tokens_details"]["reasoning_tokens"] == 10);
+  }
+}
+
+TEST_CASE("Fake provider reports cached prompt tokens for a repeated long system prompt", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  const std::string long_system = "Judge answers in JSON. " + std::string(6000, 's');  // > 1024 tokens
+  auto usage = [&](const std::string& model, const std::string& system) {
+    HttpReply reply = post_openai(server, chat(model, json::object(), system));
+    REQUIRE(reply.status == 200);
+    return json::parse(reply.body)["usage"];
+  };
+  json first = usage("gpt-4o", long_system);
+  CHECK(first["prompt_tokens_details"]["cached_tokens"] == 0);
+  json second = usage("gpt-4o", long_system);
+  const int system_tokens = static_cast<int>(long_system.size() / 4);
+  CHECK(second["prompt_tokens_details"]["cached_tokens"] == system_tokens / 128 * 128);
+  CHECK(second["prompt_tokens"] == first["prompt_tokens"]);  // cached tokens still count
+  CHECK(second["prompt_tokens"].get<int>() >= system_tokens);
+  CHECK(usage("gpt-4.1", long_system)["prompt_tokens_details"]["cached_tokens"] == 0);  // per model
+  CHECK(usage("gpt-4o", "short JSON prompt")["prompt_tokens_details"]["cached_tokens"] == 0);
+  CHECK(usage("gpt-4o", "short JSON prompt")["prompt_tokens_details"]["cached_tokens"] == 0);  // < 1024
+  server.reset_stats();
+  CHECK(usage("gpt-4o", long_system)["prompt_tokens_details"]["cached_tokens"] == 0);
+}
+
+TEST_CASE("Fake provider checks response_format like OpenAI", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+
+  SECTION("json_object needs the word json in the messages") {
+    HttpReply refused = post_openai(server, chat("gpt-4o-mini", {{"response_format", {{"type", "json_object"}}}}));
+    CHECK(refused.status == 400);
+    CHECK(json::parse(refused.body) == json::parse(R"({"error": {"message":
+      "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+      "type": "invalid_request_error", "param": "messages", "code": null}})"));
+    CHECK(post_openai(server, chat("gpt-4o-mini", {{"response_format", {{"type", "json_object"}}}}, "Reply in Json."))
+              .status == 200);
+  }
+
+  SECTION("strict json_schema: objects closed and fully required") {
+    HttpReply ok = post_openai(server, chat("gpt-4o", verdict_schema(true, kGoodSchema)));
+    REQUIRE(ok.status == 200);
+    int score = openai_verdict(ok)["score"].get<int>();
+    CHECK((score == 2 || score == 4 || score == 6));  // held to the enum
+
+    json open = kGoodSchema;
+    open.erase("additionalProperties");
+    HttpReply not_closed = post_openai(server, chat("gpt-4o", verdict_schema(true, open)));
+    CHECK(not_closed.status == 400);
+    json error = json::parse(not_closed.body)["error"];
+    CHECK(error["message"].get<std::string>().rfind("Invalid schema for response_format 'verdict': ", 0) == 0);
+    CHECK(error["type"] == "invalid_request_error");
+    CHECK(error["param"] == "response_format");
+    CHECK(error["code"].is_null());
+
+    json partial = kGoodSchema;
+    partial["required"] = {"reason"};
+    HttpReply not_required = post_openai(server, chat("gpt-4o", verdict_schema(true, partial)));
+    CHECK(not_required.status == 400);
+    CHECK(json::parse(not_required.body)["error"]["message"].get<std::string>().find("'score'") != std::string::npos);
+
+    CHECK(post_openai(server, chat("gpt-4o", verdict_schema(false, partial))).status == 200);  // not strict
+    json bad_name = verdict_schema(true, kGoodSchema);
+    bad_name["response_format"]["json_schema"]["name"] = "my verdict";
+    CHECK(post_openai(server, chat("gpt-4o", bad_name)).status == 400);
+    CHECK(post_openai(server, chat("gpt-4o", {{"response_format", {{"type", "yaml"}}}})).status == 400);
+  }
+}
+
+TEST_CASE("Fake provider --refuse makes an unknown model refuse fields, in a fixed order", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--refuse", "temperature,max_completion_tokens,response_format,reasoning_effort"});
+  HttpReply temperature = post_openai(server, chat("my-local-model", {{"temperature", 0.2}, {"max_tokens", 50}}));
+  CHECK(temperature.status == 400);
+  CHECK(json::parse(temperature.body) == temperature_refused("0.2"));
+
+  HttpReply completion = post_openai(server, chat("my-local-model", {{"temperature", 0}, {"max_completion_tokens", 50}}));
+  CHECK(json::parse(completion.body) ==
+        json::parse(R"({"error": {"message": "Unsupported parameter: 'max_completion_tokens' is not supported with this model. Use 'max_tokens' instead.",
+          "type": "invalid_request_error", "param": "max_completion_tokens", "code": "unsupported_parameter"}})"));
+
+  HttpReply format = post_openai(server, chat("my-local-model", {{"response_format", {{"type", "json_object"}}}}));
+  CHECK(json::parse(format.body) ==
+        json::parse(R"({"error": {"message": "Unsupported parameter: 'response_format' is not supported with this model.",
+          "type": "invalid_request_error", "param": "response_format", "code": "unsupported_parameter"}})"));
+  HttpReply effort = post_openai(server, chat("my-local-model", {{"reasoning_effort", "low"}}));
+  CHECK(json::parse(effort.body)["error"]["param"] == "reasoning_effort");
+
+  CHECK(post_openai(server, chat("my-local-model", {{"max_tokens", 50}})).status == 200);  // not listed
+  CHECK(post_openai(server, chat("gpt-4o", {{"temperature", 0}, {"max_completion_tokens", 50}})).status == 200);
+
+  HttpReply anthropic = post_anthropic(server, messages_request("my-local-model", {{"temperature", 0}}));
+  CHECK(anthropic.status == 400);
+  CHECK(json::parse(anthropic.body)["error"]["message"] == "`temperature` is deprecated for this model.");
+  CHECK(post_anthropic(server, messages_request("claude-sonnet-4-5", {{"temperature", 0}})).status == 200);
+}
+
+TEST_CASE("Fake provider --flavor ollama ignores max_completion_tokens and honours max_tokens", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--flavor", "ollama"});
+  HttpReply ignored = post_openai(server, chat("gpt-5-mini", {{"max_completion_tokens", 1}, {"temperature", 0}}));
+  REQUIRE(ignored.status == 200);
+  json body = json::parse(ignored.body);
+  CHECK(body["choices"][0]["finish_reason"] == "stop");
+  CHECK(openai_verdict(ignored).contains("score"));
+  CHECK_FALSE(body["usage"].contains("prompt_tokens_details"));
+  CHECK_FALSE(body["usage"].contains("completion_tokens_details"));
+  CHECK(body["usage"]["completion_tokens"].get<int>() < 100);  // no reasoning spent
+
+  HttpReply capped = post_openai(server, chat("llama3.1", {{"max_tokens", 3}}));
+  json capped_body = json::parse(capped.body);
+  CHECK(capped_body["choices"][0]["finish_reason"] == "length");
+  CHECK(capped_body["usage"]["completion_tokens"] == 3);
+
+  json schema = verdict_schema(true, kGoodSchema);
+  schema["response_format"]["json_schema"].erase("name");  // Ollama ignores name and strict
+  HttpReply structured = post_openai(server, chat("llama3.1", schema));
+  REQUIRE(structured.status == 200);
+  int score = openai_verdict(structured)["score"].get<int>();
+  CHECK((score == 2 || score == 4 || score == 6));
+}
+
+TEST_CASE("Fake provider serves Azure OpenAI's deployment and v1 paths", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--api-key", "az-key", "--azure-deployment", "judge=gpt-5-mini"});
+  const std::string deployment = server.url("/openai/deployments/judge/chat/completions");
+  const std::string body = json{{"messages", json::array({user("Scale: 1-5\nx")})}, {"max_completion_tokens", 4000}}.dump();
+
+  HttpReply ok = http_request("POST", deployment + "?api-version=2024-10-21", body, {"api-key: az-key"});
+  REQUIRE(ok.status == 200);
+  json reply = json::parse(ok.body);
+  CHECK(reply["model"] == "gpt-5-mini");
+  CHECK(reply["usage"]["completion_tokens_details"]["reasoning_tokens"] == 600);
+
+  HttpReply no_version = http_request("POST", deployment, body, {"api-key: az-key"});
+  CHECK(no_version.status == 404);
+  CHECK(json::parse(no_version.body) == json::parse(R"({"error":{"code":"404","message":"Resource not found"}})"));
+
+  HttpReply bearer = http_request("POST", deployment + "?api-version=2024-10-21", body, {"Authorization: Bearer az-key"});
+  CHECK(bearer.status == 401);
+  CHECK(json::parse(bearer.body)["error"]["code"] == "401");
+  CHECK(json::parse(bearer.body)["error"]["message"].get<std::string>().rfind("Access denied due to invalid subscription key", 0) == 0);
+
+  // The mapped model's rules apply: gpt-5-mini refuses max_tokens.
+  std::string with_max_tokens = json{{"messages", json::array({user("x")})}, {"max_tokens", 100}}.dump();
+  HttpReply refused = http_request("POST", deployment + "?api-version=2024-10-21", with_max_tokens, {"api-key: az-key"});
+  CHECK(refused.status == 400);
+  CHECK(json::parse(refused.body) == kMaxTokensRefused);
+
+  // An unmapped deployment is its own model name.
+  HttpReply plain = http_request("POST", server.url("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"),
+                                 with_max_tokens, {"api-key: az-key"});
+  CHECK(plain.status == 200);
+  CHECK(json::parse(plain.body)["model"] == "gpt-4o");
+
+  HttpReply v1 = http_request("POST", server.url("/openai/v1/chat/completions"), chat("gpt-4o").dump(), {"api-key: az-key"});
+  CHECK(v1.status == 200);
+  CHECK(http_request("POST", server.url("/openai/v1/chat/completions"), chat("gpt-4o").dump()).status == 401);
+
+  json stats = server.stats();
+  CHECK(stats["by_path"]["/openai/deployments/judge/chat/completions"] == 4);
+  CHECK(server.log()["requests"][0]["path"] == "/openai/deployments/judge/chat/completions");
+}
+
+TEST_CASE("Fake provider holds Claude models to Anthropic's temperature and output_config rules", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+
+  SECTION("Opus 4.7+ and Claude 5 refuse temperature; Sonnet 4.5 takes 0") {
+    HttpReply refused = post_anthropic(server, messages_request("claude-opus-4-7", {{"temperature", 0}}));
+    CHECK(refused.status == 400);
+    json body = json::parse(refused.body);
+    CHECK(body["type"] == "error");
+    CHECK(body["error"] == json{{"type", "invalid_request_error"}, {"message", "`temperature` is deprecated for this model."}});
+    CHECK(body["request_id"].get<std::string>().rfind("req_fake", 0) == 0);
+    CHECK(body.size() == 3);
+    for (const std::string model : {"claude-opus-4-8", "claude-sonnet-5", "claude-opus-5-5", "claude-fable-5",
+                                    "claude-haiku-5-5", "anthropic/claude-opus-5"}) {
+      INFO(model);
+      CHECK(post_anthropic(server, messages_request(model, {{"temperature", 1}})).status == 400);
+      CHECK(post_anthropic(server, messages_request(model)).status == 200);
+    }
+    CHECK(post_anthropic(server, messages_request("claude-sonnet-4-5", {{"temperature", 0}})).status == 200);
+    CHECK(post_anthropic(server, messages_request("claude-opus-4-6", {{"temperature", 0}})).status == 200);
+  }
+
+  SECTION("output_config.format on 4.5+ models; refused on older ones") {
+    json schema = kGoodSchema;
+    json format{{"output_config", {{"format", {{"type", "json_schema"}, {"schema", schema}}}, {"effort", "high"}}}};
+    HttpReply ok = post_anthropic(server, messages_request("claude-sonnet-4-5-20250929", format));
+    REQUIRE(ok.status == 200);
+    int score = json::parse(json::parse(ok.body)["content"][0]["text"].get<std::string>())["score"].get<int>();
+    CHECK((score == 2 || score == 4 || score == 6));
+
+    for (const std::string model : {"claude-3-5-haiku-20241022", "claude-sonnet-4-0", "claude-opus-4-1"}) {
+      INFO(model);
+      HttpReply old = post_anthropic(server, messages_request(model, format));
+      CHECK(old.status == 400);
+      CHECK(json::parse(old.body)["error"]["message"] == "output_config.format: Extra inputs are not permitted");
+    }
+
+    json bounded = format;
+    bounded["output_config"]["format"]["schema"]["properties"]["score"] = {{"type", "integer"}, {"minimum", 1}};
+    HttpReply bounds = post_anthropic(server, messages_request("claude-sonnet-4-5", bounded));
+    CHECK(bounds.status == 400);
+    CHECK(json::parse(bounds.body)["error"]["message"].get<std::string>().find("output_config.format") != std::string::npos);
+
+    json open = format;
+    open["output_config"]["format"]["schema"].erase("additionalProperties");
+    CHECK(post_anthropic(server, messages_request("claude-haiku-4-5", open)).status == 400);
+
+    HttpReply effort = post_anthropic(server, messages_request("claude-opus-4-5", {{"output_config", {{"effort", "extreme"}}}}));
+    CHECK(effort.status == 400);
+    CHECK(json::parse(effort.body)["error"]["message"].get<std::string>().find("output_config.effort") != std::string::npos);
+    HttpReply unknown = post_anthropic(server, messages_request("claude-opus-4-5", {{"output_config", {{"verbosity", "low"}}}}));
+    CHECK(json::parse(unknown.body)["error"]["message"] == "output_config.verbosity: Extra inputs are not permitted");
+  }
+}
+
+TEST_CASE("Fake provider caches an Anthropic system prefix marked with cache_control", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  const std::string big(5000 * 4, 'p');  // 5000 tokens
+  json system = json::array({{{"type", "text"}, {"text", big}, {"cache_control", {{"type", "ephemeral"}}}},
+                             {{"type", "text"}, {"text", "Scale: 1-5"}}});
+  auto usage = [&](const std::string& model, const json& sys) {
+    HttpReply reply = post_anthropic(server, messages_request(model, {{"system", sys}}));
+    REQUIRE(reply.status == 200);
+    json u = json::parse(reply.body)["usage"];
+    CHECK(u.contains("cache_creation_input_tokens"));
+    CHECK(u.contains("cache_read_input_tokens"));
+    return u;
+  };
+  json first = usage("claude-sonnet-4-5", system);
+  CHECK(first["cache_creation_input_tokens"] == 5000);
+  CHECK(first["cache_read_input_tokens"] == 0);
+  json second = usage("claude-sonnet-4-5", system);
+  CHECK(second["cache_creation_input_tokens"] == 0);
+  CHECK(second["cache_read_input_tokens"] == 5000);
+  CHECK(second["input_tokens"] == first["input_tokens"]);
+  CHECK(second["input_tokens"].get<int>() < 100);  // the rest, without the cached prefix
+
+  // Below a model's minimum nothing is cached (haiku-4-5: 4096 tokens).
+  json small = system;
+  small[0]["text"] = std::string(3000 * 4, 'q');
+  json haiku = usage("claude-haiku-4-5", small);
+  CHECK(haiku["cache_creation_input_tokens"] == 0);
+  CHECK(haiku["input_tokens"].get<int>() >= 3000);
+  // Without a breakpoint, nothing either.
+  CHECK(usage("claude-sonnet-4-5", json::array({{{"type", "text"}, {"text", big}}}))["cache_creation_input_tokens"] == 0);
+}
+
+TEST_CASE("Fake provider Claude thinking models spend reasoning tokens within max_tokens", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  HttpReply cut = post_anthropic(server, messages_request("claude-fable-5", {{"max_tokens", 256}}));
+  REQUIRE(cut.status == 200);
+  json body = json::parse(cut.body);
+  CHECK(body["stop_reason"] == "max_tokens");
+  REQUIRE(body["content"].size() == 1);
+  CHECK(body["content"][0]["type"] == "thinking");
+  CHECK(body["usage"]["output_tokens"] == 256);
+
+  HttpReply whole = post_anthropic(server, messages_request("claude-opus-5-5", {{"max_tokens", 4096}}));
+  json full = json::parse(whole.body);
+  CHECK(full["stop_reason"] == "end_turn");
+  REQUIRE(full["content"].size() == 2);
+  CHECK(full["content"][0]["type"] == "thinking");
+  CHECK(full["content"][0]["signature"] == "sig");
+  std::string text = full["content"][1]["text"].get<std::string>();
+  CHECK(full["usage"]["output_tokens"] == static_cast<int>(text.size() / 4) + 600);
+
+  HttpReply plain = post_anthropic(server, messages_request("claude-opus-5", {{"max_tokens", 256}}));
+  CHECK(json::parse(plain.body)["content"][0]["type"] == "text");  // not a thinking model
+}
+
+TEST_CASE("Fake provider /stats counts the fields requests carried", "[fakes][fake_provider]") {
+  FakeProviderServer server;
+  post_openai(server, chat("gpt-5-mini", {{"max_tokens", 10}, {"temperature", 0}}));  // refused, still counted
+  post_openai(server, chat("gpt-5-mini", {{"max_completion_tokens", 4000}, {"reasoning_effort", "low"}}));
+  post_openai(server, chat("gpt-4o", verdict_schema(true, kGoodSchema)));
+  post_openai(server, chat("gpt-4o", {{"response_format", {{"type", "json_object"}}}}, "json please"));
+  json cached_system = json::array({{{"type", "text"}, {"text", "s"}, {"cache_control", {{"type", "ephemeral"}}}}});
+  post_anthropic(server, messages_request("claude-sonnet-4-5",
+                                          {{"system", cached_system},
+                                           {"output_config", {{"format", {{"type", "json_schema"}, {"schema", kGoodSchema}}}}}}));
+
+  json sent = server.stats()["sent"];
+  CHECK(sent["max_tokens"] == 2);  // the Anthropic request's too
+  CHECK(sent["max_completion_tokens"] == 1);
+  CHECK(sent["temperature"] == 1);
+  CHECK(sent["reasoning_effort"] == 1);
+  CHECK(sent["response_format_json_schema"] == 1);
+  CHECK(sent["response_format_json_object"] == 1);
+  CHECK(sent["output_config_format"] == 1);
+  CHECK(sent["output_config_effort"] == 0);
+  CHECK(sent["cache_control"] == 1);
+
+  server.reset_stats();
+  sent = server.stats()["sent"];
+  for (const auto& item : sent.items()) CHECK(item.value() == 0);
 }

@@ -65,7 +65,8 @@ TEST_CASE("A judged criterion records which provider and model judged it", "[out
   record.id = 1;
   record.line = 1;
   auto c = criterion("correctness", 4, 0.75, true);
-  c.judge = JudgeInfo{"primary", "gpt-4o-mini", 2, true, 812, {320, 45}, true};
+  c.judge = JudgeInfo{"primary", "gpt-4o-mini", 2, true, 812,
+                      {.input = 320, .output = 45, .cached_input = 256, .cache_write = 0, .reasoning = 12}, true};
   record.criteria.push_back(c);
   record.metadata = {{"team", "search"}};
   auto j = as_json(record);
@@ -76,6 +77,10 @@ TEST_CASE("A judged criterion records which provider and model judged it", "[out
   CHECK(judge["fallback"] == true);
   CHECK(judge["latency_ms"] == 812);
   CHECK(judge["tokens"]["input"] == 320);
+  CHECK(judge["tokens"]["output"] == 45);
+  CHECK(judge["tokens"]["cached_input"] == 256);
+  CHECK_FALSE(judge["tokens"].contains("cache_write"));  // written only when not zero
+  CHECK(judge["tokens"]["reasoning"] == 12);
   CHECK(judge["simulated"] == true);
   CHECK(j["metadata"]["team"] == "search");
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "core/output/summary.h"
@@ -10,7 +11,9 @@ using namespace llmeval::output;
 
 namespace {
 
-ResultRecord judged(std::int64_t line, double score, bool pass, std::int64_t latency_ms) {
+ResultRecord judged(std::int64_t line, double score, bool pass, std::int64_t latency_ms,
+                    llmeval::provider::TokenUsage tokens = {.input = 100, .output = 10},
+                    const std::string& provider = "primary") {
   ResultRecord r;
   r.id = line;
   r.line = line;
@@ -19,7 +22,7 @@ ResultRecord judged(std::int64_t line, double score, bool pass, std::int64_t lat
   c.score = score;
   c.normalized = (score - 1) / 4;
   c.pass = pass;
-  c.judge = JudgeInfo{"primary", "m", 1, false, latency_ms, {100, 10}, false};
+  c.judge = JudgeInfo{provider, "m", 1, false, latency_ms, tokens, false};
   r.criteria.push_back(c);
   return r;
 }
@@ -37,7 +40,7 @@ ResultRecord failed(std::int64_t line, Status status, const std::string& kind) {
 
 TEST_CASE("Summary counts statuses and computes pass rate over judged rows only", "[output]") {
   Summary summary;
-  summary.set_prices({{"primary", {1.0, 2.0}}});
+  summary.set_prices({{"primary", {1.0, 2.0, std::nullopt, std::nullopt}}});
   summary.add(judged(1, 5, true, 100));
   summary.add(judged(2, 3, false, 200));
   summary.add(judged(3, 4, true, 300));
@@ -84,9 +87,11 @@ namespace {
 // judge call, two invalid lines, and prices.
 Summary golden_summary() {
   Summary summary;
-  summary.set_prices({{"primary", llmeval::provider::Price{0.15, 0.60}}});
+  summary.set_prices({{"primary", llmeval::provider::Price{0.15, 0.60, 0.075, std::nullopt}}});
   for (int line = 1; line <= 6; ++line) {
-    ResultRecord r = judged(line, 1 + line % 5, line % 2 == 0, 100 * line);
+    // Even lines read 60 of their 100 input tokens from the prompt cache.
+    ResultRecord r = judged(line, 1 + line % 5, line % 2 == 0, 100 * line,
+                            {.input = 100, .output = 10, .cached_input = line % 2 == 0 ? 60 : 0});
     CriterionResult check;
     check.name = "mentions_the_verification_step_in_the_answer";
     check.llm = false;
@@ -132,4 +137,59 @@ TEST_CASE("The summary table shows the numbers of the summary JSON", "[output][g
   CHECK(json.at("rows") == 9);
   CHECK_THAT(table, Catch::Contains("    invalid_json       2  (lines 8, 9)"));
   CHECK(json.at("errors_by_kind").at("invalid_json").at("first_lines") == nlohmann::json{8, 9});
+  CHECK_THAT(table, Catch::Contains("tokens             in 600 (cached 180)  out 60\n"));
+  CHECK(json.at("tokens").at("input") == 600);
+  CHECK(json.at("tokens").at("cached_input") == 180);
+  CHECK(json.at("tokens").at("output") == 60);
+}
+
+TEST_CASE("Summary prices cache reads and writes at their own rates, per provider", "[output]") {
+  Summary summary;
+  // "primary" prices cache reads and writes; "backup" does not, so its cached tokens cost the
+  // input price; "local" has no price and adds nothing.
+  summary.set_prices({{"primary", llmeval::provider::Price{3.0, 15.0, 0.3, 3.75}},
+                      {"backup", llmeval::provider::Price{3.0, 15.0, std::nullopt, std::nullopt}}});
+  summary.add(judged(1, 5, true, 10,
+                     {.input = 10'000, .output = 500, .cached_input = 8'000, .cache_write = 1'000, .reasoning = 200}));
+  summary.add(judged(2, 5, true, 10, {.input = 2'000, .output = 100, .cached_input = 1'000}, "backup"));
+  summary.add(judged(3, 5, true, 10, {.input = 7, .output = 7, .cached_input = 7, .reasoning = 3}, "local"));
+
+  // primary, by hand:
+  //   uncached input 10,000 - 8,000 - 1,000 = 1,000 x $3.00/M  = $0.003
+  //   cache reads                     8,000 x $0.30/M  = $0.0024
+  //   cache writes                    1,000 x $3.75/M  = $0.00375
+  //   output (reasoning included)       500 x $15.00/M = $0.0075
+  //                                                      $0.01665
+  // backup: all 2,000 input at $3.00/M = $0.006, 100 output at $15.00/M = $0.0015: $0.0075.
+  // Total $0.02415. (Without the cache prices primary would cost $0.0375.)
+  REQUIRE(summary.cost());
+  CHECK(*summary.cost() == Approx(0.02415).epsilon(1e-12));
+
+  RunCounters counters;
+  auto j = summary.to_json(counters, 1.0);
+  CHECK(j["cost"].get<double>() == Approx(0.02415).epsilon(1e-12));
+  CHECK(j["tokens"] == nlohmann::json{{"input", 12'007},
+                                      {"output", 607},
+                                      {"cached_input", 9'007},
+                                      {"cache_write", 1'000},
+                                      {"reasoning", 203}});
+  CHECK(summary.tokens() == 12'007 + 607);  // cache reads, writes and reasoning are not counted twice
+  CHECK_THAT(summary.to_table(counters, 1.0), Catch::Contains("  tokens             in 12007 (cached 9007)  out 607\n"));
+}
+
+TEST_CASE("Summary JSON always has every token count; the table names cached tokens only when there are some",
+          "[output]") {
+  Summary summary;
+  summary.add(judged(1, 5, true, 10));
+  auto j = summary.to_json({}, 1.0);
+  CHECK(j["tokens"] ==
+        nlohmann::json{{"input", 100}, {"output", 10}, {"cached_input", 0}, {"cache_write", 0}, {"reasoning", 0}});
+  CHECK(j["cost"].is_null());
+  const std::string table = summary.to_table({}, 1.0);
+  CHECK_THAT(table, Catch::Contains("  tokens             in 100  out 10\n"));
+  CHECK_THAT(table, !Catch::Contains("cached"));
+
+  Summary empty;
+  CHECK(empty.to_json({}, 1.0)["tokens"] ==
+        nlohmann::json{{"input", 0}, {"output", 0}, {"cached_input", 0}, {"cache_write", 0}, {"reasoning", 0}});
 }

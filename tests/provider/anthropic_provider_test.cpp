@@ -28,7 +28,7 @@ ProviderConfig config(std::string api_key = kKey) {
   ProviderConfig c;
   c.type = ProviderType::kAnthropic;
   c.name = "backup";
-  c.model = "claude-3-5-haiku-latest";
+  c.model = "claude-haiku-4-5";
   c.api_key = std::move(api_key);
   return c;
 }
@@ -38,7 +38,6 @@ CompletionRequest request() {
   r.system = "You are a judge.";
   r.messages = {{"user", "Score this."}};
   r.max_tokens = 200;
-  r.temperature = 0.0;
   r.timeout = 2500ms;
   return r;
 }
@@ -87,12 +86,19 @@ TEST_CASE("Anthropic provider sends a messages request", "[provider]") {
   CHECK(header(sent, "Authorization") == "<absent>");
 
   json body = json::parse(sent.body);
-  CHECK(body["model"] == "claude-3-5-haiku-latest");
-  CHECK(body["system"] == "You are a judge.");
+  CHECK(body["model"] == "claude-haiku-4-5");
+  CHECK(body["system"] == "You are a judge.");  // too short for the cache: a plain string
   CHECK(body["max_tokens"] == 200);
   CHECK(body["temperature"] == 0.0);
   CHECK(body["messages"] == json::array({{{"role", "user"}, {"content", "Score this."}}}));
   CHECK_FALSE(body.contains("response_format"));
+  // Haiku 4.5 takes structured outputs: the verdict schema, reason first, score from the scale.
+  json schema = body["output_config"]["format"]["schema"];
+  CHECK(body["output_config"]["format"]["type"] == "json_schema");
+  CHECK(schema["required"] == json::array({"reason", "score"}));
+  CHECK(schema["properties"]["score"]["enum"] == json::array({1, 2, 3, 4, 5}));
+  CHECK(schema["additionalProperties"] == false);
+  CHECK_FALSE(schema["properties"]["score"].contains("minimum"));  // Anthropic refuses numeric bounds
 }
 
 TEST_CASE("Anthropic provider request variants", "[provider]") {
@@ -127,7 +133,7 @@ TEST_CASE("Anthropic provider maps a message", "[provider]") {
     http.push_response(200, R"({"content": [{"type": "text", "text": "hi"}]})");
     auto result = complete(http);
     REQUIRE(result.ok());
-    CHECK(result.value().model == "claude-3-5-haiku-latest");
+    CHECK(result.value().model == "claude-haiku-4-5");
   }
 }
 
@@ -146,10 +152,18 @@ TEST_CASE("Anthropic provider turns a 200 that is not a message into kServer", "
     CHECK(result.error().message == "provider backup returned an error instead of a completion (HTTP 200): Internal");
   }
   SECTION("no text block") {
-    http.push_response(200, R"({"content": [{"type": "tool_use", "id": "x"}], "stop_reason": "max_tokens"})");
+    http.push_response(200, R"({"content": [{"type": "tool_use", "id": "x"}], "stop_reason": "end_turn"})");
     auto result = complete(http);
     CHECK(result.error().kind == ErrorKind::kServer);
-    CHECK(result.error().message == "provider backup returned no completion text (HTTP 200): stop_reason max_tokens");
+    CHECK(result.error().message == "provider backup returned no completion text (HTTP 200): stop_reason end_turn");
+  }
+  SECTION("no text block because the cap was reached: a truncated completion") {
+    http.push_response(200, R"({"content": [{"type": "thinking", "thinking": "hm", "signature": "s"}],
+      "stop_reason": "max_tokens", "usage": {"input_tokens": 10, "output_tokens": 200}})");
+    auto result = complete(http);
+    REQUIRE(result.ok());
+    CHECK(result.value().truncated);
+    CHECK(result.value().text.empty());
   }
 }
 

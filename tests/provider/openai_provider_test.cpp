@@ -26,6 +26,7 @@ ProviderConfig config(std::string api_key = kKey) {
   c.name = "primary";
   c.model = "gpt-4o-mini";
   c.api_key = std::move(api_key);
+  c.temperature = std::optional<double>{0.25};
   return c;
 }
 
@@ -34,7 +35,6 @@ CompletionRequest request() {
   r.system = "You are a judge.";
   r.messages = {{"user", "Score this."}, {"assistant", "not json"}, {"user", "Only JSON please."}};
   r.max_tokens = 128;
-  r.temperature = 0.25;
   r.timeout = 1500ms;
   return r;
 }
@@ -84,8 +84,15 @@ TEST_CASE("OpenAI provider sends a chat completions request", "[provider]") {
   json body = json::parse(sent.body);
   CHECK(body["model"] == "gpt-4o-mini");
   CHECK(body["temperature"] == 0.25);
-  CHECK(body["max_tokens"] == 128);
-  CHECK(body["response_format"] == json{{"type", "json_object"}});
+  // OpenAI's own API: the current cap name for every model, and a strict verdict schema.
+  CHECK(body["max_completion_tokens"] == 128);
+  CHECK_FALSE(body.contains("max_tokens"));
+  CHECK(body["response_format"]["type"] == "json_schema");
+  CHECK(body["response_format"]["json_schema"]["strict"] == true);
+  json schema = body["response_format"]["json_schema"]["schema"];
+  CHECK(sent.body.find(R"("properties":{"reason":{"type":"string"},"score":)") != std::string::npos);
+  CHECK(schema["required"] == json::array({"reason", "score"}));
+  CHECK(schema["additionalProperties"] == false);
   REQUIRE(body["messages"].size() == 4);
   CHECK(body["messages"][0] == json{{"role", "system"}, {"content", "You are a judge."}});
   CHECK(body["messages"][1] == json{{"role", "user"}, {"content", "Score this."}});
@@ -98,20 +105,24 @@ TEST_CASE("OpenAI provider request variants", "[provider]") {
   http.push_response(200, kCompletion);
   CompletionRequest req = request();
   SECTION("no json mode, no system prompt") {
-    req.json_mode = false;
     req.system.clear();
-    complete(http, req);
+    ProviderConfig cfg = config();
+    cfg.json_mode = llmeval::provider::JsonMode::kOff;
+    complete(http, req, cfg);
     json body = json::parse(http.last_request().body);
     CHECK_FALSE(body.contains("response_format"));
     CHECK(body["messages"].size() == 3);
     CHECK(body["messages"][0]["role"] == "user");
   }
-  SECTION("a custom base URL and no key (local servers)") {
+  SECTION("a custom base URL and no key (local servers): max_tokens and json_object") {
     ProviderConfig cfg = config("");
     cfg.base_url = "http://127.0.0.1:8000/v1";
     complete(http, req, cfg);
     CHECK(http.last_request().url == "http://127.0.0.1:8000/v1/chat/completions");
     CHECK(header(http.last_request(), "Authorization") == "<absent>");
+    json body = json::parse(http.last_request().body);
+    CHECK(body["max_tokens"] == 128);
+    CHECK(body["response_format"] == json{{"type", "json_object"}});
   }
   SECTION("invalid UTF-8 in the prompt is replaced, not thrown") {
     req.messages = {{"user", "bad \xC3( byte"}};
@@ -169,11 +180,18 @@ TEST_CASE("OpenAI provider turns a 200 that is not a completion into kServer", "
           "provider primary returned an error instead of a completion (HTTP 200): upstream failed");
   }
   SECTION("no text") {
-    http.push_response(200, R"({"choices": [{"message": {"content": null}, "finish_reason": "length"}]})");
+    http.push_response(200, R"({"choices": [{"message": {"content": null}, "finish_reason": "content_filter"}]})");
     auto result = complete(http);
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().kind == ErrorKind::kServer);
-    CHECK(result.error().message == "provider primary returned no completion text (HTTP 200): finish_reason length");
+    CHECK(result.error().message ==
+          "provider primary returned no completion text (HTTP 200): finish_reason content_filter");
+  }
+  SECTION("no text because the cap was reached: a truncated completion, not an error") {
+    http.push_response(200, R"({"choices": [{"message": {"content": null}, "finish_reason": "length"}]})");
+    auto result = complete(http);
+    REQUIRE(result.ok());
+    CHECK(result.value().truncated);
   }
   SECTION("a refusal") {
     http.push_response(200, R"({"choices": [{"message": {"content": null, "refusal": "I can't"}}]})");

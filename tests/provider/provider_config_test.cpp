@@ -89,7 +89,9 @@ TEST_CASE("parse_provider_spec accepts the documented forms", "[provider]") {
 }
 
 TEST_CASE("parse_provider_spec errors name the accepted forms", "[provider]") {
-  const std::string forms = "use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL] or sim";
+  const std::string forms =
+      "use openai:MODEL[@BASE_URL], anthropic:MODEL[@BASE_URL], azure:DEPLOYMENT@https://RESOURCE.openai.azure.com "
+      "or sim";
   SECTION("unknown type") {
     auto config = parse_provider_spec("foo:bar");
     REQUIRE_FALSE(config.ok());
@@ -170,9 +172,9 @@ TEST_CASE("parse_provider_config errors name the bad field", "[provider]") {
   };
   CHECK(error_of(R"([1])") == "provider entry: must be a JSON object");
   CHECK(error_of(R"({"name": "p", "model": "m"})") ==
-        "provider \"p\": field \"type\" is required: \"openai\", \"anthropic\" or \"sim\"");
+        "provider \"p\": field \"type\" is required: \"openai\", \"anthropic\", \"azure\" or \"sim\"");
   CHECK(error_of(R"({"name": "p", "type": "foo", "model": "m"})") ==
-        "provider \"p\": field \"type\" has unknown value \"foo\"; use \"openai\", \"anthropic\" or \"sim\"");
+        "provider \"p\": field \"type\" has unknown value \"foo\"; use \"openai\", \"anthropic\", \"azure\" or \"sim\"");
   CHECK(error_of(R"({"name": "p", "type": "openai"})") == "provider \"p\": field \"model\" is required for type openai");
   CHECK(error_of(R"({"name": "p", "type": "openai", "model": 4})") == "provider \"p\": field \"model\" must be a string");
   CHECK(error_of(R"({"type": "openai", "model": "m", "rpm": -1})") ==

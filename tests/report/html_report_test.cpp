@@ -77,6 +77,25 @@ TEST_CASE("the report's headline numbers are the summary's", "[report]") {
     CHECK(html.find("<td>" + kind + "</td><td class=\"num\">" + entry["count"].dump() + "</td>") !=
           std::string::npos);
   }
+  // Five judge calls of 300 in and 40 out; three read 256 input tokens from the prompt cache.
+  CHECK(expected["tokens"]["input"] == 1500);
+  CHECK(expected["tokens"]["output"] == 200);
+  CHECK(expected["tokens"]["cached_input"] == 768);
+  CHECK_THAT(html, Catch::Contains("<div class=\"label\">Tokens</div><div class=\"value\">1,700</div>"
+                                   "<div class=\"detail\">1,500 in (768 cached) · 200 out</div>"));
+}
+
+TEST_CASE("the Tokens card names cached tokens only when there are some", "[report]") {
+  testing::TempDir dir;
+  testing::write_file(
+      dir.file("results.jsonl"),
+      R"({"id":"a","line":1,"status":"ok","pass":true,"score":1,"criteria":{"c":{"score":5,"normalized":1,"pass":true,"reason":"","judge":{"provider":"p","model":"m","attempts":1,"fallback":false,"latency_ms":5,"tokens":{"input":1200,"output":300}}}},"metadata":{},"error":null})"
+      "\n");
+  report::ReportOptions options;
+  options.results_path = dir.file("results.jsonl");
+  const std::string html = render(options);
+  CHECK_THAT(html, Catch::Contains("<div class=\"detail\">1,200 in · 300 out</div>"));
+  CHECK_THAT(html, !Catch::Contains(" cached)"));
 }
 
 TEST_CASE("the embedded rows are the results file's rows", "[report]") {

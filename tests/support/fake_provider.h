@@ -29,12 +29,16 @@ class FakeProviderServer {
 
   // GET /stats: {"requests", "in_flight", "max_in_flight", "by_path": {path: n},
   // "status_counts": {"200": n, ...}, "rate_limited" (429s from --rpm/--tpm), "throttled"
-  // (429s from a throttle_ms window), "mode", "now_ms" (the server's clock, as in log())}.
+  // (429s from a throttle_ms window), "mode", "now_ms" (the server's clock, as in log()),
+  // "sent": {field: n} API requests that carried max_tokens, max_completion_tokens, temperature,
+  // response_format_json_schema, response_format_json_object, output_config_format,
+  // output_config_effort, reasoning_effort, cache_control}.
   // /stats, /control and /log calls themselves are not counted.
   // Throws std::runtime_error if the server does not answer.
   nlohmann::json stats() const;
-  // POST /stats/reset: zeroes the counters, forgets fail_first counts, clears the log, sets mode
-  // ok, ends a throttle window and refills the --rpm/--tpm buckets.
+  // POST /stats/reset: zeroes the counters, forgets fail_first counts and cached prompt
+  // prefixes, clears the log, sets mode ok, ends a throttle window and refills the --rpm/--tpm
+  // buckets.
   void reset_stats() const;
 
   // POST /control: {"mode": "ok"} | {"mode": "fail", "status": 503} | {"mode": "hang"} |
