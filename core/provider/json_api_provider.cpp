@@ -123,7 +123,8 @@ void on_result(const std::shared_ptr<State>& state, int sent_generation, Complet
       ++state->generation;
       record(*state, *adaptation, false);
       state->log->warn(
-          "[provider={}] the API refused \"{}\" for model {} (HTTP {}); llmeval now {} and sends the call again. "
+          "[provider={}] the API refused \"{}\" for model {} (HTTP {}); from now on llmeval {}, and it sends the call "
+          "again. "
           "Set {} in this provider's config to skip the refused call.",
           state->identity.name, adaptation->key, state->identity.model, result.value().status, adaptation->change,
           adaptation->setting);

@@ -146,11 +146,13 @@ TEST_CASE("An Azure deployment and Azure's v1 API judge every row", "[integratio
     std::string config = config_file(dir, {{"providers", {{{"name", "az"}, {"type", "azure"}, {"deployment", "judge"},
                                                           {"model", "gpt-5-mini"}, {"base_url", fake.url("")},
                                                           {"headers", {{"X-Team", "${LLMEVAL_TEST_TEAM}"}}}}}}});
-    env["LLMEVAL_TEST_TEAM"] = "evals";
-    Run run = run_llmeval({"-c", config}, dataset(), env);
+    env["LLMEVAL_TEST_TEAM"] = "team-secret-7";
+    Run run = run_llmeval({"-c", config, "-vv"}, dataset(), env);  // trace: request bodies are logged
     check_all_ok(run);
     CHECK(status_count(fake.stats(), "400") == 0);
-    CHECK(run.process.err.find("evals") == std::string::npos);
+    // Header values are secrets like keys: in no log line, at any level.
+    CHECK(run.process.err.find("team-secret-7") == std::string::npos);
+    CHECK(run.process.err.find("azure-key") == std::string::npos);
   }
   SECTION("a wrong key is refused as the Azure API refuses it") {
     Run run = run_llmeval({"-p", "azure:judge@" + fake.url("")}, dataset(2), {{"AZURE_OPENAI_API_KEY", "wrong"}});
