@@ -27,8 +27,8 @@ const char* to_string(ProviderType type);
 struct Price {
   double input_per_mtok = 0;
   double output_per_mtok = 0;
-  std::optional<double> cached_input_per_mtok;  // input read from the prompt cache
-  std::optional<double> cache_write_per_mtok;   // input written to the prompt cache
+  std::optional<double> cached_input_per_mtok{};  // input read from the prompt cache
+  std::optional<double> cache_write_per_mtok{};   // input written to the prompt cache
 };
 
 // What `usage` cost at `price`: uncached input, cache reads, cache writes and output each at

@@ -1,6 +1,7 @@
 #include "core/resilience/circuit_breaker.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace llmeval::resilience {
 
@@ -75,7 +76,20 @@ void CircuitBreaker::on_failure(ErrorKind kind) {
   SlidingWindow::Totals seen = window_.totals();  // calls, failures
   bool rate_tripped = seen.first >= options_.min_calls &&
                       static_cast<double>(seen.second) >= options_.failure_rate * static_cast<double>(seen.first);
-  if (rate_tripped || consecutive_ >= options_.consecutive_failures) open();
+  if (rate_tripped || (consecutive_ >= options_.consecutive_failures && run_beyond_chance())) open();
+}
+
+bool CircuitBreaker::run_beyond_chance() const {
+  constexpr double kChance = 1e-8;
+  SlidingWindow::Totals seen = window_.totals();  // calls, failures; the run's most recent part included
+  std::int64_t run = std::min<std::int64_t>(consecutive_, seen.second);
+  std::int64_t calls_before = seen.first - run;
+  std::int64_t failures_before = seen.second - run;
+  if (failures_before == calls_before) return true;  // no success in the window
+  // The failure rate before the run, with one success and one failure added (Laplace's rule),
+  // so that a short clean history is not taken for certainty.
+  double rate = static_cast<double>(failures_before + 1) / static_cast<double>(calls_before + 2);
+  return std::pow(rate, static_cast<double>(consecutive_)) < kChance;
 }
 
 void CircuitBreaker::open() {

@@ -1,8 +1,13 @@
 // CircuitBreaker: one provider's closed -> open -> half-open state machine, driven by the Clock.
 //
 // Closed: every call goes through. It opens when, over the sliding window, at least
-// `min_calls` calls were made and the share that failed reaches `failure_rate`, or when
-// `consecutive_failures` calls failed in a row. Open: no call goes through for `open_for`.
+// `min_calls` calls were made and the share that failed reaches `failure_rate`, or on a run of
+// at least `consecutive_failures` failures in a row that chance does not explain: no call in the
+// window succeeded, or the run is less likely than one in 10^8 at the failure rate the window
+// saw before it. A run length alone is no evidence at high volume (with 15% random errors, five
+// in a row happen every few thousand calls; ten, about once in two million), while a provider
+// that dies after a healthy stretch still opens it after five (a failure rate of 1/40 or less
+// before the run). Open: no call goes through for `open_for`.
 // Then half-open: at most `half_open_probes` calls at a time go through as probes; a probe
 // success closes the breaker (with a fresh window), a probe failure opens it again.
 //
@@ -26,7 +31,7 @@ struct BreakerOptions {
   double failure_rate = 0.5;    // share of failed calls in the window that opens the breaker
   int min_calls = 10;           // fewer calls in the window never open it on the rate alone
   std::chrono::seconds window{30};
-  int consecutive_failures = 5;  // this many failures in a row open it whatever the rate
+  int consecutive_failures = 5;  // the shortest run of failures that opens it (see above)
   std::chrono::seconds open_for{30};
   int half_open_probes = 1;  // calls let through at once while half-open
 };
@@ -53,6 +58,8 @@ class CircuitBreaker {
  private:
   void open();
   void close();
+  // Whether the current run of failures is beyond chance (see the class comment).
+  bool run_beyond_chance() const;
 
   Clock& clock_;
   BreakerOptions options_;

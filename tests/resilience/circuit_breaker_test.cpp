@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <random>
+
 #include "core/resilience/circuit_breaker.h"
 #include "tests/fakes/fake_clock.h"
 
@@ -124,5 +127,68 @@ TEST_CASE("CircuitBreaker half-opens after open_for and lets one probe through",
     breaker.on_failure(ErrorKind::kBadRequest);
     CHECK(breaker.state() == BreakerState::kHalfOpen);
     CHECK(breaker.allow());
+  }
+}
+
+namespace {
+
+// Calls at full speed (one a millisecond) that fail at random with probability `failure`, from a
+// seeded source: how many calls until the breaker opened (0: it never did).
+int calls_until_open(double failure, int calls, std::uint64_t seed, int healthy_first = 0) {
+  FakeClock clock;
+  CircuitBreaker breaker(clock, options());
+  for (int i = 0; i < healthy_first; ++i) {
+    breaker.on_success();
+    clock.advance(1ms);
+  }
+  std::mt19937_64 random(seed);
+  std::bernoulli_distribution fails(failure);
+  for (int i = 1; i <= calls; ++i) {
+    if (fails(random)) {
+      breaker.on_failure(ErrorKind::kServer);
+    } else {
+      breaker.on_success();
+    }
+    if (breaker.state() == BreakerState::kOpen) return i;
+    clock.advance(1ms);
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("CircuitBreaker does not trip on chance at high volume", "[breaker]") {
+  // The run rule is about chance: five in a row after 3 of 16 calls failed is no surprise
+  // (and 8 of 21 is under the rate rule's 50%).
+  {
+    FakeClock clock;
+    CircuitBreaker breaker(clock, options());
+    for (int i = 0; i < 12; ++i) breaker.on_success();
+    for (int i = 0; i < 3; ++i) breaker.on_failure(ErrorKind::kServer);
+    breaker.on_success();
+    for (int i = 0; i < 5; ++i) breaker.on_failure(ErrorKind::kServer);
+    CHECK(breaker.state() == BreakerState::kClosed);
+  }
+  // 15% random 500s: five in a row come every few thousand calls, yet 100,000 calls at full
+  // speed never open it (several seeds, so a lucky one proves nothing).
+  for (std::uint64_t seed : {1, 2, 3, 4, 5}) {
+    INFO("seed " << seed);
+    CHECK(calls_until_open(0.15, 100000, seed) == 0);
+  }
+}
+
+TEST_CASE("CircuitBreaker opens within 5 calls when everything fails, and within its window at 60%", "[breaker]") {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    INFO("seed " << seed);
+    int opened = calls_until_open(1.0, 100, seed);
+    CHECK(opened >= 1);
+    CHECK(opened <= 5);
+    // 60% failing: open well within the 30 s window (30,000 calls at this speed).
+    int at_60 = calls_until_open(0.6, 30000, seed);
+    CHECK(at_60 >= 1);
+    CHECK(at_60 <= 30000);
+    // A provider that dies after a healthy stretch: five in a row are beyond chance.
+    CHECK(calls_until_open(1.0, 100, seed, 5000) == 5);
+    CHECK(calls_until_open(1.0, 100, seed, 40) == 5);
   }
 }
