@@ -9,7 +9,8 @@
 #include <cstdlib>
 #include <random>
 
-#include "core/common/duration.h"
+#include "cli/fatal_error.h"
+#include "cli/flag_values.h"
 #include "core/common/error.h"
 #include "core/common/logging.h"
 #include "core/provider/anthropic_provider.h"
@@ -108,10 +109,10 @@ runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const confi
   options.concurrency = flags.concurrency;
   options.same_model_only = config.judge.same_model_only;
   options.judge.max_tokens = config.judge.max_tokens;
-  options.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
-  options.retry_base = config.retry.base;
-  options.retry_max = config.retry.max;
-  options.row_deadline = config.retry.row_deadline;
+  options.policy.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
+  options.policy.retry_base = config.retry.base;
+  options.policy.retry_max = config.retry.max;
+  options.policy.row_deadline = config.retry.row_deadline;
   // Each provider has its own attempt timeout (resolve_provider_settings); the run's is the
   // longest, for what waits on any of them (a half-open probe's lease).
   options.judge.timeout = std::chrono::milliseconds(0);
@@ -151,11 +152,7 @@ std::string expand_header_value(const std::string& value, const std::string& pro
 void resolve_provider_settings(provider::ProviderConfig& p, const EngineFlags& flags, const config::Config& config) {
   if (!p.temperature && config.judge.temperature) p.temperature = config.judge.temperature;
   if (!flags.timeout.empty()) {
-    auto timeout = parse_duration(flags.timeout);
-    if (!timeout || timeout->count() == 0) {
-      throw FatalError("--timeout " + flags.timeout + ": expected a duration like 5s or 800ms");
-    }
-    p.timeout = *timeout;
+    p.timeout = duration_flag("--timeout", flags.timeout, ZeroDuration::kRefused);
   } else if (!p.timeout && (provider::traits_of(p.type, p.model).reasoning || !p.reasoning_effort.empty())) {
     p.timeout = std::chrono::milliseconds(provider::kReasoningTimeoutMs);
   } else if (!p.timeout) {
@@ -178,6 +175,9 @@ void add_engine_flags(CLI::App& command, EngineFlags& flags) {
       ->check(CLI::NonNegativeNumber);
   command.add_option("--tpm", flags.tpm, "Tokens per minute per provider (0 = unlimited)")
       ->check(CLI::NonNegativeNumber);
+  command.add_option("--burst", flags.burst,
+                     "How much of --rpm/--tpm may go out at once, as time of refill, e.g. 200ms (default 1s; "
+                     "lower it for a provider that enforces its limit over short intervals)");
   command.add_option("--redis", flags.redis_url,
                      "Share rate limits and breaker probes with other processes through this Redis: "
                      "redis://[:password@]host:port/db (also LLMEVAL_REDIS_URL)");
@@ -214,13 +214,14 @@ EngineSettings resolve_engine_settings(const EngineFlags& flags) {
   if (config_path.empty()) {
     if (const char* env = std::getenv("LLMEVAL_CONFIG"); env != nullptr) config_path = env;
   }
-  if (!config_path.empty()) settings.config = config::load_config_file(config_path);
+  if (!config_path.empty()) settings.config = or_exit(config::load_config_file(config_path));
   const config::Config& config = settings.config;
 
   settings.providers = resolve_providers(flags, config);
   for (auto& p : settings.providers) {
     if (flags.rpm) p.rpm = *flags.rpm;
     if (flags.tpm) p.tpm = *flags.tpm;
+    if (!flags.burst.empty()) p.burst = duration_flag("--burst", flags.burst, ZeroDuration::kRefused);
     resolve_provider_settings(p, flags, config);
     resolve_api_key(p);
   }
@@ -308,7 +309,7 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
         break;
       case provider::ProviderType::kSim: p.providers.push_back(provider::make_sim_provider(loop, config_of)); break;
     }
-    resilience::Limits limits{config_of.rpm, config_of.tpm};
+    resilience::Limits limits{config_of.rpm, config_of.tpm, config_of.burst.value_or(resilience::kDefaultBurst)};
     if (p.redis_limiter) p.redis_limiter->set_limits(config_of.name, limits);
     if (p.own_limiter) p.own_limiter->set_limits(config_of.name, limits);
     p.breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, settings.breaker));

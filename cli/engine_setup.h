@@ -33,6 +33,7 @@ struct EngineFlags {
   int concurrency = 64;
   std::optional<std::int64_t> rpm;
   std::optional<std::int64_t> tpm;
+  std::string burst;  // a duration: how much of rpm/tpm may go out at once
   std::string redis_url;
   std::string timeout;
   std::optional<int> retries;

@@ -1,28 +1,45 @@
-// llmeval: builds the CLI11 app, registers the subcommands, and maps errors to exit codes
-// (SPEC §5: 2 for usage and configuration errors).
+// llmeval: builds the CLI11 app, registers the subcommands from one table, runs the one given,
+// and maps errors to exit codes in one place (docs/formats.md §5: 2 for usage and configuration
+// errors; a command's FatalError says its own).
+#include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/fatal_error.h"
 #include "cli/merge_command.h"
 #include "cli/probe_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/validate_command.h"
-#include "core/common/error.h"
+
+namespace {
+
+// Each registers its subcommand and returns what runs it: the exit code, or -1 when another
+// subcommand was given. The order is the order of `llmeval --help`.
+using Register = std::function<int()> (*)(CLI::App&);
+constexpr Register kSubcommands[] = {
+    llmeval::cli::register_run_command,    llmeval::cli::register_serve_command,
+    llmeval::cli::register_merge_command,  llmeval::cli::register_report_command,
+    llmeval::cli::register_validate_command, llmeval::cli::register_probe_command,
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  // A results file that reaches the process's file-size limit (ulimit -f) fails its write with
+  // EFBIG and gets the run's own message, instead of the signal killing the process mid-line.
+  std::signal(SIGXFSZ, SIG_IGN);
+
   CLI::App app{"llmeval: judge LLM outputs against criteria with an LLM judge, at scale"};
   app.set_version_flag("--version", std::string("llmeval ") + LLMEVAL_VERSION);
   app.require_subcommand(1);
-  auto run = llmeval::cli::register_run_command(app);
-  auto serve = llmeval::cli::register_serve_command(app);
-  auto merge = llmeval::cli::register_merge_command(app);
-  auto report = llmeval::cli::register_report_command(app);
-  auto validate = llmeval::cli::register_validate_command(app);
-  auto probe = llmeval::cli::register_probe_command(app);
+  std::vector<std::function<int()>> commands;
+  for (Register add : kSubcommands) commands.push_back(add(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,13 +47,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
-    int code = run();
-    if (code < 0) code = serve();
-    if (code < 0) code = merge();
-    if (code < 0) code = report();
-    if (code < 0) code = validate();
-    if (code < 0) code = probe();
-    return code < 0 ? 2 : code;
+    for (const auto& command : commands) {
+      if (int code = command(); code >= 0) return code;
+    }
+    return 2;
   } catch (const llmeval::FatalError& e) {
     std::fprintf(stderr, "llmeval: error: %s\n", e.what());
     return e.exit_code();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/fatal_error.h"
 #include "core/common/error.h"
 #include "core/output/shard_merge.h"
 #include "core/output/summary.h"
@@ -37,7 +38,7 @@ int execute(const MergeFlags& flags) {
   if (!flags.dataset.empty()) options.dataset = flags.dataset;
   options.allow_partial = flags.allow_partial;
   output::ShardMerge merge(flags.parts, options);
-  const output::MergeReport& report = merge.check();
+  const output::MergeReport report = or_exit(merge.check());
   if (!report.problems.empty()) {
     std::string message = "cannot merge:";
     for (const auto& problem : report.problems) message += "\n  - " + problem;
@@ -49,7 +50,10 @@ int execute(const MergeFlags& flags) {
                      "): finish or rerun their shards (with --resume), or pass --allow-partial to merge what there is");
   }
   output::Summary summary;
-  merge.write(flags.output, summary);
+  Result<Ok> written = merge.write(flags.output, summary);
+  // A merged file that could not be written midway is a failed merge (1), like a run that
+  // cannot write its results; one that could not be started is a usage problem (2).
+  if (!written.ok()) throw FatalError(written.error().message, written.error().kind == ErrorKind::kIo ? 1 : 2);
   if (!flags.quiet) {
     if (report.missing_count > 0) {
       std::fprintf(stderr, "llmeval merge: %lld rows missing (lines %s)\n",

@@ -1,5 +1,5 @@
 // `llmeval merge PART... -o OUT`: the shard outputs of a sharded run -> one results file in
-// dataset line order, plus the summary (SPEC §1, §9). Refusals exit 2 and write nothing.
+// dataset line order, plus the summary (docs/formats.md §1, §9). Refusals exit 2 and write nothing.
 #pragma once
 
 #include <functional>

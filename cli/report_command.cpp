@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/fatal_error.h"
 #include "core/common/error.h"
 #include "core/output/csv_writer.h"
 #include "core/output/junit_writer.h"
@@ -34,7 +35,7 @@ int write_html(const ReportFlags& flags) {
   options.max_text_bytes = flags.max_text;
   options.version = LLMEVAL_VERSION;
   if (flags.output == "-" || flags.output.empty()) {
-    report::write_html_report(options, std::cout);
+    or_exit(report::write_html_report(options, std::cout));
     std::cout.flush();
     if (!std::cout) throw FatalError("cannot write stdout", 1);
     return 0;
@@ -45,7 +46,7 @@ int write_html(const ReportFlags& flags) {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw FatalError("cannot write " + temporary);
     try {
-      rows = report::write_html_report(options, out);
+      rows = or_exit(report::write_html_report(options, out));
     } catch (...) {
       out.close();
       std::remove(temporary.c_str());
@@ -101,7 +102,9 @@ std::int64_t convert_results_file(const std::string& results_path, const std::st
     throw FatalError("--format " + format + ": expected junit or csv");
   }
   output::JunitTotals totals;
-  if (format == "junit") output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { totals.add(r); });
+  if (format == "junit") {
+    or_exit(output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { totals.add(r); }));
+  }
 
   std::unique_ptr<std::ofstream> file;
   if (out_path != "-" && !out_path.empty()) {
@@ -112,10 +115,10 @@ std::int64_t convert_results_file(const std::string& results_path, const std::st
   std::int64_t rows = 0;
   if (format == "csv") {
     output::CsvWriter writer(out);
-    rows = output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
+    rows = or_exit(output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); }));
   } else {
     output::JunitWriter writer(out, totals, classname);
-    rows = output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); });
+    rows = or_exit(output::for_each_result_row(results_path, [&](const output::ResultRecord& r) { writer.write(r); }));
     writer.finish();
   }
   out.flush();

@@ -1,6 +1,6 @@
 // `llmeval report RESULTS -o report.html [--dataset D] [--compare BASELINE]`: the HTML report
 // (core/report/); `llmeval report RESULTS --format junit|csv -o OUT` converts a results file
-// instead (SPEC §1). convert_results_file is also what `run --format csv|junit` uses at the
+// instead (docs/formats.md §1). convert_results_file is also what `run --format csv|junit` uses at the
 // end of a run.
 #pragma once
 

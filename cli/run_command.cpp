@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,12 +15,14 @@
 #include <vector>
 
 #include "cli/engine_setup.h"
+#include "cli/fatal_error.h"
+#include "cli/flag_values.h"
 #include "cli/progress_display.h"
 #include "cli/report_command.h"
 #include "cli/shard_option.h"
+#include "cli/shutdown_signals.h"
 #include "core/fetch/url_stream.h"
 #include "core/common/clock.h"
-#include "core/common/duration.h"
 #include "core/common/error.h"
 #include "core/common/event_loop.h"
 #include "core/common/logging.h"
@@ -139,8 +140,8 @@ std::optional<output::ResumeIndex> load_resume_index(const RunFlags& flags, outp
   if (flags.output.empty() || flags.output == "-") {
     throw FatalError("--resume needs the results in a file: pass -o PATH (the same as the interrupted run)");
   }
-  auto index = output::ResumeIndex::load(flags.output, flags.retry_errors,
-                                         [&](const output::ResultRecord& record) { summary.add(record); });
+  auto index = or_exit(output::ResumeIndex::load(flags.output, flags.retry_errors,
+                                                 [&](const output::ResultRecord& record) { summary.add(record); }));
   auto log = logger("cli");
   if (index.torn_line_dropped()) log->warn("{}: dropped a torn last line (its row runs again)", flags.output);
   if (index.size() > 0 || index.errors_dropped() > 0) {
@@ -182,6 +183,7 @@ class ConvertedOutput {
   ConvertedOutput& operator=(const ConvertedOutput&) = delete;
 
   const std::string& jsonl_path() const { return jsonl_path_; }
+  bool temporary() const { return temporary_; }
   void convert(const std::string& dataset) const {
     if (temporary_) convert_results_file(jsonl_path_, output_, format_, junit_classname(dataset));
   }
@@ -205,11 +207,7 @@ ProgressOptions progress_options(const RunFlags& flags, const std::optional<Shar
     options.shard_count = shard->count;
   }
   options.limit = flags.limit;
-  auto every = parse_duration(flags.progress_every);
-  if (!every || every->count() == 0) {
-    throw FatalError("--progress-every " + flags.progress_every + ": expected a duration like 10s");
-  }
-  options.log_every = *every;
+  options.log_every = duration_flag("--progress-every", flags.progress_every, ZeroDuration::kRefused);
   // Progress lines are information a person asked for by running without -q: they pass the
   // default warn level.
   if (options.mode == ProgressMode::kLogLines) logger("progress")->set_level(spdlog::level::info);
@@ -230,8 +228,7 @@ int execute(RunFlags flags) {
   options.evaluator = settings.evaluator;
   options.limit = flags.limit;
 
-  auto grace = parse_duration(flags.grace);
-  if (!grace) throw FatalError("--grace " + flags.grace + ": expected a duration like 5s or 800ms");
+  std::chrono::milliseconds grace = duration_flag("--grace", flags.grace, ZeroDuration::kAllowed);
 
   dataset::ReaderOptions reader_options = settings.reader;
   reader_options.max_line_bytes = flags.max_line_bytes;
@@ -244,9 +241,16 @@ int execute(RunFlags flags) {
   std::unique_ptr<fetch::UrlStream> download;
   if (fetch::is_url(flags.dataset)) {
     logger("cli")->info("streaming the dataset from {}", fetch::to_display(flags.dataset));
-    download = std::make_unique<fetch::UrlStream>(flags.dataset);
+    download = or_exit(fetch::UrlStream::open(flags.dataset));
   }
   std::FILE* dataset_file = download ? download->file() : open_dataset(flags.dataset);
+  if (dataset_file == stdin && ::isatty(STDIN_FILENO) && !flags.engine.quiet) {
+    // Someone at a terminal who typed `llmeval run -` (or forgot the file) would otherwise see
+    // nothing happen.
+    std::fputs("llmeval: waiting for JSONL rows on stdin (a terminal): type or paste them, one per line, then press "
+               "Ctrl-D; or pass a file: llmeval run DATASET.jsonl\n",
+               stderr);
+  }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> dataset_owner(
       dataset_file == stdin || download ? nullptr : dataset_file, &std::fclose);
   static char read_buffer[1 << 16];
@@ -256,7 +260,7 @@ int execute(RunFlags flags) {
   output::Summary summary;
   ConvertedOutput converted(flags);  // refuses --resume with csv/junit before reading anything
   std::optional<output::ResumeIndex> resume = load_resume_index(flags, summary);
-  output::ResultWriter writer(converted.jsonl_path(), flags.resume);
+  std::unique_ptr<output::ResultWriter> writer = or_exit(output::ResultWriter::open(converted.jsonl_path(), flags.resume));
   options.resume = resume ? &*resume : nullptr;
 
   SystemClock clock;
@@ -270,9 +274,10 @@ int execute(RunFlags flags) {
   summary.set_prices(settings.prices());
   auto started = clock.now();
   runner::Runner run(loop, clock, reader, engine.chain(), engine.limiter(),
-                     [&](const output::ResultRecord& record) {
-                       writer.write(record);
-                       summary.add(record);
+                     [&](const output::ResultRecord& record) -> Result<Ok> {
+                       Result<Ok> written = writer->write(record);
+                       if (written.ok()) summary.add(record);
+                       return written;
                      },
                      options);
   ProgressDisplay progress(loop, clock, progress_options(flags, shard), [&] {
@@ -289,17 +294,20 @@ int execute(RunFlags flags) {
   });
   // First SIGINT/SIGTERM: finish what is in flight, record it, exit 130. Second: exit now;
   // every line already written is whole (one write each), so the file stays resumable.
-  int signals_seen = 0;
-  auto on_signal = [&] {
-    if (++signals_seen > 1) ::_exit(130);
+  ShutdownSignals signals(loop, [&] {
     logger("cli")->warn("interrupted: finishing requests in flight (up to {}); interrupt again to stop at once",
                         flags.grace);
-    run.interrupt(*grace);
-  };
-  loop.on_signal(SIGINT, on_signal);
-  loop.on_signal(SIGTERM, on_signal);
+    run.interrupt(grace);
+  });
+  if (converted.temporary()) signals.remove_on_exit(converted.jsonl_path());
   runner::RunOutcome outcome = run.run();
   progress.finish();
+  if (!outcome.record_error.empty()) {
+    std::string advice = flags.format == "jsonl" ? "; the rows recorded before it are whole: make room and run the "
+                                                   "same command with --resume to finish"
+                                                 : "";
+    throw FatalError(outcome.record_error + ": the run stopped" + advice, 1);
+  }
   converted.convert(flags.dataset);  // the rows recorded, also after an interruption
   // A download that failed ends the dataset early: the rows read so far are recorded.
   std::string download_problem = download && reader.at_end() ? download->finish() : std::string();

@@ -1,5 +1,5 @@
 // `llmeval run`: flags -> RunOptions, builds the real parts (loop, HTTP client, providers,
-// limiter, reader, writer, summary), runs the Runner, and returns the SPEC §5 exit code.
+// limiter, reader, writer, summary), runs the Runner, and returns the docs/formats.md §5 exit code.
 #pragma once
 
 #include <CLI/CLI.hpp>

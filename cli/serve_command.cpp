@@ -5,18 +5,23 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <csignal>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <exception>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/engine_setup.h"
+#include "cli/fatal_error.h"
+#include "cli/flag_values.h"
 #include "cli/serve_worker.h"
-#include "core/common/duration.h"
+#include "cli/shutdown_signals.h"
 #include "core/common/error.h"
 #include "core/common/logging.h"
 #include "core/metrics/engine_metrics.h"
@@ -45,33 +50,32 @@ struct ServeFlags {
   std::string grace = "20s";
 };
 
-// "8MiB", "512KiB", "64k", "1048576": binary multiples.
-std::size_t parse_size(const std::string& flag, const std::string& text) {
-  std::size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  std::string suffix(end, text.data() + text.size());
-  int shift = -1;
-  if (suffix.empty() || suffix == "B") shift = 0;
-  if (suffix == "k" || suffix == "K" || suffix == "KiB") shift = 10;
-  if (suffix == "M" || suffix == "MiB") shift = 20;
-  if (suffix == "G" || suffix == "GiB") shift = 30;
-  if (ec != std::errc() || shift < 0 || value == 0 || value > (std::size_t{1} << (62 - shift))) {
-    throw FatalError(flag + " " + text + ": expected a size like 8MiB, 512KiB or 1048576 (bytes)");
-  }
-  return value << shift;
-}
+bool json_logs(const ServeFlags& flags) { return flags.engine.log_format == "json"; }
 
-std::chrono::milliseconds duration_flag(const std::string& flag, const std::string& text) {
-  auto value = parse_duration(text);
-  if (!value || value->count() == 0) throw FatalError(flag + " " + text + ": expected a duration like 30s or 500ms");
-  return *value;
+// One line in the shape of the JSON log format ({"ts", "level", "component", "msg"}, and any
+// `extra` fields), for what serve prints outside its loggers: the listening line, and the error
+// that stops it, which main() would otherwise print as plain text. Whatever the log level.
+void print_json_line(std::FILE* stream, const char* level, const char* component, const std::string& message,
+                     nlohmann::json extra = nlohmann::json::object()) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char ts[40];
+  const std::size_t length = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(ts + length, sizeof ts - length, ".%03dZ", static_cast<int>(millis));
+  nlohmann::ordered_json line = {{"ts", ts}, {"level", level}, {"component", component}, {"msg", message}};
+  for (const auto& [key, value] : extra.items()) line[key] = value;
+  std::fprintf(stream, "%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::fflush(stream);
 }
 
 server::BearerAuth load_tokens(const ServeFlags& flags) {
   std::vector<std::string> tokens;
   if (const char* env = std::getenv("LLMEVAL_API_TOKENS"); env != nullptr) tokens = server::parse_token_list(env);
   if (!flags.tokens_file.empty()) {
-    for (auto& token : server::read_tokens_file(flags.tokens_file)) tokens.push_back(std::move(token));
+    for (auto& token : or_exit(server::read_tokens_file(flags.tokens_file))) tokens.push_back(std::move(token));
   }
   return server::BearerAuth(std::move(tokens));
 }
@@ -79,7 +83,7 @@ server::BearerAuth load_tokens(const ServeFlags& flags) {
 // Without tokens, anyone who can reach the port spends the provider budget: only loopback,
 // unless the operator says something in front of llmeval authenticates.
 void check_exposure(const ServeFlags& flags, const server::ListenAddress& address, const server::BearerAuth& auth) {
-  if (auth.enabled() || flags.allow_unauthenticated || server::is_loopback(address)) return;
+  if (auth.enabled() || flags.allow_unauthenticated || or_exit(server::is_loopback(address))) return;
   throw FatalError("refusing to listen on " + address.to_string() +
                    " without API tokens: anyone reaching it could spend your provider budget. Set "
                    "LLMEVAL_API_TOKENS (comma-separated) or --tokens-file, or pass --allow-unauthenticated when "
@@ -110,11 +114,11 @@ int execute(const ServeFlags& flags) {
 
   int threads = flags.threads > 0 ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   server::HttpServerOptions http_options;
-  http_options.max_body = parse_size("--max-body", flags.max_body);
-  http_options.read_timeout = duration_flag("--read-timeout", flags.read_timeout);
-  http_options.idle_timeout = duration_flag("--idle-timeout", flags.idle_timeout);
-  auto request_timeout = duration_flag("--request-timeout", flags.request_timeout);
-  auto grace = duration_flag("--grace", flags.grace);
+  http_options.max_body = size_flag("--max-body", flags.max_body);
+  http_options.read_timeout = duration_flag("--read-timeout", flags.read_timeout, ZeroDuration::kRefused);
+  http_options.idle_timeout = duration_flag("--idle-timeout", flags.idle_timeout, ZeroDuration::kRefused);
+  auto request_timeout = duration_flag("--request-timeout", flags.request_timeout, ZeroDuration::kRefused);
+  auto grace = duration_flag("--grace", flags.grace, ZeroDuration::kAllowed);
 
   metrics::Registry registry;
   metrics::EngineMetrics engine_metrics(registry);
@@ -132,8 +136,9 @@ int execute(const ServeFlags& flags) {
   evaluator_options.concurrency = std::max(1, (flags.engine.concurrency + threads - 1) / threads);
   evaluator_options.metrics = &engine_metrics;
   evaluator_options.judge_calls_are_inflight = false;
-  if (evaluator_options.row_deadline.count() == 0 || evaluator_options.row_deadline > request_timeout) {
-    evaluator_options.row_deadline = request_timeout;
+  auto& row_deadline = evaluator_options.policy.row_deadline;
+  if (row_deadline.count() == 0 || row_deadline > request_timeout) {
+    row_deadline = request_timeout;
   }
 
   // Without Redis the threads share one in-process budget.
@@ -142,12 +147,14 @@ int execute(const ServeFlags& flags) {
   std::unique_ptr<resilience::SynchronizedRateLimiter> shared_limiter;
   if (settings.redis_url.empty()) {
     local_limiter = std::make_unique<resilience::LocalRateLimiter>(clock);
-    for (const auto& p : settings.providers) local_limiter->set_limits(p.name, {p.rpm, p.tpm});
+    for (const auto& p : settings.providers) {
+      local_limiter->set_limits(p.name, {p.rpm, p.tpm, p.burst.value_or(resilience::kDefaultBurst)});
+    }
     shared_limiter = std::make_unique<resilience::SynchronizedRateLimiter>(*local_limiter);
   }
 
   raise_descriptor_limit();
-  server::Listeners listeners = server::open_listeners(address.value(), threads);
+  server::Listeners listeners = or_exit(server::open_listeners(address.value(), threads));
   LibeventLoop control;
   control.open_cross_thread_queue();
   std::atomic<int> running{threads};
@@ -169,18 +176,23 @@ int execute(const ServeFlags& flags) {
   bound.port = listeners.port;
   log->info("serving on http://{} with {} loop threads, {} judge calls in flight at most, {} API tokens",
             bound.to_string(), threads, flags.engine.concurrency, state.auth.size());
-  std::printf("listening on http://%s\n", bound.to_string().c_str());
-  std::fflush(stdout);
+  // The line that tells scripts the port (docs/cli.md); in JSON it is a log line like the others,
+  // so a log pipeline reading stdout and stderr together sees JSON only.
+  const std::string url = "http://" + bound.to_string();
+  if (json_logs(flags)) {
+    print_json_line(stdout, "info", "server", "listening on " + url, {{"url", url}});
+  } else {
+    std::printf("listening on %s\n", url.c_str());
+    std::fflush(stdout);
+  }
 
   // First SIGTERM/SIGINT: /readyz turns 503 and new evaluations get 503 while the open ones
   // finish; once every worker is idle, or --grace has passed, exit 0. A second signal exits now.
-  int signals_seen = 0;
   std::size_t idle_workers = 0;
   auto stop_workers = [&] {
     for (auto& worker : workers) worker->stop();
   };
-  auto on_signal = [&] {
-    if (++signals_seen > 1) ::_exit(130);
+  ShutdownSignals signals(control, [&] {
     log->info("shutting down: finishing requests in flight (up to {}); signal again to stop at once", flags.grace);
     state.draining = true;
     for (auto& worker : workers) {
@@ -194,9 +206,7 @@ int execute(const ServeFlags& flags) {
       if (idle_workers < workers.size()) log->warn("grace period of {} over", flags.grace);
       stop_workers();
     });
-  };
-  control.on_signal(SIGTERM, on_signal);
-  control.on_signal(SIGINT, on_signal);
+  });
   control.run();
   for (auto& worker : workers) worker->join();
   log->info("stopped");
@@ -235,7 +245,17 @@ std::function<int()> register_serve_command(CLI::App& app) {
   add_engine_flags(*serve, flags->engine);
   return [serve, flags]() -> int {
     if (!serve->parsed()) return -1;
-    return execute(*flags);
+    if (!json_logs(*flags)) return execute(*flags);
+    // With JSON logs the error that stops serve is a JSON line too, with main()'s exit codes.
+    try {
+      return execute(*flags);
+    } catch (const FatalError& e) {
+      print_json_line(stderr, "error", "cli", e.what());
+      return e.exit_code();
+    } catch (const std::exception& e) {
+      print_json_line(stderr, "error", "cli", e.what());
+      return 2;
+    }
   };
 }
 

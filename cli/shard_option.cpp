@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "cli/fatal_error.h"
 #include "core/common/error.h"
 
 namespace llmeval::cli {

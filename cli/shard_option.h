@@ -1,4 +1,4 @@
-// --shard: which rows of a dataset this process judges (SPEC §1, §9). `I/N` takes the rows whose
+// --shard: which rows of a dataset this process judges (docs/formats.md §1, §9). `I/N` takes the rows whose
 // line L has (L - 1) % N == I; `auto` reads I from JOB_COMPLETION_INDEX (set by Kubernetes in
 // each pod of an Indexed Job) and N from LLMEVAL_SHARD_COUNT (Kubernetes does not tell a pod the
 // completion count). Output paths name their shard with {index} and {count}.

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/fatal_error.h"
 #include "core/common/error.h"
 #include "core/config/config.h"
 #include "core/dataset/jsonl_reader.h"
@@ -63,7 +64,7 @@ dataset::ReaderOptions reader_options(const ValidateFlags& flags) {
   std::string path = flags.config_path;
   if (const char* env = std::getenv("LLMEVAL_CONFIG"); path.empty() && env != nullptr) path = env;
   if (!path.empty()) {
-    config::Config config = config::load_config_file(path);
+    config::Config config = or_exit(config::load_config_file(path));
     options.default_scale = config.judge.scale;
     options.default_criteria = config.criteria;
   }
@@ -174,7 +175,7 @@ json report_json(const Tally& tally, std::int64_t lines, const std::string& show
 int execute(const ValidateFlags& flags) {
   dataset::ReaderOptions options = reader_options(flags);
   std::unique_ptr<fetch::UrlStream> download;
-  if (fetch::is_url(flags.dataset)) download = std::make_unique<fetch::UrlStream>(flags.dataset);
+  if (fetch::is_url(flags.dataset)) download = or_exit(fetch::UrlStream::open(flags.dataset));
   std::FILE* file = download ? download->file() : open_dataset(flags.dataset);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> owner(file == stdin || download ? nullptr : file, &std::fclose);
   std::string shown = download ? fetch::to_display(flags.dataset) : flags.dataset == "-" ? "<stdin>" : flags.dataset;

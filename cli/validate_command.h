@@ -1,6 +1,6 @@
 // `llmeval validate DATASET`: checks every line of a JSONL dataset with the rules `run` applies
 // (core/dataset/jsonl_reader.h), without calling any provider, and reports each bad line and a
-// count summary (SPEC §1). Streams: memory stays bounded whatever the dataset's size.
+// count summary (docs/formats.md §1). Streams: memory stays bounded whatever the dataset's size.
 #pragma once
 
 #include <functional>

@@ -1,14 +1,13 @@
-// Error values shared by every area: ErrorKind, Error, Result<T>, and FatalError.
+// Error values shared by every area: ErrorKind, Error, Result<T>.
 //
-// Expected failures (a timeout, a 429, an unparseable judge reply) travel as values in
-// Result<T>; retry, breaker and fallback decide on Error::kind, never on message text.
-// FatalError is only for setup that cannot proceed (bad flags, unreadable dataset); the CLI
-// catches it once and exits 2.
+// Expected failures (a timeout, a 429, an unparseable judge reply, an unreadable file, a bad
+// config) travel as values in Result<T>; retry, breaker and fallback decide on Error::kind, never
+// on message text. core/ never ends the process or picks an exit code: cli/ turns the errors it
+// cannot go on with into exit codes, in one place (cli/fatal_error.h).
 #pragma once
 
 #include <chrono>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +44,9 @@ struct Error {
   int http_status = 0;
 };
 
+// What Result<Ok> holds on success: for steps that return nothing but may fail.
+struct Ok {};
+
 template <typename T>
 class Result {
  public:
@@ -61,17 +63,6 @@ class Result {
 
  private:
   std::variant<T, Error> state_;
-};
-
-// Setup that cannot proceed. Carries the exit code the CLI should use (2 = usage/config).
-class FatalError : public std::runtime_error {
- public:
-  explicit FatalError(const std::string& message, int exit_code = 2)
-      : std::runtime_error(message), exit_code_(exit_code) {}
-  int exit_code() const { return exit_code_; }
-
- private:
-  int exit_code_;
 };
 
 }  // namespace llmeval

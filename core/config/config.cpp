@@ -9,10 +9,17 @@
 namespace llmeval::config {
 namespace {
 
+// A field that is wrong: thrown by the parsing steps below, caught by parse_config, which
+// returns it as an Error. Never leaves this file.
+struct Invalid {
+  explicit Invalid(std::string m) : message(std::move(m)) {}
+  std::string message;
+};
+
 const nlohmann::json* section(const nlohmann::json& json, const char* name) {
   auto it = json.find(name);
   if (it == json.end() || it->is_null()) return nullptr;
-  if (!it->is_object()) throw FatalError(std::string("config: \"") + name + "\" must be an object");
+  if (!it->is_object()) throw Invalid(std::string("config: \"") + name + "\" must be an object");
   return &*it;
 }
 
@@ -20,7 +27,7 @@ double number(const nlohmann::json& obj, const char* section_name, const char* k
   auto it = obj.find(key);
   if (it == obj.end()) return fallback;
   if (!it->is_number()) {
-    throw FatalError(std::string("config: \"") + section_name + "." + key + "\" must be a number");
+    throw Invalid(std::string("config: \"") + section_name + "." + key + "\" must be a number");
   }
   return it->get<double>();
 }
@@ -33,9 +40,9 @@ RetryConfig parse_retry(const nlohmann::json& obj) {
   r.budget_ratio = number(obj, "retry", "budget_ratio", r.budget_ratio);
   r.budget_min = static_cast<int>(number(obj, "retry", "budget_min", r.budget_min));
   r.row_deadline = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "row_deadline_ms", 300000)));
-  if (r.max_attempts < 1) throw FatalError("config: \"retry.max_attempts\" must be at least 1");
+  if (r.max_attempts < 1) throw Invalid("config: \"retry.max_attempts\" must be at least 1");
   if (r.budget_ratio < 0 || r.budget_min < 0) {
-    throw FatalError("config: \"retry.budget_ratio\" and \"retry.budget_min\" must not be negative");
+    throw Invalid("config: \"retry.budget_ratio\" and \"retry.budget_min\" must not be negative");
   }
   return r;
 }
@@ -44,22 +51,22 @@ JudgeConfig parse_judge(const nlohmann::json& obj) {
   JudgeConfig j;
   if (auto it = obj.find("scale"); it != obj.end()) {
     if (!it->is_string() || !dataset::parse_scale(it->get<std::string>(), j.scale)) {
-      throw FatalError("config: \"judge.scale\" must be \"1-5\", \"1-10\" or \"binary\"");
+      throw Invalid("config: \"judge.scale\" must be \"1-5\", \"1-10\" or \"binary\"");
     }
   }
   if (auto it = obj.find("temperature"); it != obj.end()) {
     if (it->is_null()) {
       j.temperature = std::optional<double>{};
     } else if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 2) {
-      throw FatalError("config: \"judge.temperature\" must be a number from 0 to 2, or null (not sent)");
+      throw Invalid("config: \"judge.temperature\" must be a number from 0 to 2, or null (not sent)");
     } else {
       j.temperature = std::optional<double>{it->get<double>()};
     }
   }
   j.max_tokens = static_cast<int>(number(obj, "judge", "max_tokens", j.max_tokens));
-  if (j.max_tokens < 16) throw FatalError("config: \"judge.max_tokens\" must be at least 16");
+  if (j.max_tokens < 16) throw Invalid("config: \"judge.max_tokens\" must be at least 16");
   if (auto it = obj.find("same_model_only"); it != obj.end()) {
-    if (!it->is_boolean()) throw FatalError("config: \"judge.same_model_only\" must be true or false");
+    if (!it->is_boolean()) throw Invalid("config: \"judge.same_model_only\" must be true or false");
     j.same_model_only = it->get<bool>();
   }
   return j;
@@ -73,9 +80,9 @@ BreakerConfig parse_breaker(const nlohmann::json& obj) {
   b.open = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "open_s", 30)));
   b.consecutive_failures = static_cast<int>(number(obj, "breaker", "consecutive_failures", b.consecutive_failures));
   b.half_open_probes = static_cast<int>(number(obj, "breaker", "half_open_probes", b.half_open_probes));
-  if (b.failure_rate <= 0 || b.failure_rate > 1) throw FatalError("config: \"breaker.failure_rate\" must be in (0, 1]");
+  if (b.failure_rate <= 0 || b.failure_rate > 1) throw Invalid("config: \"breaker.failure_rate\" must be in (0, 1]");
   if (b.min_calls < 1 || b.consecutive_failures < 1 || b.half_open_probes < 1 || b.window.count() < 1) {
-    throw FatalError(
+    throw Invalid(
         "config: \"breaker\" min_calls, consecutive_failures, half_open_probes and window_s must be at least 1");
   }
   return b;
@@ -86,7 +93,7 @@ RedisConfig parse_redis(const nlohmann::json& obj) {
   if (auto it = obj.find("url"); it != obj.end() && it->is_string()) r.url = it->get<std::string>();
   if (auto it = obj.find("prefix"); it != obj.end() && it->is_string()) r.prefix = it->get<std::string>();
   r.timeout = std::chrono::milliseconds(static_cast<long>(number(obj, "redis", "timeout_ms", 50)));
-  if (r.timeout.count() < 1) throw FatalError("config: \"redis.timeout_ms\" must be at least 1");
+  if (r.timeout.count() < 1) throw Invalid("config: \"redis.timeout_ms\" must be at least 1");
   return r;
 }
 
@@ -95,30 +102,28 @@ std::vector<std::pair<std::string, std::string>> parse_default_criteria(const nl
   auto it = json.find("criteria");
   if (it == json.end() || it->is_null()) return out;
   if (!it->is_object()) {
-    throw FatalError("config: \"criteria\" must be an object mapping criterion names to rubrics");
+    throw Invalid("config: \"criteria\" must be an object mapping criterion names to rubrics");
   }
   for (const auto& [name, rubric] : it->items()) {
     if (!rubric.is_string() || rubric.get<std::string>().empty()) {
-      throw FatalError("config: criterion \"" + name + "\" must map to a non-empty rubric string");
+      throw Invalid("config: criterion \"" + name + "\" must map to a non-empty rubric string");
     }
     out.emplace_back(name, rubric.get<std::string>());
   }
   return out;
 }
 
-}  // namespace
-
-Config parse_config(const nlohmann::json& json) {
-  if (!json.is_object()) throw FatalError("config: the file must hold one JSON object");
+Config parse(const nlohmann::json& json) {
+  if (!json.is_object()) throw Invalid("config: the file must hold one JSON object");
   Config config;
   if (auto it = json.find("providers"); it != json.end()) {
-    if (!it->is_array()) throw FatalError("config: \"providers\" must be an array");
+    if (!it->is_array()) throw Invalid("config: \"providers\" must be an array");
     for (const auto& entry : *it) {
       auto parsed = provider::parse_provider_config(entry);
-      if (!parsed) throw FatalError("config: " + parsed.error().message);
+      if (!parsed) throw Invalid("config: " + parsed.error().message);
       for (const auto& existing : config.providers) {
         if (existing.name == parsed.value().name) {
-          throw FatalError("config: two providers are named \"" + existing.name + "\"");
+          throw Invalid("config: two providers are named \"" + existing.name + "\"");
         }
       }
       config.providers.push_back(std::move(parsed).value());
@@ -132,20 +137,28 @@ Config parse_config(const nlohmann::json& json) {
   return config;
 }
 
-Config load_config_file(const std::string& path) {
+}  // namespace
+
+Result<Config> parse_config(const nlohmann::json& json) {
+  try {
+    return parse(json);
+  } catch (const Invalid& invalid) {
+    return Error(ErrorKind::kBadRequest, invalid.message);
+  }
+}
+
+Result<Config> load_config_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw FatalError("cannot read config file " + path);
+  if (!in) return Error(ErrorKind::kIo, "cannot read config file " + path);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    throw FatalError("config file " + path + " is not valid JSON: " + e.what());
+    return Error(ErrorKind::kBadRequest, "config file " + path + " is not valid JSON: " + e.what());
   }
-  try {
-    return parse_config(json);
-  } catch (const FatalError& e) {
-    throw FatalError(std::string(e.what()) + " (in " + path + ")");
-  }
+  Result<Config> config = parse_config(json);
+  if (!config) return Error(config.error().kind, config.error().message + " (in " + path + ")");
+  return config;
 }
 
 }  // namespace llmeval::config

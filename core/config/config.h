@@ -1,6 +1,6 @@
-// Config: the JSON config file (SPEC §8), parsed and validated. Flags override it in the CLI.
-// Parsing is pure (JSON in, Config out); problems throw FatalError naming the field, because a
-// bad config is a setup error (exit 2).
+// Config: the JSON config file (docs/formats.md §8), parsed and validated. Flags override it in
+// the CLI. Parsing is pure (JSON in, Config out); a problem is an Error naming the field (the CLI
+// exits 2: a bad config is a setup error).
 #pragma once
 
 #include <chrono>
@@ -12,13 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/error.h"
 #include "core/dataset/criterion.h"
 #include "core/provider/provider_config.h"
 
 namespace llmeval::config {
 
 struct RetryConfig {
-  int max_attempts = 4;  // first try + retries, per provider (SPEC --retries 3)
+  int max_attempts = 4;  // first try + retries, per provider (docs/cli.md: --retries 3)
   std::chrono::milliseconds base{250};
   std::chrono::milliseconds max{20000};
   double budget_ratio = 0.1;  // retries per request over the last 10 s, per provider...
@@ -61,8 +62,8 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> criteria;  // default criteria: name -> rubric
 };
 
-Config parse_config(const nlohmann::json& json);
+Result<Config> parse_config(const nlohmann::json& json);
 // Reads and parses a config file; errors name the path.
-Config load_config_file(const std::string& path);
+Result<Config> load_config_file(const std::string& path);
 
 }  // namespace llmeval::config

@@ -5,11 +5,11 @@
 #include <iterator>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
+#include "core/dataset/criterion_regex.h"
 #include "core/dataset/message_text.h"
 
 namespace llmeval::dataset {
@@ -21,8 +21,8 @@ using MaybeError = std::optional<CriteriaError>;
 
 constexpr const char* kCheckTypeList =
     "\"contains\", \"not_contains\", \"equals\", \"regex\", \"json\", \"max_chars\" or \"min_chars\"";
-// Long patterns are refused: libstdc++ compiles nested groups recursively, and 100k '(' overflow
-// the stack. Rubric-style checks never need patterns this long.
+// Long patterns are refused: checks never need patterns this long, and the compiled-pattern
+// cache below stays small (RE2 also refuses nesting deeper than 1000 by itself).
 constexpr std::size_t kMaxRegexBytes = 2000;
 constexpr std::string_view kCriterionKeys[] = {"name",   "rubric", "scale", "threshold",
                                                "weight", "type",   "value"};
@@ -105,54 +105,18 @@ MaybeError parse_llm_fields(const json& object, Criterion& out, Scale default_sc
   return std::nullopt;
 }
 
-// Compiling a std::regex costs tens of microseconds, and datasets repeat the same pattern on
-// many rows, so compiled patterns are shared through a small per-thread cache. A const
-// std::regex may be matched from any thread.
-std::shared_ptr<const std::regex> compile_regex(const std::string& pattern) {
+// Compiling a pattern costs microseconds to milliseconds, and datasets repeat the same pattern
+// on many rows, so compiled patterns are shared through a small per-thread cache. A compiled
+// RE2 may be matched from any thread. Refusals are not cached: they are rare, and cheap to find.
+Result<std::shared_ptr<const re2::RE2>> compile_cached(const std::string& pattern) {
   constexpr std::size_t kCacheEntries = 256;
-  thread_local std::unordered_map<std::string, std::shared_ptr<const std::regex>> cache;
+  thread_local std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache;
   if (auto hit = cache.find(pattern); hit != cache.end()) return hit->second;
-  auto flags = std::regex::ECMAScript;
-#ifdef __GLIBCXX__
-  // libstdc++'s default (backtracking) matcher recurses once per input character and crashes
-  // on long outputs; polynomial mode selects its Thompson-NFA matcher: linear time, bounded
-  // stack. The price is no backreferences (\1), which it rejects at compile time.
-  flags |= std::regex_constants::__polynomial;
-#endif
-  auto regex = std::make_shared<const std::regex>(pattern, flags);  // throws std::regex_error
+  auto regex = compile_regex(pattern);
+  if (!regex.ok()) return regex;
   if (cache.size() >= kCacheEntries) cache.clear();
-  cache.emplace(pattern, regex);
+  cache.emplace(pattern, regex.value());
   return regex;
-}
-
-// libstdc++ (GCC 12) reads the counts of a {m,n} repeat into a long with no overflow check and
-// returns them as int: {99999999999999999999} is undefined behaviour, and {4294967297} silently
-// becomes {1}, so the check would test something else than written. Every unescaped '{' outside
-// [...] starts such a count. Counts this long never compile anyway (the NFA is capped at 100000
-// states), so they are refused up front.
-bool has_huge_repeat_count(const std::string& pattern) {
-  constexpr std::size_t kMaxDigits = 9;
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      ++i;
-    } else if (in_class) {
-      in_class = c != ']';
-    } else if (c == '[') {
-      in_class = true;
-    } else if (c == '{') {
-      std::size_t j = i + 1;
-      for (int count = 0; count < 2; ++count, ++j) {  // m, then n after a ','
-        while (j < pattern.size() && pattern[j] == '0') ++j;
-        const std::size_t digits = j;
-        while (j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9') ++j;
-        if (j - digits > kMaxDigits) return true;
-        if (j >= pattern.size() || pattern[j] != ',') break;
-      }
-    }
-  }
-  return false;
 }
 
 MaybeError parse_regex(const json& value, Criterion& out) {
@@ -161,17 +125,12 @@ MaybeError parse_regex(const json& value, Criterion& out) {
     return invalid(prefix(out.name) + "\"value\" regex is " + std::to_string(pattern.size()) +
                    " bytes; keep it under " + std::to_string(kMaxRegexBytes));
   }
-  if (has_huge_repeat_count(pattern)) {
-    return CriteriaError{"invalid_regex", prefix(out.name) + "\"value\" " + quote_for_message(pattern) +
-                                              " has a {n} repeat count over 999999999; use a smaller count"};
-  }
-  try {
-    out.regex = compile_regex(pattern);
-  } catch (const std::regex_error& e) {
+  auto regex = compile_cached(pattern);
+  if (!regex.ok()) {
     return CriteriaError{"invalid_regex",
-                         prefix(out.name) + "\"value\" " + quote_for_message(pattern) +
-                             " is not a valid regex (ECMAScript syntax, no backreferences): " + e.what()};
+                         prefix(out.name) + "\"value\" " + quote_for_message(pattern) + " " + regex.error().message};
   }
+  out.regex = std::move(regex).value();
   return std::nullopt;
 }
 

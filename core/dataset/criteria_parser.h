@@ -1,12 +1,12 @@
-// Parses the `criteria` field of a dataset row (SPEC §2) into validated Criterion values:
+// Parses the `criteria` field of a dataset row (docs/formats.md §2) into validated Criterion values:
 // a string (one LLM criterion named "default"), an object {name: rubric}, or an array of
 // strings (named c1, c2, ...) or criterion objects (LLM: name, rubric, scale, threshold, weight;
 // deterministic: name, type, value). Regexes are compiled here, so a bad one is caught per row.
 //
 // Order: arrays keep their order; the {name: rubric} form comes out sorted by name (nlohmann::json
 // objects are sorted maps). Strict: unknown keys in a criterion object ("treshold") are errors.
-// Regexes are ECMAScript, compiled in libstdc++'s polynomial mode (linear-time matching, bounded
-// stack, no backreferences), at most 2000 bytes, and shared through a small per-thread cache.
+// Regexes are RE2 syntax (criterion_regex.h: linear-time matching, no backreferences or
+// lookaround), at most 2000 bytes, and shared through a small per-thread cache.
 // Pure apart from that cache; thread-safe.
 #pragma once
 

@@ -3,11 +3,14 @@
 // Plain values; criteria are parsed and validated by criteria_parser.h.
 #pragma once
 
-#include <regex>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+namespace re2 {
+class RE2;
+}
 
 namespace llmeval::dataset {
 
@@ -40,7 +43,7 @@ struct Criterion {
   // Deterministic
   CheckType check = CheckType::kContains;
   nlohmann::json value;                // the check's argument as given
-  std::shared_ptr<const std::regex> regex;  // compiled once for kRegex
+  std::shared_ptr<const re2::RE2> regex;  // compiled once for kRegex (criterion_regex.h)
 };
 
 }  // namespace llmeval::dataset

@@ -119,18 +119,26 @@ std::string to_display(std::string_view url) {
   return shown;
 }
 
-UrlStream::UrlStream(std::string url) : state_(std::make_unique<State>()) {
-  state_->url = std::move(url);
+Result<std::unique_ptr<UrlStream>> UrlStream::open(std::string url) {
+  auto state = std::make_unique<State>();
+  state->url = std::move(url);
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw FatalError(std::string("cannot make a pipe: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return Error(ErrorKind::kIo, std::string("cannot make a pipe: ") + std::strerror(errno));
+  }
   ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-  state_->write_fd = fds[1];
-  state_->read_file = ::fdopen(fds[0], "rb");
-  if (state_->read_file == nullptr) {
+  state->write_fd = fds[1];
+  state->read_file = ::fdopen(fds[0], "rb");
+  if (state->read_file == nullptr) {
+    int error = errno;
     ::close(fds[0]);
     ::close(fds[1]);
-    throw FatalError(std::string("cannot read a pipe: ") + std::strerror(errno));
+    return Error(ErrorKind::kIo, std::string("cannot read a pipe: ") + std::strerror(error));
   }
+  return std::unique_ptr<UrlStream>(new UrlStream(std::move(state)));
+}
+
+UrlStream::UrlStream(std::unique_ptr<State> state) : state_(std::move(state)) {
   state_->thread = std::thread([state = state_.get()] { state->download(); });
 }
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/common/error.h"
+
 namespace llmeval::fetch {
 
 bool is_url(std::string_view path);
@@ -24,8 +26,8 @@ std::string to_display(std::string_view url);
 
 class UrlStream {
  public:
-  // Starts the download. Throws FatalError when the pipe or the thread cannot be made.
-  explicit UrlStream(std::string url);
+  // Starts the download; an error when the pipe cannot be made.
+  static Result<std::unique_ptr<UrlStream>> open(std::string url);
   // Stops a download still running (the reader stopped early) and waits for its thread.
   ~UrlStream();
   UrlStream(const UrlStream&) = delete;
@@ -38,6 +40,7 @@ class UrlStream {
 
  private:
   struct State;
+  explicit UrlStream(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 

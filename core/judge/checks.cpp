@@ -4,13 +4,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "core/judge/bounded_regex.h"
+#include "core/dataset/criterion_regex.h"
 
 namespace llmeval::judge {
 namespace {
@@ -94,32 +93,20 @@ CheckOutcome check_equals(const Criterion& c, std::string_view output) {
 }
 
 CheckOutcome check_regex(const Criterion& c, std::string_view output) {
-  const std::string pattern = c.value.is_string() ? c.value.get<std::string>() : std::string();
+  if (!c.value.is_string()) return fail("check value must be a regex string");
+  const std::string& pattern = c.value.get_ref<const std::string&>();
   const std::string shown = "/" + pattern + "/";
   // The criteria parser compiles the pattern once; compiling here only covers a Criterion
   // built by hand without it.
-  std::shared_ptr<const std::regex> regex = c.regex;
-  // Only the breadth-first matcher has a bounded stack (see bounded_regex.h); a pattern
-  // compiled any other way is compiled again.
-  if (regex && !(regex->flags() & std::regex_constants::__polynomial)) regex.reset();
+  std::shared_ptr<const re2::RE2> regex = c.regex;
   if (!regex) {
-    if (!c.value.is_string()) return fail("check value must be a regex string");
-    try {
-      regex = std::make_shared<const std::regex>(
-          pattern, std::regex::ECMAScript | std::regex_constants::__polynomial);
-    } catch (const std::regex_error& e) {
-      return fail("regex " + shown + " is invalid: " + e.what());
-    }
+    auto compiled = dataset::compile_regex(pattern);
+    if (!compiled.ok()) return fail("regex " + shown + " " + compiled.error().message);
+    regex = std::move(compiled).value();
   }
-  switch (bounded_regex_search(*regex, output)) {
-    case RegexSearch::kMatch: return pass("output matches " + shown);
-    case RegexSearch::kNoMatch: return fail("output does not match " + shown);
-    case RegexSearch::kTooLong:
-      return fail("output is " + std::to_string(output.size()) +
-                  " bytes, too long for the regex check");
-    case RegexSearch::kTooComplex: break;
-  }
-  return fail("regex " + shown + " is too complex to match against this output");
+  // RE2 is linear in the output, whatever its size: the verdict is always the true answer.
+  if (dataset::regex_search(*regex, output)) return pass("output matches " + shown);
+  return fail("output does not match " + shown);
 }
 
 CheckOutcome check_json(const Criterion& c, std::string_view output) {

@@ -1,11 +1,15 @@
 #include "core/output/result_reader.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/common/json_dom.h"
+#include "core/dataset/message_text.h"
 
 namespace llmeval::output {
 namespace {
@@ -14,46 +18,136 @@ using Json = nlohmann::ordered_json;  // criteria keep the order they were writt
 
 Error bad(const std::string& why) { return Error{ErrorKind::kParse, "not a result row: " + why}; }
 
-Result<Status> parse_status(const Json& row) {
-  auto it = row.find("status");
-  if (it == row.end() || !it->is_string()) return bad("no \"status\"");
-  const std::string& text = it->get_ref<const std::string&>();
-  if (text == "ok") return Status::kOk;
-  if (text == "error") return Status::kError;
-  if (text == "invalid") return Status::kInvalid;
-  return bad("unknown status \"" + text + "\"");
+// A field's place in the row, as a person finds it: criteria.tone.score, or
+// criteria["my tone"].score for a name that is not one word.
+std::string path_of(const std::string& parent, const std::string& key) {
+  const bool word = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+  if (!word) return parent + "[" + Json(key).dump() + "]";
+  return parent.empty() ? key : parent + "." + key;
 }
 
-JudgeInfo parse_judge(const Json& judge) {
-  JudgeInfo info;
-  info.provider = judge.value("provider", "");
-  info.model = judge.value("model", "");
-  info.attempts = judge.value("attempts", 0);
-  info.fallback = judge.value("fallback", false);
-  info.latency_ms = judge.value("latency_ms", std::int64_t{0});
-  if (auto tokens = judge.find("tokens"); tokens != judge.end() && tokens->is_object()) {
-    info.tokens.input = tokens->value("input", std::int64_t{0});
-    info.tokens.output = tokens->value("output", std::int64_t{0});
-    info.tokens.cached_input = tokens->value("cached_input", std::int64_t{0});
-    info.tokens.cache_write = tokens->value("cache_write", std::int64_t{0});
-    info.tokens.reasoning = tokens->value("reasoning", std::int64_t{0});
+// A value as shown after "got": null, true, 42, "text" (cut), an array, an object.
+std::string describe(const Json& value) {
+  if (value.is_array()) return "an array";
+  if (value.is_object()) return "an object";
+  if (value.is_string()) return dataset::quote_for_message(value.get_ref<const std::string&>(), 40);
+  return value.dump();
+}
+
+bool fits_int64(const Json& value) {
+  if (value.is_number_unsigned()) {
+    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   }
-  info.simulated = judge.value("simulated", false);
+  return value.is_number_integer();
+}
+
+// Reads the fields of one row by their path, keeping the first one of the wrong type as the
+// row's error (`field "criteria.tone.score" must be a number, got null`). A field that is not
+// there keeps its default: rows of older versions have fewer fields.
+class TypedFields {
+ public:
+  const std::optional<Error>& error() const { return error_; }
+
+  void read(const Json& object, const char* key, const std::string& parent, double& out) {
+    if (const Json* value = find(object, key)) {
+      if (!value->is_number()) return wrong(parent, key, "a number", *value);
+      out = value->get<double>();
+    }
+  }
+  void read(const Json& object, const char* key, const std::string& parent, bool& out) {
+    if (const Json* value = find(object, key)) {
+      if (!value->is_boolean()) return wrong(parent, key, "true or false", *value);
+      out = value->get<bool>();
+    }
+  }
+  void read(const Json& object, const char* key, const std::string& parent, std::string& out) {
+    if (const Json* value = find(object, key)) {
+      if (!value->is_string()) return wrong(parent, key, "a string", *value);
+      out = value->get<std::string>();
+    }
+  }
+  void read(const Json& object, const char* key, const std::string& parent, std::int64_t& out) {
+    if (const Json* value = find(object, key)) {
+      if (!fits_int64(*value)) return wrong(parent, key, "a whole number", *value);
+      out = value->get<std::int64_t>();
+    }
+  }
+  void read(const Json& object, const char* key, const std::string& parent, int& out) {
+    std::int64_t wide = out;
+    read(object, key, parent, wide);
+    if (error_) return;
+    if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()) {
+      return wrong(parent, key, "a whole number", object.at(key));
+    }
+    out = static_cast<int>(wide);
+  }
+  void wrong(const std::string& parent, const std::string& key, const char* expected, const Json& got) {
+    if (error_) return;
+    error_ = bad("field " + dataset::quote_for_message(path_of(parent, key), 120) + " must be " + expected + ", got " +
+                 describe(got));
+  }
+
+ private:
+  const Json* find(const Json& object, const char* key) const {
+    if (error_) return nullptr;
+    auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+  }
+  std::optional<Error> error_;
+};
+
+Result<Status> parse_status(const Json& row, TypedFields& fields) {
+  auto it = row.find("status");
+  if (it == row.end()) return bad("no \"status\"");
+  if (it->is_string()) {
+    const std::string& text = it->get_ref<const std::string&>();
+    if (text == "ok") return Status::kOk;
+    if (text == "error") return Status::kError;
+    if (text == "invalid") return Status::kInvalid;
+  }
+  fields.wrong("", "status", "\"ok\", \"error\" or \"invalid\"", *it);
+  return *fields.error();
+}
+
+JudgeInfo parse_judge(const Json& judge, const std::string& path, TypedFields& fields) {
+  JudgeInfo info;
+  fields.read(judge, "provider", path, info.provider);
+  fields.read(judge, "model", path, info.model);
+  fields.read(judge, "attempts", path, info.attempts);
+  fields.read(judge, "fallback", path, info.fallback);
+  fields.read(judge, "latency_ms", path, info.latency_ms);
+  if (auto tokens = judge.find("tokens"); tokens != judge.end() && tokens->is_object()) {
+    const std::string tokens_path = path_of(path, "tokens");
+    fields.read(*tokens, "input", tokens_path, info.tokens.input);
+    fields.read(*tokens, "output", tokens_path, info.tokens.output);
+    fields.read(*tokens, "cached_input", tokens_path, info.tokens.cached_input);
+    fields.read(*tokens, "cache_write", tokens_path, info.tokens.cache_write);
+    fields.read(*tokens, "reasoning", tokens_path, info.tokens.reasoning);
+  }
+  fields.read(judge, "simulated", path, info.simulated);
   return info;
 }
 
-Result<CriterionResult> parse_criterion(const std::string& name, const Json& value) {
-  if (!value.is_object()) return bad("criterion \"" + name + "\" is not an object");
+CriterionResult parse_criterion(const std::string& name, const Json& value, TypedFields& fields) {
+  const std::string path = path_of("criteria", name);
   CriterionResult c;
   c.name = name;
-  c.score = value.value("score", 0.0);
-  c.normalized = value.value("normalized", 0.0);
-  c.pass = value.value("pass", false);
-  c.reason = value.value("reason", "");
-  c.check = value.value("type", "");
+  if (!value.is_object()) {
+    fields.wrong("criteria", name, "an object", value);
+    return c;
+  }
+  fields.read(value, "score", path, c.score);
+  fields.read(value, "normalized", path, c.normalized);
+  fields.read(value, "pass", path, c.pass);
+  fields.read(value, "reason", path, c.reason);
+  fields.read(value, "type", path, c.check);
   c.llm = c.check.empty();
-  c.weight = value.value("weight", 1.0);
-  if (auto judge = value.find("judge"); judge != value.end() && judge->is_object()) c.judge = parse_judge(*judge);
+  fields.read(value, "weight", path, c.weight);
+  if (auto judge = value.find("judge"); judge != value.end() && judge->is_object()) {
+    c.judge = parse_judge(*judge, path_of(path, "judge"), fields);
+  }
   return c;
 }
 
@@ -231,48 +325,48 @@ Result<ResultRecord> parse_result_line_nlohmann(std::string_view line) {
   if (row.is_discarded()) return bad("not valid JSON");
   if (!row.is_object()) return bad("not a JSON object");
   ResultRecord record;
+  TypedFields fields;
   auto line_field = row.find("line");
-  if (line_field == row.end() || !line_field->is_number_integer() || line_field->get<std::int64_t>() < 1) {
-    return bad("no positive integer \"line\"");
+  if (line_field == row.end()) return bad("no positive integer \"line\"");
+  if (!fits_int64(*line_field) || line_field->get<std::int64_t>() < 1) {
+    fields.wrong("", "line", "a positive whole number", *line_field);
+    return *fields.error();
   }
   record.line = line_field->get<std::int64_t>();
-  Result<Status> status = parse_status(row);
+  Result<Status> status = parse_status(row, fields);
   if (!status.ok()) return status.error();
   record.status = status.value();
   if (auto id = row.find("id"); id != row.end()) record.id = nlohmann::json::parse(id->dump());
   if (auto criteria = row.find("criteria"); criteria != row.end() && criteria->is_object()) {
-    for (const auto& [name, value] : criteria->items()) {
-      Result<CriterionResult> c = parse_criterion(name, value);
-      if (!c.ok()) return c.error();
-      record.criteria.push_back(std::move(c).value());
-    }
+    for (const auto& [name, value] : criteria->items()) record.criteria.push_back(parse_criterion(name, value, fields));
   }
   if (auto metadata = row.find("metadata"); metadata != row.end() && metadata->is_object()) {
     record.metadata = nlohmann::json::parse(metadata->dump());
   }
   if (auto error = row.find("error"); error != row.end() && error->is_object()) {
-    record.error = ResultError{error->value("kind", ""), error->value("message", "")};
+    ResultError result_error;
+    fields.read(*error, "kind", "error", result_error.kind);
+    fields.read(*error, "message", "error", result_error.message);
+    record.error = std::move(result_error);
   }
+  if (fields.error()) return *fields.error();
   return record;
 }
 
-std::int64_t for_each_result_row(const std::string& path, const std::function<void(const ResultRecord&)>& fn) {
+Result<std::int64_t> for_each_result_row(const std::string& path, const std::function<void(const ResultRecord&)>& fn) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw FatalError("cannot read results file " + path);
+  if (!in) return Error{ErrorKind::kIo, "cannot read results file " + path};
   std::string line;
   std::int64_t number = 0, rows = 0;
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto record = parse_result_line(line);
-    if (!record) {
-      throw FatalError(path + ":" + std::to_string(number) + ": not a result row (" + record.error().message +
-                       ")");
-    }
+    if (!record) return Error{ErrorKind::kParse, path + ":" + std::to_string(number) + ": " + record.error().message};
     fn(record.value());
     ++rows;
   }
-  if (in.bad()) throw FatalError("cannot read results file " + path);
+  if (in.bad()) return Error{ErrorKind::kIo, "cannot read results file " + path};
   return rows;
 }
 

@@ -1,4 +1,4 @@
-// ResultRecord: one result line (SPEC §3). Built by the runner, written by ResultWriter,
+// ResultRecord: one result line (docs/formats.md §3). Built by the runner, written by ResultWriter,
 // folded into Summary. to_json() gives the exact wire shape.
 #pragma once
 
@@ -57,7 +57,7 @@ struct ResultRecord {
   bool pass() const;
 };
 
-// Appends the SPEC §3 JSON object (no newline): keys in the documented order; score and pass
+// Appends the docs/formats.md §3 JSON object (no newline): keys in the documented order; score and pass
 // are null for error and invalid rows.
 void append_json(std::string& out, const ResultRecord& record);
 

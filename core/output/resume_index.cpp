@@ -15,38 +15,48 @@
 namespace llmeval::output {
 namespace {
 
-[[noreturn]] void refuse(const std::string& path, const std::string& why) {
-  throw FatalError("cannot --resume from " + path + ": " + why +
-                   "; write to a new --output, or delete this file to start over");
+Error refusal(const std::string& path, const std::string& why) {
+  return Error{ErrorKind::kParse, "cannot --resume from " + path + ": " + why +
+                                      "; write to a new --output, or delete this file to start over"};
+}
+
+// errno says why `what` failed.
+Error io_error(const std::string& what) {
+  return Error{ErrorKind::kIo, "cannot --resume: " + what + ": " + std::strerror(errno)};
 }
 
 // With --retry-errors the rows kept are copied to a temporary file that replaces the original.
 class Rewrite {
  public:
-  Rewrite(const std::string& path, bool enabled) : path_(path), temp_(path + ".resume-tmp") {
-    if (!enabled) return;
-    out_.open(temp_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw FatalError("cannot --resume: cannot write " + temp_ + ": " + std::strerror(errno));
-  }
+  Rewrite(const std::string& path, bool enabled) : path_(path), temp_(path + ".resume-tmp"), enabled_(enabled) {}
   ~Rewrite() {
     if (out_.is_open()) {
       out_.close();
       std::remove(temp_.c_str());
     }
   }
+  Rewrite(const Rewrite&) = delete;
+  Rewrite& operator=(const Rewrite&) = delete;
+
+  Result<Ok> open() {
+    if (!enabled_) return Ok{};
+    out_.open(temp_, std::ios::binary | std::ios::trunc);
+    if (!out_) return io_error("cannot write " + temp_);
+    return Ok{};
+  }
   void keep(const std::string& line) {
     if (out_.is_open()) out_ << line << '\n';
   }
-  void commit() {
+  Result<Ok> commit() {
     out_.close();
-    if (!out_ || std::rename(temp_.c_str(), path_.c_str()) != 0) {
-      throw FatalError("cannot --resume: cannot replace " + path_ + ": " + std::strerror(errno));
-    }
+    if (!out_ || std::rename(temp_.c_str(), path_.c_str()) != 0) return io_error("cannot replace " + path_);
+    return Ok{};
   }
 
  private:
   std::string path_;
   std::string temp_;
+  bool enabled_;
   std::ofstream out_;
 };
 
@@ -60,12 +70,13 @@ std::uint64_t id_fingerprint(const nlohmann::json& id) {
   return hash;
 }
 
-ResumeIndex ResumeIndex::load(const std::string& path, bool retry_errors,
-                              const std::function<void(const ResultRecord&)>& kept) {
+Result<ResumeIndex> ResumeIndex::load(const std::string& path, bool retry_errors,
+                                      const std::function<void(const ResultRecord&)>& kept) {
   ResumeIndex index;
   std::ifstream in(path, std::ios::binary);
   if (!in) return index;  // nothing recorded yet
   Rewrite rewrite(path, retry_errors);
+  if (auto opened = rewrite.open(); !opened.ok()) return opened.error();
   std::string line;
   std::int64_t number = 0;
   std::streamoff complete_bytes = 0;  // up to the end of the last whole line
@@ -76,7 +87,7 @@ ResumeIndex ResumeIndex::load(const std::string& path, bool retry_errors,
       break;
     }
     Result<ResultRecord> record = parse_result_line(line);
-    if (!record.ok()) refuse(path, "line " + std::to_string(number) + " is " + record.error().message);
+    if (!record.ok()) return refusal(path, "line " + std::to_string(number) + " is " + record.error().message);
     complete_bytes += static_cast<std::streamoff>(line.size()) + 1;
     if (retry_errors && record.value().status == Status::kError) {
       ++index.errors_dropped_;
@@ -88,14 +99,16 @@ ResumeIndex ResumeIndex::load(const std::string& path, bool retry_errors,
   }
   in.close();
   if (retry_errors && (index.errors_dropped_ > 0 || index.torn_)) {
-    rewrite.commit();
+    if (auto committed = rewrite.commit(); !committed.ok()) return committed.error();
   } else if (index.torn_ && ::truncate(path.c_str(), complete_bytes) != 0) {
-    throw FatalError("cannot --resume: cannot cut the torn last line of " + path + ": " + std::strerror(errno));
+    return io_error("cannot cut the torn last line of " + path);
   }
   std::sort(index.entries_.begin(), index.entries_.end());
   auto twice = std::adjacent_find(index.entries_.begin(), index.entries_.end(),
                                   [](const auto& a, const auto& b) { return a.first == b.first; });
-  if (twice != index.entries_.end()) refuse(path, "it holds two results for dataset line " + std::to_string(twice->first));
+  if (twice != index.entries_.end()) {
+    return refusal(path, "it holds two results for dataset line " + std::to_string(twice->first));
+  }
   return index;
 }
 

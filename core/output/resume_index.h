@@ -5,8 +5,9 @@
 // (rewritten through a temporary file and a rename), so their rows run again and the file
 // still ends with exactly one line per input line. Every row kept is handed to `kept` (the
 // summary of a resumed run covers the whole file). A line in the middle that is not a result
-// row, or two rows for one line, mean this is not a file llmeval can resume: FatalError
-// (exit 2) naming the line. Memory: 16 bytes per recorded row (line number, id fingerprint).
+// row, or two rows for one line, mean this is not a file llmeval can resume: an Error (kParse)
+// naming the line (and the field, for one of the wrong type); kIo when the file cannot be
+// repaired. Nothing here throws. Memory: 16 bytes per recorded row (line number, id fingerprint).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/error.h"
 #include "core/output/result_record.h"
 
 namespace llmeval::output {
@@ -26,8 +28,8 @@ class ResumeIndex {
   enum class Match { kNotRecorded, kRecorded, kDifferentId };
 
   // A missing or empty file holds nothing (a fresh start).
-  static ResumeIndex load(const std::string& path, bool retry_errors,
-                          const std::function<void(const ResultRecord&)>& kept);
+  static Result<ResumeIndex> load(const std::string& path, bool retry_errors,
+                                  const std::function<void(const ResultRecord&)>& kept);
 
   // Whether dataset line `line` with this id is already recorded; kDifferentId means the
   // results file belongs to another dataset (or the dataset changed).

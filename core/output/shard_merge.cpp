@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <numeric>
+#include <utility>
 
 #include "core/common/error.h"
 #include "core/dataset/jsonl_reader.h"
@@ -19,9 +20,12 @@
 namespace llmeval::output {
 namespace {
 
-std::unique_ptr<std::FILE, int (*)(std::FILE*)> open_file(const std::string& path, const char* mode) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), mode), &std::fclose);
-  if (!file) throw FatalError("cannot open " + path + ": " + std::strerror(errno));
+using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
+// The file, or an Error of `kind` saying why it cannot be opened.
+Result<File> open_file(const std::string& path, const char* mode, ErrorKind kind) {
+  File file(std::fopen(path.c_str(), mode), &std::fclose);
+  if (!file) return Error{kind, "cannot open " + path + ": " + std::strerror(errno)};
   return file;
 }
 
@@ -37,21 +41,25 @@ ShardMerge::ShardMerge(std::vector<std::string> parts, MergeOptions options)
 
 ShardMerge::~ShardMerge() = default;
 
-const MergeReport& ShardMerge::check() {
-  for (std::uint32_t part = 0; part < parts_.size(); ++part) index_part(part);
+Result<MergeReport> ShardMerge::check() {
+  for (std::uint32_t part = 0; part < parts_.size(); ++part) {
+    if (auto indexed = index_part(part); !indexed.ok()) return indexed.error();
+  }
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.line != b.line ? a.line < b.line : a.part < b.part; });
   check_strides();
   check_overlap_and_gaps();
-  if (options_.dataset) check_dataset();
+  if (options_.dataset) {
+    if (auto checked = check_dataset(); !checked.ok()) return checked.error();
+  }
   report_.rows = static_cast<std::int64_t>(entries_.size());
   return report_;
 }
 
 // One pass over a part: where each row's bytes are, its line and its id's fingerprint.
-void ShardMerge::index_part(std::uint32_t part) {
+Result<Ok> ShardMerge::index_part(std::uint32_t part) {
   std::ifstream in(parts_[part], std::ios::binary);
-  if (!in) throw FatalError("cannot read " + parts_[part] + ": " + std::strerror(errno));
+  if (!in) return Error{ErrorKind::kIo, "cannot read " + parts_[part] + ": " + std::strerror(errno)};
   std::string text;
   std::uint64_t offset = 0;
   std::int64_t number = 0;
@@ -66,7 +74,7 @@ void ShardMerge::index_part(std::uint32_t part) {
           last_without_newline
               ? parts_[part] + " ends with a torn line (its shard was stopped mid-write): run that shard again "
                                "with --resume, which repairs it, before merging"
-              : parts_[part] + ", line " + std::to_string(number) + ": not a result row (" + record.error().message + ")");
+              : parts_[part] + ":" + std::to_string(number) + ": " + record.error().message);
     } else {
       std::int64_t line = record.value().line;
       if (entries_.empty() || entries_.back().part != part) {
@@ -80,6 +88,7 @@ void ShardMerge::index_part(std::uint32_t part) {
     offset += text.size() + 1;
   }
   strides_.push_back(stride);
+  return Ok{};
 }
 
 // The rows of shard I of N are lines I+1, I+1+N, ...: in every part the gaps between lines are
@@ -128,14 +137,18 @@ void ShardMerge::check_overlap_and_gaps() {
 
 // Reads the dataset (streaming) and checks each recorded row's id against the dataset row at
 // its line; the lines after the last recorded one are missing rows too.
-void ShardMerge::check_dataset() {
+Result<Ok> ShardMerge::check_dataset() {
   const std::string& source = *options_.dataset;
   std::unique_ptr<fetch::UrlStream> download;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  File file(nullptr, &std::fclose);
   if (fetch::is_url(source)) {
-    download = std::make_unique<fetch::UrlStream>(source);
+    Result<std::unique_ptr<fetch::UrlStream>> opened = fetch::UrlStream::open(source);
+    if (!opened.ok()) return opened.error();
+    download = std::move(opened).value();
   } else {
-    file = open_file(source, "rb");
+    Result<File> opened = open_file(source, "rb", ErrorKind::kIo);
+    if (!opened.ok()) return opened.error();
+    file = std::move(opened).value();
   }
   const std::string shown = download ? fetch::to_display(source) : source;
   dataset::JsonlReader reader(download ? download->file() : file.get(), dataset::ReaderOptions{});
@@ -165,7 +178,7 @@ void ShardMerge::check_dataset() {
     if (!problem.empty()) {
       report_.problems.push_back("the dataset download from " + shown + " failed (" + problem +
                                  "): the parts could not be checked against it");
-      return;
+      return Ok{};
     }
   }
   std::int64_t lines = reader.lines_read();
@@ -180,13 +193,26 @@ void ShardMerge::check_dataset() {
   }
   report_.last_line = std::max(report_.last_line, lines);
   report_.end_checked = true;
+  return Ok{};
 }
 
-void ShardMerge::write(const std::string& path, Summary& summary) {
-  std::vector<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> inputs;
-  for (const auto& part : parts_) inputs.push_back(open_file(part, "rb"));
-  std::string temporary = path + ".tmp";
-  auto out = open_file(temporary, "wb");
+Result<Ok> ShardMerge::write(const std::string& path, Summary& summary) {
+  std::vector<File> inputs;
+  for (const auto& part : parts_) {
+    Result<File> input = open_file(part, "rb", ErrorKind::kParse);
+    if (!input.ok()) return input.error();
+    inputs.push_back(std::move(input).value());
+  }
+  const std::string temporary = path + ".tmp";
+  Result<File> opened = open_file(temporary, "wb", ErrorKind::kBadRequest);
+  if (!opened.ok()) return opened.error();
+  File out = std::move(opened).value();
+  // Whatever stops the merge from here leaves no temporary file behind.
+  auto failed = [&](ErrorKind kind, const std::string& message) {
+    out.reset();
+    std::remove(temporary.c_str());
+    return Error{kind, message};
+  };
   std::string text;
   std::int64_t previous = 0;
   for (const Entry& entry : entries_) {
@@ -196,21 +222,22 @@ void ShardMerge::write(const std::string& path, Summary& summary) {
     text.resize(entry.length);
     if (std::fseek(in, static_cast<long>(entry.offset), SEEK_SET) != 0 ||
         std::fread(text.data(), 1, text.size(), in) != text.size()) {
-      throw FatalError("cannot read " + parts_[entry.part] + " again: did it change during the merge?");
+      return failed(ErrorKind::kParse, "cannot read " + parts_[entry.part] + " again: did it change during the merge?");
     }
     auto record = parse_result_line(text);
-    if (!record.ok()) throw FatalError(parts_[entry.part] + " changed during the merge");
+    if (!record.ok()) return failed(ErrorKind::kParse, parts_[entry.part] + " changed during the merge");
     summary.add(record.value());
     text += '\n';
     if (std::fwrite(text.data(), 1, text.size(), out.get()) != text.size()) {
-      throw FatalError("cannot write " + temporary + ": " + std::strerror(errno), 1);
+      return failed(ErrorKind::kIo, "cannot write " + temporary + ": " + std::strerror(errno));
     }
   }
-  if (std::fflush(out.get()) != 0) throw FatalError("cannot write " + temporary + ": " + std::strerror(errno), 1);
+  if (std::fflush(out.get()) != 0) return failed(ErrorKind::kIo, "cannot write " + temporary + ": " + std::strerror(errno));
   out.reset();
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw FatalError("cannot replace " + path + ": " + std::strerror(errno), 1);
+    return failed(ErrorKind::kIo, "cannot replace " + path + ": " + std::strerror(errno));
   }
+  return Ok{};
 }
 
 }  // namespace llmeval::output

@@ -12,7 +12,8 @@
 //   - with the dataset: a line whose id differs from the dataset's (another dataset), and the
 //     dataset's last lines.
 // Problems that make the result wrong (overlap, torn or corrupt lines, other datasets, mixed
-// shard counts) always refuse; missing rows refuse unless `allow_partial`. Not thread-safe.
+// shard counts) always refuse; missing rows refuse unless `allow_partial`. Nothing here throws:
+// a file that cannot be read or written is an Error. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/error.h"
 #include "core/output/summary.h"
 
 namespace llmeval::output {
@@ -47,12 +49,16 @@ class ShardMerge {
   ShardMerge(const ShardMerge&) = delete;
   ShardMerge& operator=(const ShardMerge&) = delete;
 
-  // Reads and checks the parts (and the dataset). Throws FatalError only when a file cannot be
-  // read at all.
-  const MergeReport& check();
+  // Reads and checks the parts (and the dataset) and says what is wrong with them. An Error
+  // (kIo) only when a file cannot be read at all.
+  Result<MergeReport> check();
   // Writes the rows in line order to `path` (replaced atomically) and folds them into
-  // `summary`. Call after check() found no problems.
-  void write(const std::string& path, Summary& summary);
+  // `summary`. Call after check() found no problems. On an Error nothing is left at `path` or
+  // next to it; its kind says where it failed:
+  //   kBadRequest  the merged file cannot be created next to `path` (nothing was written);
+  //   kParse       a part cannot be opened or read again as check() read it (it changed);
+  //   kIo          writing, flushing or renaming the merged file failed midway.
+  Result<Ok> write(const std::string& path, Summary& summary);
 
  private:
   struct Entry {
@@ -62,10 +68,10 @@ class ShardMerge {
     std::uint32_t length;
     std::uint64_t offset;
   };
-  void index_part(std::uint32_t part);
+  Result<Ok> index_part(std::uint32_t part);
   void check_strides();
   void check_overlap_and_gaps();
-  void check_dataset();
+  Result<Ok> check_dataset();
 
   std::vector<std::string> parts_;
   MergeOptions options_;

@@ -1,4 +1,4 @@
-// Summary: streaming statistics over ResultRecords (SPEC §4), in constant memory whatever the
+// Summary: streaming statistics over ResultRecords (docs/formats.md §4), in constant memory whatever the
 // number of rows: Welford mean/variance per criterion, a 1 ms latency histogram, counters.
 // Used by run (and later merge and serve). Not thread-safe.
 //
@@ -53,7 +53,7 @@ class Summary {
   std::int64_t invalid() const { return invalid_; }
   std::optional<double> pass_rate() const;
 
-  // SPEC §4 JSON. wall_seconds is the run's elapsed time.
+  // docs/formats.md §4 JSON. wall_seconds is the run's elapsed time.
   nlohmann::json to_json(const RunCounters& counters, double wall_seconds) const;
   // The same numbers as an aligned table for people.
   std::string to_table(const RunCounters& counters, double wall_seconds) const;

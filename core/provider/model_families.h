@@ -1,5 +1,5 @@
 // Model families: what llmeval knows about today's judge models, by model name, in one table
-// (model_families.cpp; the README's "What llmeval sends" mirrors it). The table only sets
+// (model_families.cpp; docs/judge-models.md mirrors it). The table only sets
 // defaults: a provider's config overrides each, and a model that refuses a parameter the table
 // did not foresee is adapted at run time (param_adaptation.h), so a model released after this
 // code still works.
@@ -12,7 +12,7 @@
 namespace llmeval::provider {
 
 struct ModelTraits {
-  const char* family = "other";  // the table row's name, for `probe` and the README
+  const char* family = "other";  // the table row's name, for `probe` and docs/judge-models.md
   // The API refuses any temperature but its default (OpenAI reasoning models, newer Claude):
   // llmeval then sends none.
   bool refuses_temperature = false;
@@ -39,7 +39,7 @@ bool is_openai_host(std::string_view base_url);
 bool is_azure_host(std::string_view base_url);
 
 // What this provider sends before anything is adapted: its config's settings, else its family's
-// defaults (the README's table "What llmeval sends").
+// defaults (docs/judge-models.md's table).
 RequestShape initial_shape(const ProviderConfig& config);
 
 }  // namespace llmeval::provider

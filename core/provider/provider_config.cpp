@@ -175,7 +175,8 @@ Result<Price> parse_price(const nlohmann::json& price, const EntryReader& reader
 constexpr std::string_view kKnownFields[] = {
     "name",        "type",       "model",     "base_url",   "api_key_env",      "rpm",
     "tpm",         "timeout_ms", "price",     "deployment", "api_version",      "token_param",
-    "temperature", "json_mode",  "max_tokens", "headers",   "reasoning_effort", "prompt_cache"};
+    "temperature", "json_mode",  "max_tokens", "headers",   "reasoning_effort", "prompt_cache",
+    "burst_ms"};
 
 // Rejects secrets and typos up front: an unknown field is almost always a misspelling ("tmp").
 std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryReader& reader) {
@@ -190,7 +191,7 @@ std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryR
     if (!known) {
       return reader.field_error(key,
                                 "is unknown; provider fields are name, type, model, base_url, api_key_env, "
-                                "rpm, tpm, timeout_ms, price, deployment, api_version, token_param, "
+                                "rpm, tpm, burst_ms, timeout_ms, price, deployment, api_version, token_param, "
                                 "temperature, reasoning_effort, json_mode, max_tokens, prompt_cache and headers");
     }
   }
@@ -319,6 +320,9 @@ std::optional<Error> read_fields(const EntryReader& reader, const nlohmann::json
   auto tpm = reader.integer("tpm", 0);
   if (!tpm) return tpm.error();
   if (tpm.value()) config.tpm = *tpm.value();
+  auto burst = reader.integer("burst_ms", 1);
+  if (!burst) return burst.error();
+  if (burst.value()) config.burst = std::chrono::milliseconds(*burst.value());
   auto timeout = reader.integer("timeout_ms", 1);
   if (!timeout) return timeout.error();
   if (timeout.value()) config.timeout = std::chrono::milliseconds(*timeout.value());

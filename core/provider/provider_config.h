@@ -44,6 +44,9 @@ struct ProviderConfig {
   std::string api_key;      // secret, resolved by the CLI
   std::int64_t rpm = 0;     // requests per minute; 0 = unlimited
   std::int64_t tpm = 0;     // tokens per minute; 0 = unlimited
+  // How much of rpm/tpm the limiter lets out at once, in time of refill; unset = one second's
+  // worth. Lower it for a provider that enforces its limit over short intervals.
+  std::optional<std::chrono::milliseconds> burst;
   std::optional<std::chrono::milliseconds> timeout;  // per attempt; unset = run default
   std::optional<Price> price;
   // Azure OpenAI: the deployment name and the api-version query parameter.

@@ -39,18 +39,20 @@ RowTexts texts_of_line(const std::string& line, std::size_t max_bytes) {
                   field_text(row, {"output", "response", "completion", "actual_output"}, max_bytes)};
 }
 
-DatasetTexts::DatasetTexts(const std::string& path, std::size_t max_bytes) {
+Result<std::unique_ptr<DatasetTexts>> DatasetTexts::load(const std::string& path, std::size_t max_bytes) {
+  std::unique_ptr<DatasetTexts> texts(new DatasetTexts());
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw FatalError("cannot read dataset " + path);
+  if (!in) return Error{ErrorKind::kIo, "cannot read dataset " + path};
   std::string line;
   std::int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
     if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 BOM
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    texts_.emplace(number, texts_of_line(line, max_bytes));
+    texts->texts_.emplace(number, texts_of_line(line, max_bytes));
   }
-  if (in.bad()) throw FatalError("cannot read dataset " + path);
+  if (in.bad()) return Error{ErrorKind::kIo, "cannot read dataset " + path};
+  return texts;
 }
 
 const RowTexts* DatasetTexts::find(std::int64_t line) const {

@@ -5,8 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
+
+#include "core/common/error.h"
 
 namespace llmeval::report {
 
@@ -17,19 +20,20 @@ struct RowTexts {
 
 class DatasetTexts {
  public:
-  // Reads `path` (a file). Throws FatalError when it cannot be read.
-  DatasetTexts(const std::string& path, std::size_t max_bytes);
+  // Reads `path` (a file). An Error (kIo) when it cannot be read.
+  static Result<std::unique_ptr<DatasetTexts>> load(const std::string& path, std::size_t max_bytes);
 
   // Null for a line (1-based) the dataset does not have.
   const RowTexts* find(std::int64_t line) const;
 
  private:
+  DatasetTexts() = default;
   std::unordered_map<std::int64_t, RowTexts> texts_;
 };
 
-// The prompt and output fields of one dataset line, under any of the dataset's aliases (SPEC
-// §2); a value that is not a string is shown as its JSON. Lines that are not JSON objects give
-// empty texts: the report shows what it can.
+// The prompt and output fields of one dataset line, under any of the dataset's aliases
+// (docs/formats.md §2); a value that is not a string is shown as its JSON. Lines that are not
+// JSON objects give empty texts: the report shows what it can.
 RowTexts texts_of_line(const std::string& line, std::size_t max_bytes);
 
 }  // namespace llmeval::report

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
 #include "core/common/error.h"
 
@@ -66,44 +67,49 @@ struct GzipBase64Writer::State {
   }
 
   // Runs deflate over the pending input, encoding whatever it produces.
-  void deflate_all(int flush) {
+  Result<Ok> deflate_all(int flush) {
     int status = Z_OK;
     do {
       zlib.next_out = compressed.data();
       zlib.avail_out = static_cast<uInt>(compressed.size());
       status = deflate(&zlib, flush);
-      if (status == Z_STREAM_ERROR) throw FatalError("gzip compression failed");
+      if (status == Z_STREAM_ERROR) return Error{ErrorKind::kIo, "gzip compression failed"};
       encode(compressed.data(), compressed.size() - zlib.avail_out, flush == Z_FINISH && status == Z_STREAM_END);
     } while (zlib.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
+    return Ok{};
   }
 };
 
-GzipBase64Writer::GzipBase64Writer(std::ostream& out) : state_(std::make_unique<State>(out)) {
-  if (deflateInit2(&state_->zlib, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    throw FatalError("cannot start gzip compression");
+Result<std::unique_ptr<GzipBase64Writer>> GzipBase64Writer::open(std::ostream& out) {
+  auto state = std::make_unique<State>(out);
+  if (deflateInit2(&state->zlib, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Error{ErrorKind::kIo, "cannot start gzip compression"};
   }
+  return std::unique_ptr<GzipBase64Writer>(new GzipBase64Writer(std::move(state)));
 }
+
+GzipBase64Writer::GzipBase64Writer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 GzipBase64Writer::~GzipBase64Writer() { deflateEnd(&state_->zlib); }
 
-void GzipBase64Writer::write(std::string_view bytes) {
+Result<Ok> GzipBase64Writer::write(std::string_view bytes) {
   while (!bytes.empty()) {
     // avail_in is 32 bits: feed huge inputs in slices.
     const std::size_t slice = std::min<std::size_t>(bytes.size(), 1u << 30);
     state_->zlib.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
     state_->zlib.avail_in = static_cast<uInt>(slice);
-    state_->deflate_all(Z_NO_FLUSH);
+    if (auto deflated = state_->deflate_all(Z_NO_FLUSH); !deflated.ok()) return deflated;
     bytes.remove_prefix(slice);
   }
+  return Ok{};
 }
 
-void GzipBase64Writer::finish() {
-  if (state_->finished) return;
+Result<Ok> GzipBase64Writer::finish() {
+  if (state_->finished) return Ok{};
   state_->finished = true;
   state_->zlib.next_in = nullptr;
   state_->zlib.avail_in = 0;
-  state_->deflate_all(Z_FINISH);
+  return state_->deflate_all(Z_FINISH);
 }
 
 }  // namespace llmeval::report

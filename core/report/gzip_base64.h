@@ -9,24 +9,29 @@
 #include <string>
 #include <string_view>
 
+#include "core/common/error.h"
+
 namespace llmeval::report {
 
 // Base64 of a few bytes at once (a hash for the page's Content-Security-Policy).
 std::string base64(std::string_view bytes);
 
+// zlib fails only without memory or when misused; that comes back as an Error (kIo), the
+// writer's output then being incomplete. `out` must outlive the writer.
 class GzipBase64Writer {
  public:
-  explicit GzipBase64Writer(std::ostream& out);
+  static Result<std::unique_ptr<GzipBase64Writer>> open(std::ostream& out);
   ~GzipBase64Writer();
   GzipBase64Writer(const GzipBase64Writer&) = delete;
   GzipBase64Writer& operator=(const GzipBase64Writer&) = delete;
 
-  void write(std::string_view bytes);
+  Result<Ok> write(std::string_view bytes);
   // Ends the gzip stream and writes the last base64 characters (with padding). Required once.
-  void finish();
+  Result<Ok> finish();
 
  private:
   struct State;
+  explicit GzipBase64Writer(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 

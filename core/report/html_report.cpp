@@ -2,7 +2,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "core/common/json_text.h"
 #include "core/output/result_reader.h"
@@ -59,19 +61,32 @@ void append_data_trailer(std::string& out, const ReportOverview& overview, bool 
 // One pass: each row feeds the statistics and goes into the compressed row data at once, so
 // the results file is parsed once and the page's static part, written first, still has every
 // number. (Keys of the data object come rows first; JSON does not mind.)
-ReportOverview read_results(const ReportOptions& options) {
+Result<ReportOverview> read_results(const ReportOptions& options) {
   ReportOverview overview;
-  if (!options.baseline_path.empty()) overview.comparison = std::make_unique<RunComparison>(options.baseline_path);
+  if (!options.baseline_path.empty()) {
+    auto comparison = RunComparison::load(options.baseline_path);
+    if (!comparison.ok()) return comparison.error();
+    overview.comparison = std::move(comparison).value();
+  }
   std::unique_ptr<DatasetTexts> texts;
   if (!options.dataset_path.empty()) {
-    texts = std::make_unique<DatasetTexts>(options.dataset_path, options.max_text_bytes);
+    auto loaded = DatasetTexts::load(options.dataset_path, options.max_text_bytes);
+    if (!loaded.ok()) return loaded.error();
+    texts = std::move(loaded).value();
   }
   std::map<std::string, std::size_t> criterion_index;  // name -> position in stats.criterion_order()
   std::ostringstream encoded;
-  GzipBase64Writer data(encoded);
+  auto opened = GzipBase64Writer::open(encoded);
+  if (!opened.ok()) return opened.error();
+  GzipBase64Writer& data = *opened.value();
+  std::optional<Error> compression_failed;  // the first one; the rows after it are only counted
+  auto compress = [&](const std::string& text) {
+    if (compression_failed) return;
+    if (auto written = data.write(text); !written.ok()) compression_failed = written.error();
+  };
   std::string chunk = "{\"version\":1,\"rows\":[";
   bool first_row = true;
-  overview.rows = output::for_each_result_row(options.results_path, [&](const output::ResultRecord& row) {
+  auto rows = output::for_each_result_row(options.results_path, [&](const output::ResultRecord& row) {
     overview.summary.add(row);
     overview.stats.add(row);
     const auto& order = overview.stats.criterion_order();
@@ -88,13 +103,16 @@ ReportOverview read_results(const ReportOptions& options) {
     first_row = false;
     append_row_data(chunk, row, context);
     if (chunk.size() >= 64 * 1024) {
-      data.write(chunk);
+      compress(chunk);
       chunk.clear();
     }
   });
+  if (!rows.ok()) return rows.error();
+  overview.rows = rows.value();
   append_data_trailer(chunk, overview, texts != nullptr);
-  data.write(chunk);
-  data.finish();
+  compress(chunk);
+  if (compression_failed) return *compression_failed;
+  if (auto finished = data.finish(); !finished.ok()) return finished.error();
   overview.row_data = std::move(encoded).str();
   overview.summary_json = overview.summary.to_json(overview.summary.counters_from_rows(), 0);
   return overview;
@@ -102,8 +120,10 @@ ReportOverview read_results(const ReportOptions& options) {
 
 }  // namespace
 
-std::int64_t write_html_report(const ReportOptions& options, std::ostream& out) {
-  const ReportOverview overview = read_results(options);
+Result<std::int64_t> write_html_report(const ReportOptions& options, std::ostream& out) {
+  Result<ReportOverview> read = read_results(options);
+  if (!read.ok()) return read.error();
+  const ReportOverview& overview = read.value();
 
   const std::string results_name = display_file_name(options.results_path);
   out << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -14,6 +14,8 @@
 #include <ostream>
 #include <string>
 
+#include "core/common/error.h"
+
 namespace llmeval::report {
 
 struct ReportOptions {
@@ -24,8 +26,9 @@ struct ReportOptions {
   std::string version;        // llmeval's, shown in the header
 };
 
-// Writes the report to `out` and returns the number of rows. Throws FatalError for an
-// unreadable or malformed results, dataset or baseline file.
-std::int64_t write_html_report(const ReportOptions& options, std::ostream& out);
+// Writes the report to `out` and returns the number of rows. An Error for an unreadable or
+// malformed results, dataset or baseline file (kIo, kParse: for_each_result_row's, naming the
+// file, the line and the field), before anything is written to `out`. Nothing here throws.
+Result<std::int64_t> write_html_report(const ReportOptions& options, std::ostream& out);
 
 }  // namespace llmeval::report

@@ -18,7 +18,7 @@ struct ReportOverview {
   output::Summary summary;
   ReportStats stats;
   std::unique_ptr<RunComparison> comparison;  // with --compare
-  nlohmann::json summary_json;                // summary.to_json(), SPEC §4
+  nlohmann::json summary_json;                // summary.to_json(), docs/formats.md §4
   std::int64_t rows = 0;
   std::string row_data;  // the rows for report.js, gzip+base64 (~40 bytes a row), written last
 };

@@ -37,7 +37,7 @@ void ScoreDistribution::add(double score, double normalized, bool pass) {
 }
 
 std::pair<double, double> ScoreDistribution::scale_range() const {
-  // SPEC §2's scales; binary first, so checks' 0/1 are not taken for a 1-5 scale.
+  // docs/formats.md §2's scales; binary first, so checks' 0/1 are not taken for a 1-5 scale.
   constexpr std::pair<double, double> kScales[] = {{0, 1}, {1, 5}, {1, 10}};
   for (const auto& [low, high] : kScales) {
     bool fits = true;

@@ -1,4 +1,4 @@
-// ReportStats: what the HTML report's charts need beyond the SPEC §4 Summary, gathered in one
+// ReportStats: what the HTML report's charts need beyond the docs/formats.md §4 Summary, gathered in one
 // streaming pass over a results file in memory bounded by the number of criteria and
 // providers: each criterion's score distribution, judge latencies, and who judged what.
 #pragma once

@@ -32,22 +32,29 @@ const char* to_string(Change change) {
   return "same";
 }
 
-RunComparison::RunComparison(const std::string& baseline_path) : path_(baseline_path) {
-  output::for_each_result_row(baseline_path, [this](const output::ResultRecord& record) {
-    summary_.add(record);
-    BaselineRow row;
-    row.line = record.line;
-    row.id = output::id_text(record.id);
-    row.status = record.status;
-    row.pass = record.pass();
-    row.score = judged(record.status) ? record.score() : 0;
-    if (judged(record.status)) row_score_sum_ += row.score;
-    for (const output::CriterionResult& criterion : record.criteria) {
-      row.criteria.push_back({criterion.name, criterion.normalized, criterion.pass});
-    }
-    // A repeated id keeps its first row, as the dataset reader does.
-    if (index_.try_emplace(record.id.dump(), rows_.size()).second) rows_.push_back(std::move(row));
+Result<std::unique_ptr<RunComparison>> RunComparison::load(const std::string& baseline_path) {
+  std::unique_ptr<RunComparison> comparison(new RunComparison(baseline_path));
+  auto read = output::for_each_result_row(baseline_path, [self = comparison.get()](const output::ResultRecord& record) {
+    self->add_baseline_row(record);
   });
+  if (!read.ok()) return read.error();
+  return comparison;
+}
+
+void RunComparison::add_baseline_row(const output::ResultRecord& record) {
+  summary_.add(record);
+  BaselineRow row;
+  row.line = record.line;
+  row.id = output::id_text(record.id);
+  row.status = record.status;
+  row.pass = record.pass();
+  row.score = judged(record.status) ? record.score() : 0;
+  if (judged(record.status)) row_score_sum_ += row.score;
+  for (const output::CriterionResult& criterion : record.criteria) {
+    row.criteria.push_back({criterion.name, criterion.normalized, criterion.pass});
+  }
+  // A repeated id keeps its first row, as the dataset reader does.
+  if (index_.try_emplace(record.id.dump(), rows_.size()).second) rows_.push_back(std::move(row));
 }
 
 const BaselineRow* RunComparison::find(const output::ResultRecord& row) const {

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "core/common/error.h"
 
 #include "core/output/result_record.h"
 #include "core/output/summary.h"
@@ -50,8 +54,8 @@ struct ChangeCounts {
 
 class RunComparison {
  public:
-  // Reads the whole baseline file (throws FatalError like for_each_result_row).
-  explicit RunComparison(const std::string& baseline_path);
+  // Reads the whole baseline file; its errors are for_each_result_row's.
+  static Result<std::unique_ptr<RunComparison>> load(const std::string& baseline_path);
 
   const std::string& baseline_path() const { return path_; }
   const output::Summary& baseline_summary() const { return summary_; }
@@ -75,6 +79,9 @@ class RunComparison {
   std::vector<BaselineRow> rows_;
   std::unordered_map<std::string, std::size_t> index_;  // id JSON text -> rows_ index
   ChangeCounts counts_;
+
+  explicit RunComparison(std::string baseline_path) : path_(std::move(baseline_path)) {}
+  void add_baseline_row(const output::ResultRecord& record);
 };
 
 }  // namespace llmeval::report

@@ -18,14 +18,17 @@ void reset_bucket(std::optional<TokenBucket>& bucket, std::int64_t per_minute, s
 
 }  // namespace
 
-LocalRateLimiter::LocalRateLimiter(Clock& clock, std::chrono::milliseconds burst) : clock_(clock), burst_(burst) {}
-
 // Keeps the buckets, and so their levels, when the limits did not change.
 void LocalRateLimiter::set_limits(const std::string& key, Limits limits) {
   auto now = clock_.now();
   Buckets& buckets = buckets_[key];
-  if (buckets.limits.rpm != limits.rpm || !buckets.requests) reset_bucket(buckets.requests, limits.rpm, burst_, now);
-  if (buckets.limits.tpm != limits.tpm || !buckets.tokens) reset_bucket(buckets.tokens, limits.tpm, burst_, now);
+  bool reshaped = buckets.limits.burst != limits.burst;
+  if (buckets.limits.rpm != limits.rpm || reshaped || !buckets.requests) {
+    reset_bucket(buckets.requests, limits.rpm, limits.burst, now);
+  }
+  if (buckets.limits.tpm != limits.tpm || reshaped || !buckets.tokens) {
+    reset_bucket(buckets.tokens, limits.tpm, limits.burst, now);
+  }
   buckets.limits = limits;
 }
 

@@ -19,11 +19,13 @@ namespace llmeval::resilience {
 struct Limits {
   std::int64_t rpm = 0;  // 0 = unlimited
   std::int64_t tpm = 0;  // 0 = unlimited
+  // How much of the limit a full bucket holds, in time of refill (token_bucket.h).
+  std::chrono::milliseconds burst = kDefaultBurst;
 };
 
 class LocalRateLimiter final : public RateLimiter {
  public:
-  explicit LocalRateLimiter(Clock& clock, std::chrono::milliseconds burst = kDefaultBurst);
+  explicit LocalRateLimiter(Clock& clock) : clock_(clock) {}
   void set_limits(const std::string& key, Limits limits);
 
   void acquire(const std::string& key, std::int64_t tokens, AdmissionCallback callback) override;
@@ -38,7 +40,6 @@ class LocalRateLimiter final : public RateLimiter {
     std::optional<Clock::TimePoint> not_before;  // set by hold_off
   };
   Clock& clock_;
-  std::chrono::milliseconds burst_;
   std::map<std::string, Buckets> buckets_;
 };
 

@@ -128,7 +128,7 @@ struct RedisRateLimiter::Impl {
             op,
             std::to_string(limits.rpm),
             std::to_string(limits.tpm),
-            std::to_string(options.burst.count()),
+            std::to_string(limits.burst.count()),
             std::to_string(ttl.count()),
             std::to_string(amount)};
   }
@@ -206,10 +206,10 @@ struct RedisRateLimiter::Impl {
 
   void enter_degraded(const std::string& why) {
     if (local) return;
-    local.emplace(clock, options.burst);
+    local.emplace(clock);
     std::string shares;
     for (auto& [key, state] : keys) {
-      Limits share{share_of(state.limits.rpm, state.live), share_of(state.limits.tpm, state.live)};
+      Limits share{share_of(state.limits.rpm, state.live), share_of(state.limits.tpm, state.live), state.limits.burst};
       local->set_limits(key, share);
       if (state.not_before) local->hold_off(key, std::chrono::ceil<std::chrono::milliseconds>(*state.not_before - clock.now()));
       shares += " " + key + ": rpm " + std::to_string(share.rpm) + ", tpm " + std::to_string(share.tpm) + " (1/" +
@@ -255,7 +255,7 @@ void RedisRateLimiter::set_limits(const std::string& key, Limits limits) {
   KeyState& state = impl_->keys[key];
   state.limits = limits;
   if (impl_->local) {
-    impl_->local->set_limits(key, {share_of(limits.rpm, state.live), share_of(limits.tpm, state.live)});
+    impl_->local->set_limits(key, {share_of(limits.rpm, state.live), share_of(limits.tpm, state.live), limits.burst});
   }
 }
 

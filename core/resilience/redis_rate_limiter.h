@@ -37,7 +37,6 @@ namespace llmeval::resilience {
 struct RedisLimiterOptions {
   std::string prefix = "llmeval:";
   std::string process_id;  // unique per process (host:pid:random); names its heartbeat
-  std::chrono::milliseconds burst = kDefaultBurst;
   std::chrono::milliseconds heartbeat_every{1000};
   std::chrono::milliseconds process_ttl{5000};  // a process silent this long no longer counts
   std::function<void(bool degraded)> on_degraded;  // called on every change

@@ -23,12 +23,18 @@ class RetryBudget {
 
   // Every request sent to the provider, retries included.
   void on_request() { window_.add(1, 0); }
-  // True, and counted, when one more retry fits in the budget.
-  bool try_spend() {
+  // Whether one more retry fits in the budget.
+  bool has_room() {
     SlidingWindow::Totals seen = window_.totals();  // requests, retries
     double allowed = options_.min_retries + options_.ratio * static_cast<double>(seen.first);
-    if (static_cast<double>(seen.second) + 1 > allowed) return false;
-    window_.add(0, 1);
+    return static_cast<double>(seen.second) + 1 <= allowed;
+  }
+  // Counts a retry (whether or not it fitted).
+  void spend() { window_.add(0, 1); }
+  // True, and counted, when one more retry fits in the budget.
+  bool try_spend() {
+    if (!has_room()) return false;
+    spend();
     return true;
   }
 

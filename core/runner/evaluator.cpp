@@ -22,12 +22,13 @@ Evaluator::Impl::Impl(EventLoop& l, Clock& c, std::vector<ProviderSlot> ch, resi
       metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight) {}
 
 Evaluator::Impl::~Impl() {
-  for (RowState* row : live_rows) delete row;
+  for (auto& [id, row] : live_rows) delete row;
 }
 
-void Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
+RowId Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
   auto row = std::make_unique<RowState>();
-  live_rows.insert(row.get());
+  row->id = next_row_id++;
+  live_rows.emplace(row->id, row.get());
   row->item = std::move(item);
   row->done = std::move(done);
   row->started = clock.now();
@@ -48,15 +49,17 @@ void Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
   row->pending_calls = row->calls.size();
   ++rows_active;
   RowState* raw = row.release();  // owned by live_rows until finish_row
+  RowId id = raw->id;
   if (raw->pending_calls == 0) {
     finish_row(raw);
-    return;
+    return id;
   }
-  if (stopped) return;  // dropped like the calls stop() found waiting; freed by ~Impl
+  if (stopped) return id;  // dropped like the calls stop() found waiting; freed by ~Impl
   for (auto& call : raw->calls) ready.push_back(call.get());
   calls_open += raw->calls.size();
   update_queue_depth();
   dispatch();
+  return id;
 }
 
 void Evaluator::Impl::finish_call(JudgeCall* call) {
@@ -71,7 +74,7 @@ void Evaluator::Impl::finish_call(JudgeCall* call) {
 void Evaluator::Impl::finish_row(RowState* row) {
   output::ResultRecord record = take_record(*row);
   Done done = std::move(row->done);
-  live_rows.erase(row);
+  live_rows.erase(row->id);
   delete row;
   --rows_active;
   metrics.evaluation(record.status);
@@ -136,7 +139,14 @@ Evaluator::Evaluator(EventLoop& loop, Clock& clock, std::vector<ProviderSlot> ch
 
 Evaluator::~Evaluator() = default;
 
-void Evaluator::evaluate(dataset::EvalItem item, Done done) { impl_->evaluate(std::move(item), std::move(done)); }
+RowId Evaluator::evaluate(dataset::EvalItem item, Done done) {
+  return impl_->evaluate(std::move(item), std::move(done));
+}
+
+void Evaluator::cancel(RowId row) {
+  auto it = impl_->live_rows.find(row);
+  if (it != impl_->live_rows.end()) it->second->cancelled = true;
+}
 
 Evaluator::Batch::Batch(Evaluator& evaluator) : evaluator_(evaluator) { ++evaluator_.impl_->batches; }
 

@@ -37,6 +37,7 @@
 #include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
+#include "core/runner/call_policy.h"
 
 namespace llmeval::runner {
 
@@ -51,12 +52,9 @@ struct ProviderSlot {
 struct EvaluatorOptions {
   int concurrency = 64;              // judge calls in flight (-j)
   judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
-  int max_attempts = 4;              // per provider, first try included (--retries + 1)
-  std::chrono::milliseconds retry_base{250};
-  std::chrono::milliseconds retry_max{20000};
-  // A row's calls stop retrying once this long has passed since the row was handed to
-  // evaluate() (the call then falls back or fails with its last error); 0 = no deadline.
-  std::chrono::milliseconds row_deadline{300000};
+  // Attempts (--retries + 1), backoff, and the row deadline, counted from the row's hand-over
+  // to evaluate(): see call_policy.h.
+  CallPolicyOptions policy;
   bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter
   metrics::EngineMetrics* metrics = nullptr;  // optional; borrowed; may be shared by evaluators
@@ -64,6 +62,9 @@ struct EvaluatorOptions {
   // gauge counts HTTP requests (the HPA's metric) and the server maintains it.
   bool judge_calls_are_inflight = true;
 };
+
+// Names a row handed to evaluate(), for cancel(); never reused by one evaluator.
+using RowId = std::uint64_t;
 
 class Evaluator {
  public:
@@ -79,7 +80,13 @@ class Evaluator {
   // the row has no LLM criteria), unless stop() dropped the row or the evaluator was destroyed
   // first. The record's id, line and metadata come from the item. done may call evaluate() again;
   // it must not destroy the evaluator.
-  void evaluate(dataset::EvalItem item, Done done);
+  RowId evaluate(dataset::EvalItem item, Done done);
+
+  // Nobody wants the row's result any more (serve: the client hung up). Its calls not yet sent
+  // are never sent, and nothing is retried or repaired for it: each ends as a `cancelled` error
+  // when it comes up, so the row still finishes, as an `error`, and done runs. A request already
+  // out is not recalled; its answer counts. A row already finished, or unknown, is ignored.
+  void cancel(RowId row);
 
   // While a Batch lives, evaluate() only queues a row's calls; they are sent, in order, when the
   // last Batch ends. The Runner reads a burst of rows under one, so a row that stops the run

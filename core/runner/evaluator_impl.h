@@ -11,11 +11,12 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/common/logging.h"
+#include "core/runner/call_policy.h"
 #include "core/runner/evaluator.h"
 #include "core/runner/row_state.h"
 #include "core/runner/runner_metrics.h"
@@ -45,7 +46,8 @@ struct Evaluator::Impl {
   bool dispatching = false;
   bool stopped = false;
   std::function<void()> when_quiet;  // from stop(), posted once requests_out reaches 0
-  std::unordered_set<RowState*> live_rows;  // started, not finished; freed by ~Impl if abandoned
+  std::unordered_map<RowId, RowState*> live_rows;  // started, not finished; freed by ~Impl if abandoned
+  RowId next_row_id = 1;
   // Replies, timers and grants may arrive after the evaluator is gone (serve drops evaluators
   // with requests out); callbacks hold a weak reference to this and then do nothing.
   std::shared_ptr<char> alive = std::make_shared<char>();
@@ -67,7 +69,7 @@ struct Evaluator::Impl {
 
   // ---- rows (evaluator.cpp) -------------------------------------------------------------
 
-  void evaluate(dataset::EvalItem item, Done done);
+  RowId evaluate(dataset::EvalItem item, Done done);
   // A call has its result: frees its concurrency slot, finishes its row when it was the last.
   void finish_call(JudgeCall* call);
   // Frees the row, then hands its record to done (which may evaluate() more rows).
@@ -94,11 +96,8 @@ struct Evaluator::Impl {
   void take_probe_lease(JudgeCall* call);
   void release_probe_lease(JudgeCall* call, const ProviderSlot& slot);
   void admit_later(std::chrono::milliseconds delay, JudgeCall* call);
-  // The provider's breaker is open: go to the next provider at once, or, on the last one, wait
-  // until the breaker lets a probe through. Each wait for an open breaker counts as an attempt,
-  // so a provider that never recovers ends the call instead of parking it forever. A half-open
-  // breaker whose probes are all out (here or, with a probe lease, anywhere) is about to decide:
-  // that short wait counts nothing, and the row deadline still bounds it.
+  // The provider's breaker refused the call (open, or half-open with its probes out here or,
+  // with a probe lease, anywhere): the call policy says where it goes.
   void breaker_refused(JudgeCall* call);
   // Feeds the provider's breaker and says so in the log when it opens or closes (one line per
   // change, not per call).
@@ -106,12 +105,11 @@ struct Evaluator::Impl {
   void send(JudgeCall* call);
   void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply);
   void on_call_error(JudgeCall* call, const Error& error);
-  // Whether waiting `delay` more would take the row past its overall deadline.
-  bool past_deadline(const RowState* row, std::chrono::milliseconds delay) const;
-  bool may_retry(const ProviderSlot& slot);
-  bool try_fallback(JudgeCall* call);
-  // Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)].
-  std::chrono::milliseconds backoff(int attempt);
+  // What the call policy needs to know about the call and the world right now.
+  CallState state_of(const JudgeCall* call) const;
+  CallContext context_of(const JudgeCall* call);  // draws the backoff jitter
+  // Carries out the call policy's decision; `cause` is what led to it, for the log.
+  void carry_out(JudgeCall* call, const Decision& decision, const Error& cause);
 };
 
 }  // namespace llmeval::runner

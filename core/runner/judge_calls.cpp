@@ -1,7 +1,8 @@
 // One judge call's life, from admission to its result: Evaluator::Impl's steps declared in
 // evaluator_impl.h under "one judge call".
-#include <algorithm>
-#include <cmath>
+#include <optional>
+#include <random>
+#include <vector>
 
 #include "core/judge/judge_parser.h"
 #include "core/runner/evaluator_impl.h"
@@ -11,9 +12,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// How long a call waits while a half-open breaker's probes are out before asking again.
-constexpr milliseconds kProbeWait{100};
-
 }  // namespace
 
 bool Evaluator::Impl::unusable(std::size_t index) const {
@@ -22,15 +20,23 @@ bool Evaluator::Impl::unusable(std::size_t index) const {
 }
 
 bool Evaluator::Impl::choose_provider(JudgeCall* call) {
-  while (call->provider_index < chain.size() && unusable(call->provider_index)) {
-    ++call->provider_index;
+  std::vector<bool> usable(chain.size());
+  for (std::size_t i = 0; i < chain.size(); ++i) usable[i] = !unusable(i);
+  std::optional<std::size_t> next = next_usable(call->provider_index, usable);
+  if (!next) return false;
+  if (*next != call->provider_index) {
+    call->provider_index = *next;
     call->attempts_on_provider = 0;
   }
-  return call->provider_index < chain.size();
+  return true;
 }
 
 void Evaluator::Impl::admit(JudgeCall* call) {
   if (stopped) return;  // dropped: its row is recorded nowhere, so a resume runs it
+  if (call->row->cancelled) {
+    fail_call(call, "cancelled", "not sent: the request was cancelled (the client went away)");
+    return;
+  }
   if (!choose_provider(call)) {
     fail_call(call, "auth", "not attempted: " + auth_message);
     return;
@@ -101,19 +107,12 @@ void Evaluator::Impl::admit_later(milliseconds delay, JudgeCall* call) {
 
 void Evaluator::Impl::breaker_refused(JudgeCall* call) {
   const ProviderSlot& slot = chain[call->provider_index];
-  Error open{ErrorKind::kServer, "provider " + slot.provider->name() + " is failing (circuit open)",
-             slot.breaker->retry_in()};
-  if (try_fallback(call)) return;
-  bool half_open = slot.breaker->state() == resilience::BreakerState::kHalfOpen;
-  if (half_open && !past_deadline(call->row, kProbeWait)) {
-    admit_later(kProbeWait, call);
-    return;
-  }
-  if (!half_open && ++call->attempts_on_provider < options.max_attempts) {
-    admit_later(std::max(*open.retry_after, milliseconds(1)), call);
-    return;
-  }
-  fail_call(call, result_kind(open.kind), open.message);
+  Outcome outcome;
+  outcome.kind = slot.breaker->state() == resilience::BreakerState::kHalfOpen ? Outcome::Kind::kBreakerProbing
+                                                                             : Outcome::Kind::kBreakerOpen;
+  outcome.error = Error{ErrorKind::kServer, "provider " + slot.provider->name() + " is failing (circuit open)",
+                        slot.breaker->retry_in()};
+  carry_out(call, decide(options.policy, state_of(call), outcome, context_of(call)), outcome.error);
 }
 
 void Evaluator::Impl::tell_breaker(const ProviderSlot& slot, const Error* error) {
@@ -190,110 +189,93 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
     succeed_call(call, verdict.value(), response);
     return;
   }
-  if (response.truncated) {
-    // Cut off by the token cap (a reasoning model that thought too long): the same call would be
-    // cut again, so the one retry gets twice the cap; a second cut ends the criterion.
-    if (call->request.cap_scale == 1) {
+  Outcome outcome{response.truncated ? Outcome::Kind::kTruncated : Outcome::Kind::kUnparseable,
+                  Error{ErrorKind::kParse, verdict.error().message}};
+  Decision decision = decide(options.policy, state_of(call), outcome, context_of(call));
+  if (decision.action == Decision::Action::kRepair) {
+    // One repair attempt: show the judge its reply and what was wrong with it.
+    call->repaired = true;
+    call->request = judge::build_repair_request(call->request, response.text, verdict.error().message);
+  }
+  carry_out(call, decision, outcome.error);
+}
+
+void Evaluator::Impl::on_call_error(JudgeCall* call, const Error& error) {
+  carry_out(call, decide(options.policy, state_of(call), Outcome{Outcome::Kind::kFailed, error}, context_of(call)),
+            error);
+}
+
+CallState Evaluator::Impl::state_of(const JudgeCall* call) const {
+  return CallState{call->provider_index, call->attempts_on_provider, call->repaired, call->request.cap_scale > 1};
+}
+
+CallContext Evaluator::Impl::context_of(const JudgeCall* call) {
+  CallContext context;
+  context.now = clock.now();
+  context.row_started = call->row->started;
+  context.usable.resize(chain.size());
+  for (std::size_t i = 0; i < chain.size(); ++i) context.usable[i] = !unusable(i);
+  const ProviderSlot& slot = chain[call->provider_index];
+  context.retry_budget_left = slot.retry_budget == nullptr || slot.retry_budget->has_room();
+  context.jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+  return context;
+}
+
+void Evaluator::Impl::carry_out(JudgeCall* call, const Decision& decision, const Error& cause) {
+  const std::size_t index = call->provider_index;
+  const ProviderSlot& slot = chain[index];
+  if (decision.hold_off) limiter.hold_off(slot.limiter_key, *decision.hold_off);  // every call to it waits
+  if (decision.disable_provider && !provider_disabled[index]) {
+    provider_disabled[index] = true;
+    log->error("[provider={}] {}; taking it out of the chain", slot.provider->name(), cause.message);
+    auth_message = cause.message;
+  }
+  if (decision.spend_retry_budget && slot.retry_budget != nullptr) slot.retry_budget->spend();
+  if (decision.counts_as_retry) {
+    ++counters.retries;
+    metrics.retry(index);
+  }
+  if (*decision.why != '\0') {
+    log->debug("[line={} provider={}] no retry ({}): {}", call->row->item.line, slot.provider->name(), decision.why,
+               cause.message);
+  }
+  switch (decision.action) {
+    case Decision::Action::kRetry:
+      log->debug("[line={} provider={}] retry {}/{} in {}ms ({}: {})", call->row->item.line, slot.provider->name(),
+                 call->attempts_on_provider, options.policy.max_attempts - 1, decision.delay.count(),
+                 to_string(cause.kind), cause.message);
+      admit_later(decision.delay, call);
+      return;
+    case Decision::Action::kWait:
+      if (decision.charge_attempt) ++call->attempts_on_provider;
+      admit_later(decision.delay, call);
+      return;
+    case Decision::Action::kWiden:
       call->request.cap_scale = 2;
-      ++counters.retries;
-      metrics.retry(call->provider_index);
       log->debug("[line={} provider={}] reply cut off by the token cap; once more with twice the cap",
                  call->row->item.line, slot.provider->name());
       admit(call);
       return;
+    case Decision::Action::kRepair:  // the caller put the repair turn in the request
+      admit(call);
+      return;
+    case Decision::Action::kFallback: {
+      call->provider_index = decision.provider;
+      call->attempts_on_provider = 0;
+      ++counters.fallbacks;
+      metrics.fallback(index, decision.provider);
+      auto level = fallback_announced[index] ? spdlog::level::debug : spdlog::level::warn;
+      fallback_announced[index] = true;
+      log->log(level, "[line={}] falling back from {} to {}", call->row->item.line, slot.provider->name(),
+               chain[decision.provider].provider->name());
+      admit(call);
+      return;
     }
-    fail_call(call, "truncated",
-              "the judge's reply was cut off by the token cap twice, the second time at twice the cap; raise "
-              "judge.max_tokens or the provider's max_tokens, or lower its reasoning_effort");
-    return;
+    case Decision::Action::kFail:
+      if (decision.disable_provider) auth_failed = true;  // no provider left that takes our key
+      fail_call(call, decision.fail_kind, decision.message);
+      return;
   }
-  if (!call->repaired) {
-    // One repair attempt: show the judge its reply and what was wrong with it.
-    call->repaired = true;
-    call->request = judge::build_repair_request(call->request, response.text, verdict.error().message);
-    admit(call);
-    return;
-  }
-  fail_call(call, "judge_unparseable",
-            "the judge's reply could not be used, even after one repair attempt: " + verdict.error().message);
-}
-
-void Evaluator::Impl::on_call_error(JudgeCall* call, const Error& error) {
-  const ProviderSlot& slot = chain[call->provider_index];
-  if (error.kind == ErrorKind::kAuth) {
-    if (!provider_disabled[call->provider_index]) {
-      provider_disabled[call->provider_index] = true;
-      log->error("[provider={}] {}; taking it out of the chain", slot.provider->name(), error.message);
-      auth_message = error.message;
-    }
-    if (try_fallback(call)) return;
-    auth_failed = true;
-    fail_call(call, "auth", error.message);
-    return;
-  }
-  if (error.kind == ErrorKind::kRateLimited && error.retry_after) {
-    // Every call to this provider holds back, not only the one that was told.
-    limiter.hold_off(slot.limiter_key, *error.retry_after);
-  }
-  // A 429 that said when to come back is paced by the provider itself (everyone holds off),
-  // so it does not draw on the retry budget, which guards against storms.
-  bool paced = error.kind == ErrorKind::kRateLimited && error.retry_after;
-  milliseconds delay = backoff(call->attempts_on_provider);
-  if (error.retry_after) delay = std::max(delay, *error.retry_after);
-  if (past_deadline(call->row, milliseconds(0))) {
-    fail_call(call, result_kind(error.kind), error.message + " (row deadline of " +
-                                                 std::to_string(options.row_deadline.count()) + "ms passed)");
-    return;
-  }
-  if (retryable(error.kind) && call->attempts_on_provider < options.max_attempts &&
-      !past_deadline(call->row, delay) && (paced || may_retry(slot))) {
-    ++counters.retries;
-    metrics.retry(call->provider_index);
-    log->debug("[line={} provider={}] retry {}/{} in {}ms ({}: {})", call->row->item.line, slot.provider->name(),
-               call->attempts_on_provider, options.max_attempts - 1, delay.count(), to_string(error.kind),
-               error.message);
-    admit_later(delay, call);
-    return;
-  }
-  if (try_fallback(call)) return;
-  fail_call(call, result_kind(error.kind), error.message);
-}
-
-bool Evaluator::Impl::past_deadline(const RowState* row, milliseconds delay) const {
-  return options.row_deadline.count() > 0 && clock.now() + delay >= row->started + options.row_deadline;
-}
-
-bool Evaluator::Impl::may_retry(const ProviderSlot& slot) {
-  if (slot.retry_budget == nullptr || slot.retry_budget->try_spend()) return true;
-  log->debug("[provider={}] retry budget spent: no retry, the call moves on", slot.provider->name());
-  return false;
-}
-
-bool Evaluator::Impl::try_fallback(JudgeCall* call) {
-  std::size_t from = call->provider_index;
-  int attempts = call->attempts_on_provider;
-  ++call->provider_index;
-  call->attempts_on_provider = 0;
-  if (!choose_provider(call)) {
-    call->provider_index = from;  // keep the last provider for the record
-    call->attempts_on_provider = attempts;
-    return false;
-  }
-  ++counters.fallbacks;
-  metrics.fallback(from, call->provider_index);
-  auto level = fallback_announced[from] ? spdlog::level::debug : spdlog::level::warn;
-  fallback_announced[from] = true;
-  log->log(level, "[line={}] falling back from {} to {}", call->row->item.line, chain[from].provider->name(),
-           chain[call->provider_index].provider->name());
-  admit(call);
-  return true;
-}
-
-milliseconds Evaluator::Impl::backoff(int attempt) {
-  double ceiling = static_cast<double>(options.retry_base.count()) * std::pow(2.0, attempt - 1);
-  ceiling = std::min(ceiling, static_cast<double>(options.retry_max.count()));
-  std::uniform_real_distribution<double> jitter(0.0, ceiling);
-  return milliseconds(static_cast<std::int64_t>(jitter(random)));
 }
 
 }  // namespace llmeval::runner

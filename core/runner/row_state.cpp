@@ -6,26 +6,6 @@
 
 namespace llmeval::runner {
 
-const char* result_kind(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kRateLimited: return "rate_limited";
-    case ErrorKind::kAuth: return "auth";
-    case ErrorKind::kParse: return "judge_unparseable";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kConnect:
-    case ErrorKind::kServer:
-    case ErrorKind::kBadRequest:
-    case ErrorKind::kIo: return "provider_error";
-  }
-  return "provider_error";
-}
-
-bool retryable(ErrorKind kind) {
-  return kind == ErrorKind::kTimeout || kind == ErrorKind::kConnect || kind == ErrorKind::kServer ||
-         kind == ErrorKind::kRateLimited || kind == ErrorKind::kIo;
-}
-
 output::CriterionResult deterministic_result(const dataset::Criterion& criterion, const std::string& output_text) {
   judge::CheckOutcome outcome = judge::run_check(criterion, output_text);
   output::CriterionResult r;

@@ -43,6 +43,8 @@ struct JudgeCall {
 };
 
 struct RowState {
+  std::uint64_t id = 0;    // the evaluator's RowId
+  bool cancelled = false;  // Evaluator::cancel(): calls not yet sent never are
   dataset::EvalItem item;
   Clock::TimePoint started;  // handed to evaluate(); the row deadline counts from here
   std::vector<std::optional<output::CriterionResult>> results;  // by criterion index
@@ -51,12 +53,6 @@ struct RowState {
   std::optional<output::ResultError> first_error;
   std::function<void(output::ResultRecord)> done;
 };
-
-// Result error kinds (SPEC §3) for provider-side failures.
-const char* result_kind(ErrorKind kind);
-
-// Errors another attempt on the same provider may cure.
-bool retryable(ErrorKind kind);
 
 output::CriterionResult deterministic_result(const dataset::Criterion& criterion, const std::string& output_text);
 

@@ -82,7 +82,7 @@ struct Runner::Impl {
       } else {
         // Runs inside evaluate() for a row without LLM criteria; pump() is then a no-op.
         evaluator.evaluate(std::move(std::get<dataset::EvalItem>(*next)), [this](output::ResultRecord record) {
-          sink(record);
+          this->record(record);
           pump();
         });
       }
@@ -133,7 +133,16 @@ struct Runner::Impl {
     record.status = output::Status::kInvalid;
     record.error = output::ResultError{invalid.kind, invalid.message};
     evaluator.count_invalid();
-    sink(record);
+    this->record(record);
+  }
+
+  // Hands a row to the sink; once the sink has failed, nothing more is recorded or read.
+  void record(const output::ResultRecord& row) {
+    if (!outcome.record_error.empty()) return;
+    Result<Ok> recorded = sink(row);
+    if (recorded.ok()) return;
+    outcome.record_error = recorded.error().message;
+    interrupt(milliseconds(0));
   }
 
   void finish_if_done() {

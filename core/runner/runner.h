@@ -9,6 +9,7 @@
 // completion order. A 401/403 from every provider records the remaining rows as `auth` errors
 // without calls. With a ResumeIndex, rows already recorded are skipped; a row whose id differs
 // from the recorded one stops the run (RunOutcome::resume_mismatch) before anything else is sent.
+// A sink that fails stops the run at once (RunOutcome::record_error); it is not called again.
 //
 // All collaborators are borrowed and must outlive the runner. Loop thread only.
 #pragma once
@@ -47,9 +48,12 @@ struct RunOutcome {
   std::int64_t rows_skipped = 0;  // already recorded (--resume)
   bool interrupted = false;       // interrupt() was called: unfinished rows were not recorded
   std::string resume_mismatch;    // set when the results file belongs to another dataset
+  std::string record_error;       // set when the sink failed: the run stopped there
 };
 
-using ResultSink = std::function<void(const output::ResultRecord&)>;
+// Records one row; an error (the results file cannot be written) stops the run: rows not yet
+// recorded stay unrecorded, so a --resume judges them.
+using ResultSink = std::function<Result<Ok>(const output::ResultRecord&)>;
 
 class Runner {
  public:

@@ -60,9 +60,9 @@ std::vector<std::string> parse_token_list(std::string_view comma_separated) {
   return tokens;
 }
 
-std::vector<std::string> read_tokens_file(const std::string& path) {
+Result<std::vector<std::string>> read_tokens_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw FatalError("--tokens-file " + path + ": " + std::strerror(errno));
+  if (!in) return Error(ErrorKind::kIo, "--tokens-file " + path + ": " + std::strerror(errno));
   std::vector<std::string> tokens;
   std::string line;
   while (std::getline(in, line)) {
@@ -70,7 +70,7 @@ std::vector<std::string> read_tokens_file(const std::string& path) {
     if (token.empty() || token.front() == '#') continue;
     tokens.emplace_back(token);
   }
-  if (tokens.empty()) throw FatalError("--tokens-file " + path + " holds no token (one per line)");
+  if (tokens.empty()) return Error(ErrorKind::kBadRequest, "--tokens-file " + path + " holds no token (one per line)");
   return tokens;
 }
 

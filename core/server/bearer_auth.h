@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/error.h"
+
 namespace llmeval::server {
 
 class BearerAuth {
@@ -31,8 +33,8 @@ class BearerAuth {
 // "a, b,c" -> {"a", "b", "c"} (spaces around each token are dropped).
 std::vector<std::string> parse_token_list(std::string_view comma_separated);
 
-// One token per line; blank lines and lines starting with '#' are skipped. Throws FatalError
-// (exit 2) when the file cannot be read or holds no token.
-std::vector<std::string> read_tokens_file(const std::string& path);
+// One token per line; blank lines and lines starting with '#' are skipped. An error when the file
+// cannot be read or holds no token.
+Result<std::vector<std::string>> read_tokens_file(const std::string& path);
 
 }  // namespace llmeval::server

@@ -1,4 +1,4 @@
-// EvaluateRequest: the body of `POST /v1/evaluate` (SPEC §6) turned into dataset rows. Pure.
+// EvaluateRequest: the body of `POST /v1/evaluate` (docs/formats.md §6) turned into dataset rows. Pure.
 //
 // A body is one dataset row (a JSON object, as a line of a dataset), or a batch
 // `{"rows": [row, ...]}`: an object with a "rows" key is a batch. Rows are numbered from 1 in

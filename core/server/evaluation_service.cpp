@@ -24,6 +24,7 @@ struct PendingEvaluation {
   std::size_t remaining = 0;
   TimerId deadline = 0;
   bool answered = false;
+  std::vector<runner::RowId> rows;  // being judged, for a cancel when the client hangs up
 };
 
 output::ResultRecord invalid_record(const dataset::InvalidLine& invalid) {
@@ -109,6 +110,12 @@ struct EvaluationService::Impl {
     pending->deadline = loop.add_timer(state.request_timeout, [this, weak] {
       if (auto timed_out = weak.lock()) time_out(*timed_out);
     });
+    // A client that hangs up wants no answer: calls not yet sent for its rows never are.
+    pending->exchange->on_gone([this, weak] {
+      auto gone = weak.lock();
+      if (gone == nullptr) return;
+      for (runner::RowId row : gone->rows) evaluator.cancel(row);
+    });
     for (std::size_t i = 0; i < request.rows.size(); ++i) {
       if (auto* invalid = std::get_if<dataset::InvalidLine>(&request.rows[i])) {
         pending->results[i] = invalid_record(*invalid);
@@ -117,11 +124,12 @@ struct EvaluationService::Impl {
         continue;
       }
       auto& item = std::get<dataset::EvalItem>(request.rows[i]);
-      evaluator.evaluate(std::move(item), [this, pending, i](output::ResultRecord record) {
+      runner::RowId row = evaluator.evaluate(std::move(item), [this, pending, i](output::ResultRecord record) {
         state.release_rows(1);
         pending->results[i] = std::move(record);
         if (--pending->remaining == 0) finish(*pending);
       });
+      pending->rows.push_back(row);
     }
     if (pending->remaining == 0) finish(*pending);
   }

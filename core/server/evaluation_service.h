@@ -1,4 +1,4 @@
-// EvaluationService: the `llmeval serve` API of SPEC §6 on one loop thread. It routes each
+// EvaluationService: the `llmeval serve` API of docs/formats.md §6 on one loop thread. It routes each
 // HttpExchange (POST /v1/evaluate, GET /healthz, /readyz, /metrics), checks the bearer token,
 // sheds load when the shared row queue is full (503 + Retry-After), hands rows to this
 // thread's Evaluator, and answers when every row of the request has its result, or with 504 when

@@ -113,6 +113,7 @@ void HttpExchange::detach() {
   if (answered_) return;
   answered_ = true;
   if (answered_fn_) answered_fn_(*this, 0);  // 0: nobody could be told
+  client_gone();
 }
 
 }  // namespace llmeval::server

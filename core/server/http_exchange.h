@@ -47,8 +47,16 @@ class HttpExchange {
   void respond_error(int status, std::string_view kind, std::string_view message, const HeaderList& headers = {});
 
   // The connection closed under the exchange: nothing can be answered any more (the answered
-  // function still runs, with status 0).
+  // function still runs, with status 0, and then the gone function, if any).
   void detach();
+  // Runs fn if the client goes away before the exchange is answered (it hung up, or the
+  // connection closed): the work for the answer can stop. At most once.
+  void on_gone(std::function<void()> fn) { gone_fn_ = std::move(fn); }
+  // The client hung up (the server saw the end of its stream); the answer may still be written
+  // (and fail). Runs the gone function.
+  void client_gone() {
+    if (gone_fn_) std::exchange(gone_fn_, nullptr)();
+  }
 
  private:
   evhttp_request* request_;
@@ -57,6 +65,7 @@ class HttpExchange {
   std::string request_id_;
   Clock::TimePoint read_at_;
   AnsweredFn answered_fn_;
+  std::function<void()> gone_fn_;
   bool answered_ = false;
 };
 

@@ -1,4 +1,4 @@
-// HttpMetrics: what `llmeval serve` adds to the contract metrics (SPEC §7):
+// HttpMetrics: what `llmeval serve` adds to the contract metrics (docs/formats.md §7):
 //
 //   llmeval_inflight_requests                          gauge      evaluation requests read, not answered
 //   llmeval_http_requests_total{path,code}             counter    answered requests; code "0" = client gone

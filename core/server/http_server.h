@@ -7,7 +7,11 @@
 // - Idle deadline: a kept-alive connection on which no byte of a next request arrives within
 //   `idle_timeout` is closed.
 // - Body size: a body over `max_body` is refused with 413 by evhttp itself as soon as its
-//   Content-Length is read (or a chunked body grows past it), without reading the rest.
+//   Content-Length is read (or a chunked body grows past it), without reading the rest. The
+//   answers evhttp gives by itself (413, and 400 for a request it cannot parse) carry the same
+//   JSON error body as every other answer ({"error": {"kind": "body_too_large", ...}}).
+// - Out of descriptors: when accept() fails, the server stops accepting until the next sweep
+//   (one warning, and one info line once it accepts again) instead of retrying at once.
 //
 // Deadlines are checked by a sweep every 100 ms, so they hold to about that. Connections are
 // tracked through the bufferevents evhttp creates for them (evhttp_set_bevcb): a callback on the

@@ -17,7 +17,7 @@ namespace {
 
 using AddrInfo = std::unique_ptr<addrinfo, decltype(&freeaddrinfo)>;
 
-AddrInfo resolve(const ListenAddress& address) {
+Result<AddrInfo> resolve(const ListenAddress& address) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -26,7 +26,8 @@ AddrInfo resolve(const ListenAddress& address) {
   std::string port = std::to_string(address.port);
   int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
-    throw FatalError("--listen " + address.to_string() + ": cannot resolve " + address.host + ": " + gai_strerror(rc));
+    return Error(ErrorKind::kBadRequest,
+                 "--listen " + address.to_string() + ": cannot resolve " + address.host + ": " + gai_strerror(rc));
   }
   return AddrInfo(found, &freeaddrinfo);
 }
@@ -100,24 +101,26 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
   return ListenAddress{std::string(host), port};
 }
 
-bool is_loopback(const ListenAddress& address) {
-  AddrInfo found = resolve(address);
-  for (const addrinfo* ai = found.get(); ai != nullptr; ai = ai->ai_next) {
+Result<bool> is_loopback(const ListenAddress& address) {
+  Result<AddrInfo> found = resolve(address);
+  if (!found) return found.error();
+  for (const addrinfo* ai = found.value().get(); ai != nullptr; ai = ai->ai_next) {
     if (!loopback(ai->ai_addr)) return false;
   }
   return true;
 }
 
-Listeners open_listeners(const ListenAddress& address, int count, int backlog) {
-  AddrInfo found = resolve(address);
+Result<Listeners> open_listeners(const ListenAddress& address, int count, int backlog) {
+  Result<AddrInfo> found = resolve(address);
+  if (!found) return found.error();
   Listeners listeners;
   listeners.port = address.port;
   std::string error;
   for (int i = 0; i < count; ++i) {
-    int fd = listen_on(*found, listeners.port, backlog, error);
+    int fd = listen_on(*found.value(), listeners.port, backlog, error);
     if (fd < 0) {
       for (int open : listeners.fds) ::close(open);
-      throw FatalError("cannot listen on " + address.to_string() + ": " + error);
+      return Error(ErrorKind::kIo, "cannot listen on " + address.to_string() + ": " + error);
     }
     if (listeners.port == 0) listeners.port = bound_port(fd);  // the others join the port chosen
     listeners.fds.push_back(fd);

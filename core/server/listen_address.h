@@ -24,16 +24,16 @@ struct ListenAddress {
 Result<ListenAddress> parse_listen_address(std::string_view text);
 
 // True when every address HOST resolves to is a loopback one (127.0.0.0/8, ::1). Resolution
-// uses getaddrinfo (numeric hosts and /etc/hosts need no network).
-bool is_loopback(const ListenAddress& address);
+// uses getaddrinfo (numeric hosts and /etc/hosts need no network); an error when it fails.
+Result<bool> is_loopback(const ListenAddress& address);
 
 struct Listeners {
   std::vector<int> fds;  // non-blocking, listening; the caller owns them
   int port = 0;          // the port bound (the one the kernel chose when asked for 0)
 };
 
-// Opens `count` sockets listening on the address with SO_REUSEPORT. Throws FatalError (exit 2)
-// with the reason when the address cannot be resolved or bound (in use, not local, no right).
-Listeners open_listeners(const ListenAddress& address, int count, int backlog = 4096);
+// Opens `count` sockets listening on the address with SO_REUSEPORT. An error with the reason when
+// the address cannot be resolved or bound (in use, not local, no right).
+Result<Listeners> open_listeners(const ListenAddress& address, int count, int backlog = 4096);
 
 }  // namespace llmeval::server

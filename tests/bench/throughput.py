@@ -3,7 +3,7 @@
 
 Not a test: it prints figures. Usage (from the repository root, after ./bin/build):
 
-    python3 tests/bench/throughput.py                 # the README table (about 2 minutes)
+    python3 tests/bench/throughput.py                 # the docs/benchmarks.md table (about 2 minutes)
     python3 tests/bench/throughput.py --quick         # fewer repeats, no 1M-row run
 
 Each configuration runs `--repeats` times; the table shows medians. rows/s is compared with

@@ -292,8 +292,45 @@ TEST_CASE("hostile dataset: an invalid regex is an invalid_regex row", "[integra
   check_invalid(run, 1, "invalid_regex", {"criterion \"r\": \"value\" \"(unclosed\" is not a valid regex"});
   check_invalid(run, 2, "invalid_regex", {"criterion \"backref\"", "no backreferences"});
   check_invalid(run, 3, "invalid_criteria", {"criterion \"big\": \"value\" regex is 3000 bytes"});
-  check_ok(run, 4);  // a catastrophic-backtracking pattern is fine for the bounded matcher
+  check_ok(run, 4);  // a catastrophic-backtracking pattern is fine for RE2
   CHECK(run.by_line[4]["pass"] == true);
+  SECTION("lookaround is refused, naming the line, the criterion and what RE2 syntax lacks") {
+    Run lookahead = run_sim(row("x", R"x([{"name": "ahead", "type": "regex", "value": "Paris(?= France)"}])x"));
+    REQUIRE(lookahead.result_lines == 1);
+    check_invalid(lookahead, 1, "invalid_regex",
+                  {"criterion \"ahead\"", "is not a valid regex (RE2 syntax, which has no backreferences",
+                   "and no lookaround", "invalid perl operator: (?="});
+  }
+}
+
+// The verdicts the old step budget and size limit invented ("too complex", "too long for the
+// regex check", score 0) are now the true answers, computed in linear time.
+TEST_CASE("hostile dataset: a regex check gives the true answer on hostile patterns and huge outputs",
+          "[integration][hostile][regex]") {
+  const std::string backtracking = std::string(100000, 'a') + "b";
+  std::string huge;
+  while (huge.size() < 3'000'000) huge += "The capital of France is Paris; it has been for centuries. ";
+  const auto criteria = [](const std::string& pattern) {
+    return json::array({{{"name", "r"}, {"type", "regex"}, {"value", pattern}}}).dump();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  Run run = run_sim(row(backtracking, criteria("(a+)+$")) + row(backtracking, criteria("^(a+)+b$")) +
+                    row(huge, criteria("Paris; it has")) + row(huge, criteria(R"(\b(19|20)\d{2}\b)")) +
+                    row(huge + "1987", criteria(R"(\b(19|20)\d{2}$)")));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE(run.result_lines == 5);
+  const std::vector<bool> expected = {false, true, true, false, true};
+  for (std::int64_t line = 1; line <= 5; ++line) {
+    const json& result = run.by_line.at(line);
+    INFO("line " << line << ": " << result.dump().substr(0, 400));
+    CHECK(result["status"] == "ok");
+    CHECK(result["criteria"]["r"]["pass"] == expected[static_cast<std::size_t>(line - 1)]);
+    CHECK(result["score"] == (expected[static_cast<std::size_t>(line - 1)] ? 1.0 : 0.0));
+    const std::string reason = result["criteria"]["r"]["reason"];
+    CHECK(reason.rfind(expected[static_cast<std::size_t>(line - 1)] ? "output matches /" : "output does not match /", 0) == 0);
+  }
+  CHECK(run.process.exit_code == 0);  // no row error or invalid
+  CHECK(seconds < 30.0);  // 12 MB of outputs, read, checked and written back
 }
 
 TEST_CASE("hostile dataset: invalid UTF-8 is an invalid_utf8 row", "[integration][hostile]") {

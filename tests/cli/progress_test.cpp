@@ -15,6 +15,7 @@
 namespace {
 
 using llmeval::testing::FakeProviderServer;
+using llmeval::testing::read_lines;
 using llmeval::testing::run_process;
 using llmeval::testing::TempDir;
 using llmeval::testing::write_file;
@@ -72,4 +73,20 @@ TEST_CASE("run shows progress in place on a terminal, and plain lines elsewhere"
     auto quiet = run_process({"sh", "-c", command + " -q --progress-every 200ms"});
     CHECK(quiet.err.find("progress") == std::string::npos);
   }
+}
+
+TEST_CASE("run - on a terminal says it is waiting for rows", "[cli][progress]") {
+  TempDir dir;
+  std::string command = std::string(LLMEVAL_BINARY) + " run - -p sim -o " + shell_quote(dir.file("out.jsonl"));
+  // script gives llmeval a terminal on stdin; what the test writes is typed there, and ^D ends it.
+  std::string typed = R"({"output": "Paris", "criteria": "Correct."})" "\n\x04";
+  auto on_terminal = run_process({"script", "-qfec", command, "/dev/null"}, typed);
+  CHECK_THAT(on_terminal.out, Catch::Contains("waiting for JSONL rows on stdin (a terminal)"));
+  CHECK(on_terminal.exit_code == 0);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+
+  auto piped = run_process({LLMEVAL_BINARY, "run", "-", "-p", "sim", "-o", dir.file("piped.jsonl")},
+                           R"({"output": "Paris", "criteria": "Correct."})" "\n");
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.err.find("waiting for JSONL rows") == std::string::npos);
 }

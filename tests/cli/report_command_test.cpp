@@ -84,3 +84,40 @@ TEST_CASE("report's HTML options are refused with --format", "[cli][report]") {
   CHECK(help.out.find("--compare") != std::string::npos);
   CHECK(help.out.find("--dataset") != std::string::npos);
 }
+
+// A results row with a field of the wrong type stops report (and its conversions, and a
+// baseline read by --compare) with the file, the line and the field, instead of the JSON
+// library's "[json.exception.type_error.302] type must be number, but is null".
+TEST_CASE("report names the line and the field of a results row with a wrong type", "[cli][report]") {
+  TempDir dir;
+  const std::string golden = read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl");
+  const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
+  // Line 7: an ok row whose criterion has "score": null.
+  write_file(results, golden + R"({"id":"q9","line":9,"status":"ok","pass":true,"score":1,"criteria":{"correctness":)"
+                               R"({"score":null,"normalized":1,"pass":true,"reason":"r"}},"metadata":{},"error":null})"
+                               "\n");
+  const std::string expected =
+      results + R"(:7: not a result row: field "criteria.correctness.score" must be a number, got null)";
+  write_file(html, "the previous report");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"report", results, "-o", html}, {"report", results, "--format", "csv", "-o", dir.file("r.csv")},
+        {"report", results, "--format", "junit"}}) {
+    auto report = run_llmeval(args);
+    INFO(args[2] << " " << report.err);
+    CHECK(report.exit_code == 2);
+    CHECK(report.err == "llmeval: error: " + expected + "\n");
+    CHECK(report.err.find("json.exception") == std::string::npos);
+  }
+  CHECK(read_file(html) == "the previous report");
+  CHECK_FALSE(std::filesystem::exists(html + ".tmp"));
+
+  SECTION("a status that is not a string, in the baseline of --compare") {
+    const std::string baseline = dir.file("baseline.jsonl");
+    write_file(baseline, R"({"id":"q1","line":1,"status":5,"criteria":{}})" "\n");
+    auto report = run_llmeval({"report", std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl",
+                               "--compare", baseline, "-o", html});
+    CHECK(report.exit_code == 2);
+    CHECK(report.err == "llmeval: error: " + baseline +
+                            R"(:1: not a result row: field "status" must be "ok", "error" or "invalid", got 5)" "\n");
+  }
+}

@@ -6,6 +6,8 @@
 #include <csignal>
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -150,6 +152,33 @@ TEST_CASE("A second SIGTERM exits at once, leaving only whole lines", "[integrat
   CHECK(ends_with_newline_or_empty(out));
 }
 
+TEST_CASE("A second SIGINT with --format csv|junit leaves no temporary rows file behind", "[integration][resume]") {
+  FakeProviderServer fake({"--latency-ms", "5000"});
+  TempDir dir;
+  std::string data = dir.file("data.jsonl");
+  write_file(data, dataset(20));
+  for (std::string format : {"csv", "junit"}) {
+    INFO(format);
+    std::string out = dir.file("out." + format);
+    BackgroundProcess run(llmeval_args(fake, data, out, {"--format", format, "--grace", "30s"}), kLoopback);
+    // The temporary rows file exists while the run is going.
+    auto leftovers = [&] {
+      int found = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        if (entry.path().filename().string().rfind("out." + format + ".rows-", 0) == 0) ++found;
+      }
+      return found;
+    };
+    std::this_thread::sleep_for(300ms);
+    CHECK(leftovers() == 1);
+    run.signal(SIGINT);
+    std::this_thread::sleep_for(200ms);
+    run.signal(SIGINT);
+    CHECK(run.wait() == 130);
+    CHECK(leftovers() == 0);
+  }
+}
+
 TEST_CASE("llmeval run --resume repairs a torn last line, and starts fresh on a missing or empty file", "[integration][resume]") {
   FakeProviderServer fake;
   TempDir dir;
@@ -224,4 +253,43 @@ TEST_CASE("llmeval run --resume --retry-errors runs the error rows again and kee
   CHECK(all.size() == 10);
   CHECK(all.at(7).rfind("ok", 0) == 0);
   CHECK(run_process(llmeval_args(fake, data, out, {"--retry-errors"}), "", kLoopback).exit_code == 2);
+}
+
+// A results row with a field of the wrong type is named by its line and field, instead of the
+// JSON library's "[json.exception.type_error.302] type must be number, but is null", and the
+// file is left as it was.
+TEST_CASE("llmeval run --resume names the line and the field of a results row with a wrong type", "[integration][resume]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  std::string data = dir.file("data.jsonl");
+  write_file(data, dataset(5));
+  std::string out = dir.file("out.jsonl");
+  REQUIRE(run_process(llmeval_args(fake, data, out, {"--limit", "3"}), "", kLoopback).exit_code == 0);
+  std::vector<std::string> lines = read_lines(out);
+  REQUIRE(lines.size() == 3);
+  struct Case {
+    const char* name;
+    std::function<void(json&)> spoil;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"a null score", [](json& row) { row["criteria"].begin().value()["score"] = nullptr; },
+       R"(line 2 is not a result row: field "criteria.default.score" must be a number, got null)"},
+      {"a numeric status", [](json& row) { row["status"] = 5; },
+       R"(line 2 is not a result row: field "status" must be "ok", "error" or "invalid", got 5)"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    json row = json::parse(lines[1]);
+    c.spoil(row);
+    const std::string spoiled = lines[0] + "\n" + row.dump() + "\n" + lines[2] + "\n";
+    write_file(out, spoiled);
+    auto refused = run_process(llmeval_args(fake, data, out, {"--resume"}), "", kLoopback);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("llmeval: error: cannot --resume from " + out + ": " + c.message +
+                           "; write to a new --output, or delete this file to start over") != std::string::npos);
+    CHECK(refused.err.find("json.exception") == std::string::npos);
+    CHECK(read_file(out) == spoiled);
+  }
 }

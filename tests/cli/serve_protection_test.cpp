@@ -1,4 +1,4 @@
-// Integration tests for how `llmeval serve` protects itself and its callers (SPEC §6): body size
+// Integration tests for how `llmeval serve` protects itself and its callers (docs/formats.md §6): body size
 // limits, slow (slowloris) and idle connections, load shedding beyond --max-queue, draining on
 // SIGTERM, judging concurrent requests concurrently, the request timeout, clients that hang up
 // early and garbage on the wire. The real binary on 127.0.0.1 with the real fake provider; raw
@@ -113,24 +113,34 @@ TEST_CASE("serve answers 413 to a body over --max-body and judges one just under
   CHECK(under.status == 200);
   CHECK(json_body(under)["status"] == "ok");
 
-  SECTION("with a Content-Length") {
-    HttpReply over = serve.post("/v1/evaluate", row_of_size(limit + 1024));
+  // The answer is the JSON error every other refusal of serve is, not libevent's HTML page.
+  auto check_json_413 = [&](const HttpReply& over) {
     INFO(describe(over).substr(0, 400));
     CHECK(over.status == 413);
+    CHECK(error_kind(over) == "body_too_large");
+    CHECK_THAT(json_body(over)["error"].value("message", ""),
+               Catch::Contains("over the limit of 65536 bytes (--max-body)"));
+    CHECK(over.body.find("<HTML>") == std::string::npos);
+    bool json_type = false, request_id = false;
+    for (const auto& [name, value] : over.headers) {
+      json_type = json_type || (name == "content-type" && value == "application/json");
+      request_id = request_id || (name == "x-request-id" && value.size() == 16);
+    }
+    CHECK(json_type);
+    CHECK(request_id);
+  };
+  SECTION("with a Content-Length") {
+    check_json_413(serve.post("/v1/evaluate", row_of_size(limit + 1024)));
   }
   SECTION("chunked, with no length up front") {
     HttpReply chunked_under = serve.post("/v1/evaluate", row_of_size(limit - 512), {"Transfer-Encoding: chunked"});
     INFO(describe(chunked_under).substr(0, 400));
     CHECK(chunked_under.status == 200);
-    HttpReply over = serve.post("/v1/evaluate", row_of_size(limit + 1024), {"Transfer-Encoding: chunked"});
-    INFO(describe(over).substr(0, 400));
-    CHECK(over.status == 413);
+    check_json_413(serve.post("/v1/evaluate", row_of_size(limit + 1024), {"Transfer-Encoding: chunked"}));
   }
   SECTION("a batch, by its bytes") {
     std::string batch = R"({"rows": [)" + row_of_size(40 * 1024) + "," + row_of_size(40 * 1024) + "]}";
-    HttpReply over = serve.post("/v1/evaluate", batch);
-    INFO(describe(over).substr(0, 400));
-    CHECK(over.status == 413);
+    check_json_413(serve.post("/v1/evaluate", batch));
   }
   // Still serving afterwards.
   CHECK(serve.get("/healthz").status == 200);
@@ -152,6 +162,16 @@ TEST_CASE("serve answers 413 to a huge Content-Length without waiting for the bo
   CHECK(reply.data.rfind("HTTP/1.1 413", 0) == 0);
   CHECK(took < 3.0);  // far below the 10 s read timeout: it did not wait for 100 MB
   CHECK(fake.stats().value("requests", -1) == 0);
+  // Headers, then exactly the JSON error its Content-Length announces.
+  const auto head_end = reply.data.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  const std::string head = reply.data.substr(0, head_end);
+  CHECK(head.find("\r\nContent-Type: application/json") != std::string::npos);
+  CHECK(head.find("\r\nConnection: close") != std::string::npos);
+  const json body = json::parse(reply.data.substr(head_end + 4), nullptr, false);
+  REQUIRE(body.is_object());
+  CHECK(body["error"]["kind"] == "body_too_large");
+  CHECK(head.find("\r\nContent-Length: " + std::to_string(reply.data.size() - head_end - 4)) != std::string::npos);
 }
 
 TEST_CASE("serve closes a connection whose request drips in slower than --read-timeout (slowloris)", "[serve]") {
@@ -447,11 +467,36 @@ TEST_CASE("serve answers garbage on the wire without falling over", "[serve]") {
     connection.send(garbage);
     auto reply = connection.read_response(3s);
     INFO("sent " << json(garbage).dump() << ", got " << json(reply.data.substr(0, 200)).dump());
-    // An error status or a closed connection; never a 200, never a hang.
+    // An error status or a closed connection; never a 200, never a hang. An error status
+    // comes with the JSON error body of every serve error.
     CHECK((reply.peer_closed || reply.data.rfind("HTTP/1.1 4", 0) == 0));
     CHECK(reply.data.find(" 200 ") == std::string::npos);
+    if (reply.data.rfind("HTTP/1.1 4", 0) == 0) {
+      const auto head_end = reply.data.find("\r\n\r\n");
+      REQUIRE(head_end != std::string::npos);
+      const json body = json::parse(reply.data.substr(head_end + 4), nullptr, false);
+      CHECK((body.is_object() && body["error"]["kind"].is_string()));
+    }
   }
   CHECK(serve.running());
   CHECK(serve.post("/v1/evaluate", row(1)).status == 200);
   CHECK(fake.stats().value("requests", -1) == 1);
+}
+
+TEST_CASE("a client that hangs up cancels its request's judge calls not yet sent", "[serve]") {
+  FakeProviderServer fake({"--latency-ms", "300"});
+  // One loop, one call at a time: the batch's ten rows would take ten calls, one after another.
+  ServeProcess serve({"-p", provider(fake), "--threads", "1", "-j", "1", "--retries", "0"});
+  std::string rows;
+  for (int i = 1; i <= 10; ++i) rows += (i > 1 ? "," : "") + row(i);
+  HttpReply gone = serve.post("/v1/evaluate", R"({"rows": [)" + rows + "]}", {}, 400ms);  // curl gives up
+  CHECK(gone.status == 0);
+  std::this_thread::sleep_for(3500ms);  // all ten would be done by now
+  int requests = fake.stats().value("requests", -1);
+  INFO(requests << " judge calls for a request whose client left after 400 ms");
+  CHECK(requests >= 1);
+  CHECK(requests <= 4);  // the ones out before the hang-up was seen; never the rest
+  CHECK(serve.post("/v1/evaluate", row(11)).status == 200);  // and the instance carries on
+  HttpReply metrics = serve.get("/metrics");
+  CHECK(metric_sample(metrics.body, "llmeval_queue_depth") == 0.0);
 }

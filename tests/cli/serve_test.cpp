@@ -1,4 +1,4 @@
-// Integration tests for `llmeval serve` (SPEC §6): the real binary on 127.0.0.1, judging with the
+// Integration tests for `llmeval serve` (docs/formats.md §6): the real binary on 127.0.0.1, judging with the
 // real fake provider (tests/fakes/fake_provider_server.cpp), talked to over HTTP. This file
 // covers the API: endpoints, error answers, request ids, metrics, auth, flag checking, what a
 // request may not choose, and secrets in logs. serve_protection_test.cpp covers the limits: body

@@ -3,10 +3,9 @@
 #include "core/common/error.h"
 #include "core/config/config.h"
 
-using llmeval::FatalError;
 using llmeval::config::parse_config;
 
-TEST_CASE("parse_config reads the SPEC example", "[config]") {
+TEST_CASE("parse_config reads the docs/formats.md example", "[config]") {
   auto json = nlohmann::json::parse(R"({"providers": [
      {"name": "primary", "type": "openai", "model": "gpt-4o-mini", "base_url": "https://api.openai.com/v1",
       "api_key_env": "OPENAI_API_KEY", "rpm": 500, "tpm": 200000, "timeout_ms": 5000,
@@ -17,7 +16,9 @@ TEST_CASE("parse_config reads the SPEC example", "[config]") {
    "retry": {"max_attempts": 4, "base_ms": 250, "max_ms": 20000},
    "judge": {"scale": "1-10", "temperature": 0, "max_tokens": 256},
    "criteria": {"correctness": "The answer is factually correct."}})");
-  auto config = parse_config(json);
+  auto parsed = parse_config(json);
+  REQUIRE(parsed.ok());
+  const auto& config = parsed.value();
   REQUIRE(config.providers.size() == 2);
   CHECK(config.providers[0].name == "primary");
   CHECK(config.providers[0].rpm == 500);
@@ -32,12 +33,8 @@ TEST_CASE("parse_config reads the SPEC example", "[config]") {
 
 TEST_CASE("parse_config names the field that is wrong", "[config]") {
   auto message_of = [](const char* text) {
-    try {
-      parse_config(nlohmann::json::parse(text));
-    } catch (const FatalError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    auto config = parse_config(nlohmann::json::parse(text));
+    return config.ok() ? std::string("no error") : config.error().message;
   };
   CHECK(message_of(R"({"judge": {"scale": "1-7"}})").find("judge.scale") != std::string::npos);
   CHECK(message_of(R"({"retry": {"max_attempts": "four"}})").find("retry.max_attempts") != std::string::npos);

@@ -4,10 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "core/dataset/criterion_regex.h"
+
 using llmeval::dataset::CheckType;
 using llmeval::dataset::CriteriaError;
 using llmeval::dataset::Criterion;
 using llmeval::dataset::parse_criteria;
+using llmeval::dataset::regex_search;
 using llmeval::dataset::Scale;
 using nlohmann::json;
 
@@ -169,10 +172,10 @@ TEST_CASE("Deterministic criteria keep their type and value", "[dataset]") {
 TEST_CASE("A regex criterion is compiled once and matches in linear time", "[dataset]") {
   auto criteria = parse_ok(R"([{"name": "date", "type": "regex", "value": "(a|c)*b"}])");
   REQUIRE(criteria[0].regex);
-  // The default libstdc++ matcher recurses per character and would overflow the stack here.
+  // A backtracking matcher recurses per character and would overflow the stack here.
   const std::string long_output = std::string(200000, 'a') + "b";
-  CHECK(std::regex_search(long_output, *criteria[0].regex));
-  CHECK_FALSE(std::regex_search(std::string(1000, 'a'), *criteria[0].regex));
+  CHECK(regex_search(*criteria[0].regex, long_output));
+  CHECK_FALSE(regex_search(*criteria[0].regex, std::string(1000, 'a')));
 }
 
 TEST_CASE("Bad criteria are rejected with a message naming the criterion and the fix", "[dataset]") {
@@ -245,10 +248,15 @@ TEST_CASE("Bad criteria are rejected with a message naming the criterion and the
        "\"weight\" must be a number greater than 0"},
       {R"([{"name": "date", "type": "regex", "value": "([0-9]"}])", "invalid_regex",
        "criterion \"date\": \"value\" \"([0-9]\" is not a valid regex"},
-      {R"([{"name": "t", "type": "regex", "value": "(a)\\1"}])", "invalid_regex", "no backreferences"},
-      // libstdc++ would wrap this count to {1} (and overflow on longer ones): refused instead.
+      {R"([{"name": "t", "type": "regex", "value": "(a)\\1"}])", "invalid_regex",
+       "criterion \"t\": \"value\" \"(a)\\\\1\" is not a valid regex (RE2 syntax, which has no backreferences such as "
+       "\\1 and no lookaround such as (?=...) or (?<=...)): invalid escape sequence: \\1"},
+      {R"x([{"name": "t", "type": "regex", "value": "^(?=a)"}])x", "invalid_regex", "invalid perl operator: (?="},
+      // RE2 would read this count as the literal text "{4294967297}": refused instead.
       {R"([{"name": "t", "type": "regex", "value": "^a{4294967297}$"}])", "invalid_regex",
-       "repeat count over 999999999"},
+       "criterion \"t\": \"value\" \"^a{4294967297}$\" has the repeat \"{4294967297}\""},
+      {R"([{"name": "t", "type": "regex", "value": ".{0,1000}y.{0,1000}z"}])", "invalid_regex",
+       "is too complex for a regex check"},
       {R"([{"name": "t", "type": "regex", "value": ""}])", "invalid_criteria", "non-empty string"},
   };
   for (const Case& c : cases) {
@@ -284,6 +292,6 @@ TEST_CASE("Rows repeating a regex share one compiled pattern", "[dataset]") {
   auto second = parse_ok(text);
   REQUIRE(first[0].regex);
   CHECK(first[0].regex == second[0].regex);
-  CHECK(std::regex_search(std::string("ABC-123"), *second[0].regex));
+  CHECK(regex_search(*second[0].regex, "ABC-123"));
   CHECK(parse_ok(R"([{"type": "regex", "value": "x"}])")[0].regex != first[0].regex);
 }

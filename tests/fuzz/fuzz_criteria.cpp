@@ -1,7 +1,7 @@
 // libFuzzer target: the criteria parser. The input is the JSON text of a row's "criteria"
 // field; text that is not JSON is skipped (fuzz_jsonl_line covers the JSON parser). Each input
 // is parsed with every default scale, and each deterministic criterion it yields is run
-// against a few outputs, so regex criteria go through the bounded matcher too.
+// against a few outputs, so regex criteria go through RE2 too.
 //
 // Invariants (criteria_parser.h): a result is a non-empty list of uniquely named criteria
 // with thresholds inside their scale and a compiled regex for each regex check, or an error

@@ -1,11 +1,12 @@
 #include "core/judge/checks.h"
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "core/dataset/criterion_regex.h"
 
 namespace llmeval::judge {
 namespace {
@@ -20,7 +21,7 @@ Criterion make_check(CheckType type, json value) {
   c.llm = false;
   c.check = type;
   if (type == CheckType::kRegex && value.is_string()) {
-    c.regex = std::make_shared<const std::regex>(value.get<std::string>());
+    c.regex = dataset::compile_regex(value.get<std::string>()).value();
   }
   c.value = std::move(value);
   return c;
@@ -100,7 +101,7 @@ TEST_CASE("run_check compiles a regex the criterion did not carry", "[judge]") {
   c.value = "(";
   const CheckOutcome bad = run_check(c, "abc");
   CHECK_FALSE(bad.pass);
-  CHECK_THAT(bad.reason, Catch::Contains("invalid"));
+  CHECK_THAT(bad.reason, Catch::Contains("regex /(/ is not a valid regex"));
 }
 
 TEST_CASE("run_check quotes long texts briefly", "[judge]") {
@@ -111,16 +112,28 @@ TEST_CASE("run_check quotes long texts briefly", "[judge]") {
   CHECK_THAT(outcome.reason, Catch::Contains("...\""));
 }
 
-TEST_CASE("run_check fails a runaway regex with a reason instead of crashing", "[judge]") {
-  const CheckOutcome outcome =
-      run_check(make_check(CheckType::kRegex, "(a|b)*c"), std::string(30000, 'a'));
-  CHECK_FALSE(outcome.pass);
-  CHECK_THAT(outcome.reason, Catch::Contains("too complex"));
+// Before RE2 these were failing verdicts nobody computed: "too complex to match against this
+// output" and "output is 2000000 bytes, too long for the regex check".
+TEST_CASE("run_check gives the true regex verdict for hostile patterns and huge outputs", "[judge][regex]") {
+  const CheckOutcome quadratic = run_check(make_check(CheckType::kRegex, "(a|b)*c"), std::string(30000, 'a'));
+  CHECK_FALSE(quadratic.pass);
+  CHECK(quadratic.reason == "output does not match /(a|b)*c/");
 
-  const CheckOutcome too_long =
-      run_check(make_check(CheckType::kRegex, "a"), std::string(2'000'000, 'a'));
-  CHECK_FALSE(too_long.pass);
-  CHECK_THAT(too_long.reason, Catch::Contains("2000000 bytes, too long"));
+  const CheckOutcome backtracking =
+      run_check(make_check(CheckType::kRegex, "(a+)+$"), std::string(100000, 'a') + "b");
+  CHECK_FALSE(backtracking.pass);
+  CHECK(backtracking.reason == "output does not match /(a+)+$/");
+
+  std::string huge(3'000'000, 'a');
+  const CheckOutcome long_match = run_check(make_check(CheckType::kRegex, "a"), huge);
+  CHECK(long_match.pass);
+  CHECK(long_match.reason == "output matches /a/");
+  huge.back() = '!';
+  const CheckOutcome at_the_end = run_check(make_check(CheckType::kRegex, "a!$"), huge);
+  CHECK(at_the_end.pass);
+  const CheckOutcome absent = run_check(make_check(CheckType::kRegex, "b"), huge);
+  CHECK_FALSE(absent.pass);
+  CHECK(absent.reason == "output does not match /b/");
 }
 
 }  // namespace

@@ -11,14 +11,23 @@
 //      are listed in EXTERNAL_SECRETS), probes name real ports, an Indexed Job's
 //      LLMEVAL_SHARD_COUNT equals its completions, and the API server's rules for the Job
 //      fields used here (backoffLimitPerIndex, maxFailedIndexes, podFailurePolicy) hold.
+//   4. Policy: what jobs/README.md promises about particular objects, wherever they are rendered:
+//      the serve PDB lets unhealthy pods be evicted, Redis has an explicit grace period, and each
+//      way a shard pod can end (llmeval's exit codes, a SIGTERM, an OOM kill, a crash) meets the
+//      eval Job's podFailurePolicy as documented: its command runs under /bin/sh with a fake
+//      llmeval that ends that way, and the policy is applied to the exit code as the Job
+//      controller applies it.
 // Before that it proves it can fail: each kustomization under fixtures/ breaks one thing on
 // purpose and must be rejected with the message in its expect.txt.
 //
 // Usage: node tests/k8s/validate.mjs [--verbose]     (KUSTOMIZE="kustomize build" to use the
 // standalone binary instead of kubectl kustomize). Exit 0 when all is well, 1 otherwise.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -337,6 +346,194 @@ function jobRuleErrors(spec, pod) {
   return errors;
 }
 
+// ------------------------------------------------------------------------------------- policy
+
+// 4. What jobs/README.md promises about particular objects (kind/name), checked in every
+// rendering that holds them, so that a fixture can prove each check fails.
+const POLICIES = {
+  // A serve pod that runs but is not Ready serves nothing: evicting it must never wait for the
+  // budget, or broken pods block every node drain.
+  "PodDisruptionBudget/llmeval-serve": (pdb) => {
+    const value = pdb.spec?.unhealthyPodEvictionPolicy;
+    return value === "AlwaysAllow" ? [] : [
+      `spec.unhealthyPodEvictionPolicy is ${value ?? "unset (IfHealthyBudget)"}, want AlwaysAllow: ` +
+      "serve pods that are not Ready would hold up node drains"];
+  },
+  // Redis' shutdown time is a decision (base/redis.yaml says why), not the 30 s default.
+  "Deployment/llmeval-redis": (deployment) => {
+    const grace = deployment.spec?.template?.spec?.terminationGracePeriodSeconds;
+    return Number.isInteger(grace) && grace >= 1 ? [] : [
+      `spec.template.spec.terminationGracePeriodSeconds is ${grace ?? "unset"}, want an explicit number of ` +
+      "seconds (>= 1) for Redis to shut down"];
+  },
+  "Job/llmeval-eval": (job, objects) => shardEndingErrors(job, objects),
+};
+
+async function policyErrors(objects) {
+  const errors = new Map();
+  for (const obj of objects) {
+    const policy = POLICIES[`${obj.kind}/${obj.metadata?.name}`];
+    const msgs = policy ? await policy(obj, objects) : [];
+    if (msgs.length) errors.set(obj, msgs);
+  }
+  return errors;
+}
+
+// The ways a shard pod ends and what the eval Job must make of each (jobs/README.md, "Which
+// endings are retried"). `fake` is how the fake llmeval ends; `signal` is sent to the pod's
+// command (as the kubelet sends SIGTERM to PID 1) once llmeval runs; `conditions` are the pod's.
+const SHARD_ENDINGS = [
+  { what: "exit 0 (every row ok)", fake: "exit:0", want: "succeeded" },
+  { what: "exit 1 (the shard ran to the end, some rows error/invalid)", fake: "exit:1", want: "succeeded" },
+  { what: "exit 2 (usage or configuration error)", fake: "exit:2", want: "FailJob" },
+  { what: "exit 130 after the pod's SIGTERM", fake: "term", signal: "SIGTERM", want: "Count" },
+  { what: "exit 130 after the pod's SIGTERM, pod evicted", fake: "term", signal: "SIGTERM",
+    conditions: ["DisruptionTarget"], want: "Ignore" },
+  { what: "killed by SIGKILL (an OOM kill)", fake: "sig:KILL", want: "Count" },
+  { what: "killed by SIGSEGV (a crash)", fake: "sig:SEGV", want: "Count" },
+  { what: "absent from the image", fake: "missing", want: "FailJob" },
+];
+
+const OUTCOMES = {
+  succeeded: "count the index as succeeded",
+  Count: "retry the index, counting it against backoffLimitPerIndex",
+  Ignore: "retry the index without counting it",
+  FailIndex: "fail the index without a retry",
+  FailJob: "fail the whole Job",
+};
+
+// The Job controller's podFailurePolicy for a pod of one container that ended with exitCode:
+// the first rule that matches decides; none matching counts the failure (pkg/controller/job).
+function podFailureAction(spec, container, exitCode, conditions = []) {
+  if (exitCode === 0) return "succeeded";
+  for (const rule of spec.podFailurePolicy?.rules || []) {
+    const codes = rule.onExitCodes;
+    if (codes && (!codes.containerName || codes.containerName === container)) {
+      const listed = (codes.values || []).includes(exitCode);
+      if (codes.operator === "In" ? listed : !listed) return rule.action;
+    }
+    for (const pattern of rule.onPodConditions || []) {
+      if (conditions.includes(pattern.type) && (pattern.status ?? "True") === "True") return rule.action;
+    }
+  }
+  return "Count";
+}
+
+// Kubernetes' $(VAR) expansion in command and args ($$ is a literal $; unknown names stay).
+const expandVars = (text, env) =>
+  text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === "$$" ? "$" : name in env ? env[name] : m));
+
+// A stand-in llmeval: records its arguments, then ends as $FAKE says.
+const FAKE_LLMEVAL = `#!/bin/sh
+printf '%s\\n' "$@" > "$FAKE_DIR/args"
+case $FAKE in
+  exit:*) exit "\${FAKE#exit:}" ;;
+  sig:*) ulimit -c 0; kill -s "\${FAKE#sig:}" $$ ;;
+  term)
+    trap ': > "$FAKE_DIR/got-TERM"; exit 130' TERM
+    : > "$FAKE_DIR/running"
+    while :; do sleep 0.02; done ;;
+esac
+`;
+
+// Runs argv (the container's command) with the fake llmeval first on the PATH; returns the exit
+// code a container runtime reports (128 + signal number for a signal), whether the fake got
+// SIGTERM, and its arguments.
+async function runPodCommand(argv, env, fake, signal) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "llmeval-k8s-"));
+  try {
+    const bin = path.join(dir, "bin");
+    if (fake !== "missing") {
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, "llmeval"), FAKE_LLMEVAL);
+      chmodSync(path.join(bin, "llmeval"), 0o755);
+    }
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: dir, detached: true, stdio: ["ignore", "ignore", "pipe"],
+      env: { ...env, PATH: `${bin}:/usr/bin:/bin`, FAKE: fake, FAKE_DIR: dir },
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => { stderr += d; });
+    // A command that cannot be started: the runtime's StartError, exit code 128.
+    let done = false;
+    const ended = new Promise((resolve) => {
+      child.on("error", (e) => { stderr += e.message; done = true; resolve({ code: 128 }); });
+      // "exit", not "close": a fake left running would hold stderr open.
+      child.on("exit", (code, sig) => { done = true; resolve({ code, sig }); });
+    });
+    let timedOut = false;
+    const kill = (s) => { try { process.kill(-child.pid, s); } catch { /* gone */ } };
+    const timer = setTimeout(() => { timedOut = true; kill("SIGKILL"); }, 10000);
+    if (signal) {
+      while (!existsSync(path.join(dir, "running")) && !done) await new Promise((r) => setTimeout(r, 10));
+      if (!done) child.kill(signal);
+    }
+    const { code, sig } = await ended;
+    clearTimeout(timer);
+    if (child.pid) kill("SIGKILL"); // a fake the command left behind
+    const read = (f) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), "utf8") : null);
+    return {
+      exitCode: code ?? 128 + os.constants.signals[sig],
+      timedOut,
+      stderr: stderr.trim(),
+      gotTerm: read("got-TERM") !== null,
+      args: read("args")?.split("\n").slice(0, -1) ?? null,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const podRuns = new Map(); // the same command in several renderings runs once
+function runPodCommandOnce(argv, env, fake, signal) {
+  const key = JSON.stringify([argv, env, fake, signal]);
+  if (!podRuns.has(key)) podRuns.set(key, runPodCommand(argv, env, fake, signal));
+  return podRuns.get(key);
+}
+
+async function shardEndingErrors(job, objects) {
+  const spec = job.spec || {};
+  const container = podSpecOf(job)?.containers?.[0];
+  if (!container) return ["no container"];
+  const env = { JOB_COMPLETION_INDEX: "0" };
+  for (const e of container.env || []) {
+    const cm = e.valueFrom?.configMapKeyRef;
+    const value = cm
+      ? objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === cm.name)?.data?.[cm.key]
+      : e.value;
+    if (value !== undefined) env[e.name] = expandVars(String(value), env);
+  }
+  const argv = [...(container.command || ["llmeval"]), ...(container.args || [])].map((a) => expandVars(String(a), env));
+  const errors = [];
+  await Promise.all(SHARD_ENDINGS.map(async (ending) => {
+    const run = await runPodCommandOnce(argv, env, ending.fake, ending.signal);
+    const where = `llmeval ${ending.what}: `;
+    if (run.timedOut) {
+      errors.push(`${where}the pod's command did not end within 10 s${run.stderr ? ` (stderr: ${run.stderr})` : ""}`);
+      return;
+    }
+    const action = podFailureAction(spec, container.name, run.exitCode, ending.conditions);
+    if (action !== ending.want) {
+      errors.push(`${where}the pod exits ${run.exitCode}, so Kubernetes would ${OUTCOMES[action] ?? action}; ` +
+        `want it to ${OUTCOMES[ending.want]}`);
+    }
+    if (ending.signal === "SIGTERM" && !run.gotTerm) {
+      errors.push(`${where}SIGTERM did not reach llmeval (the pod's command must pass it on, or the shard ` +
+        "cannot record what finished before it is killed)");
+    }
+    if (ending.fake === "exit:0") {
+      const args = run.args?.join(" ");
+      const dataset = env.DATASET;
+      if (!run.args || run.args[0] !== "run" || run.args[1] !== dataset ||
+          !/ --shard auto /.test(` ${args} `) || !run.args.includes("--resume")) {
+        errors.push(`${where}llmeval was started as "llmeval ${args ?? "(never)"}"; ` +
+          `want "llmeval run ${dataset} --shard auto ... --resume ..."`);
+      }
+    }
+  }));
+  return errors.sort();
+}
+
 // ------------------------------------------------------------------------------------ driver
 
 async function check(kustomize, dirs) {
@@ -362,6 +559,9 @@ async function check(kustomize, dirs) {
     }
     for (const [obj, msgs] of referenceErrors(result.objects)) {
       for (const m of msgs) result.errors.push(`${obj.kind} ${obj.metadata?.name}: rule: ${m}`);
+    }
+    for (const [obj, msgs] of await policyErrors(result.objects)) {
+      for (const m of msgs) result.errors.push(`${obj.kind} ${obj.metadata?.name}: policy: ${m}`);
     }
   }
   for (const [item, msgs] of typeErrors(items)) {

@@ -212,9 +212,9 @@ TEST_CASE("merge and --resume carry the cache and reasoning counts into the summ
   };
   SECTION("merge") {
     output::ShardMerge merge({dir.file("part-0.jsonl"), dir.file("part-1.jsonl")}, output::MergeOptions{});
-    REQUIRE(merge.check().problems.empty());
+    REQUIRE(merge.check().value().problems.empty());
     output::Summary summary;
-    merge.write(dir.file("merged.jsonl"), summary);
+    REQUIRE(merge.write(dir.file("merged.jsonl"), summary).ok());
     check(summary);
     // The rows' bytes are copied unchanged, token details included.
     CHECK(testing::read_file(dir.file("merged.jsonl")) ==
@@ -226,7 +226,8 @@ TEST_CASE("merge and --resume carry the cache and reasoning counts into the summ
     output::Summary summary;
     auto index = output::ResumeIndex::load(dir.file("results.jsonl"), false,
                                            [&summary](const output::ResultRecord& row) { summary.add(row); });
-    CHECK(index.size() == 2);
+    REQUIRE(index.ok());
+    CHECK(index.value().size() == 2);
     check(summary);
   }
 }

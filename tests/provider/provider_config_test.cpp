@@ -127,7 +127,7 @@ TEST_CASE("parse_provider_spec errors name the accepted forms", "[provider]") {
 TEST_CASE("parse_provider_config reads a full config entry", "[provider]") {
   json entry = json::parse(R"({"name": "primary", "type": "openai", "model": "gpt-4o-mini",
       "base_url": "https://api.openai.com/v1/", "api_key_env": "MY_KEY", "rpm": 500, "tpm": 200000,
-      "timeout_ms": 5000, "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.60}})");
+      "burst_ms": 200, "timeout_ms": 5000, "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.60}})");
   auto config = parse_provider_config(entry);
   REQUIRE(config.ok());
   const ProviderConfig& c = config.value();
@@ -139,6 +139,8 @@ TEST_CASE("parse_provider_config reads a full config entry", "[provider]") {
   CHECK(c.api_key.empty());
   CHECK(c.rpm == 500);
   CHECK(c.tpm == 200000);
+  REQUIRE(c.burst.has_value());
+  CHECK(*c.burst == 200ms);
   REQUIRE(c.timeout.has_value());
   CHECK(*c.timeout == 5000ms);
   REQUIRE(c.price.has_value());
@@ -183,6 +185,8 @@ TEST_CASE("parse_provider_config errors name the bad field", "[provider]") {
         "provider entry: field \"tpm\" must be a non-negative integer");
   CHECK(error_of(R"({"type": "openai", "model": "m", "rpm": 1.5})") ==
         "provider entry: field \"rpm\" must be a non-negative integer");
+  CHECK(error_of(R"({"type": "openai", "model": "m", "burst_ms": 0})") ==
+        "provider entry: field \"burst_ms\" must be a positive integer");
   CHECK(error_of(R"({"type": "openai", "model": "m", "timeout_ms": 0})") ==
         "provider entry: field \"timeout_ms\" must be a positive integer");
   CHECK(contains(error_of(R"({"type": "openai", "model": "m", "base_url": "api.openai.com"})"),

@@ -5,6 +5,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +25,9 @@ const std::string kGoldenResults = std::string(LLMEVAL_SOURCE_DIR) + "/tests/dat
 
 std::string render(const report::ReportOptions& options) {
   std::ostringstream out;
-  report::write_html_report(options, out);
+  auto rows = report::write_html_report(options, out);
+  INFO((rows.ok() ? "" : rows.error().message));
+  REQUIRE(rows.ok());
   return out.str();
 }
 
@@ -61,7 +64,7 @@ TEST_CASE("the HTML report is one page that loads nothing from anywhere", "[repo
 
 TEST_CASE("the report's headline numbers are the summary's", "[report]") {
   output::Summary summary;
-  output::for_each_result_row(kGoldenResults, [&](const output::ResultRecord& row) { summary.add(row); });
+  REQUIRE(output::for_each_result_row(kGoldenResults, [&](const output::ResultRecord& row) { summary.add(row); }).ok());
   const json expected = summary.to_json(summary.counters_from_rows(), 0);
 
   report::ReportOptions options;
@@ -220,4 +223,38 @@ TEST_CASE("with --compare rows carry their baseline and how their verdict change
   CHECK_FALSE(row_with_line(data, 5)->contains("ch"));
   REQUIRE(data["baseline_only"].size() == 1);
   CHECK(data["baseline_only"][0]["i"] == "gone");
+}
+
+TEST_CASE("the report returns unreadable inputs as errors and writes nothing", "[report]") {
+  testing::TempDir dir;
+  const std::string results = dir.file("results.jsonl");
+  testing::write_file(results, R"({"id":"q","line":1,"status":"ok","criteria":{"c":{"score":null}}})" "\n");
+  struct Case {
+    const char* name;
+    report::ReportOptions options;
+    std::string message;
+  };
+  report::ReportOptions malformed;
+  malformed.results_path = results;
+  report::ReportOptions no_dataset;
+  no_dataset.results_path = kGoldenResults;
+  no_dataset.dataset_path = dir.file("none.jsonl");
+  report::ReportOptions bad_baseline;
+  bad_baseline.results_path = kGoldenResults;
+  bad_baseline.baseline_path = results;
+  const std::vector<Case> cases = {
+      {"a row with a wrong type", malformed,
+       results + R"(:1: not a result row: field "criteria.c.score" must be a number, got null)"},
+      {"a missing dataset", no_dataset, "cannot read dataset " + dir.file("none.jsonl")},
+      {"a malformed baseline", bad_baseline,
+       results + R"(:1: not a result row: field "criteria.c.score" must be a number, got null)"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    std::ostringstream out;
+    auto rows = report::write_html_report(c.options, out);
+    REQUIRE_FALSE(rows.ok());
+    CHECK(rows.error().message == c.message);
+    CHECK(out.str().empty());
+  }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The README's two screenshots of an HTML report (not a test; check_report.mjs is the test):
+// The two screenshots of an HTML report in docs/report.md (not a test; check_report.mjs is the test):
 //   OUT_DIR/report-overview.png  the page from the top to the end of the errors table
 //   OUT_DIR/report-rows.png      the row table's first rows, the first row opened
 //

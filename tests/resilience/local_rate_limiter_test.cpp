@@ -25,7 +25,7 @@ Admission acquire(LocalRateLimiter& limiter, const std::string& key, std::int64_
   return *got;
 }
 
-// Tests use a one-minute burst, so the bucket holds the whole per-minute limit and the numbers
+// Tests set a one-minute burst, so the bucket holds the whole per-minute limit and the numbers
 // read as "N per minute", and let the new (empty) buckets fill first.
 LocalRateLimiter& fill(LocalRateLimiter& limiter, FakeClock& clock) {
   clock.advance(std::chrono::hours(1));
@@ -36,17 +36,17 @@ LocalRateLimiter& fill(LocalRateLimiter& limiter, FakeClock& clock) {
 
 TEST_CASE("LocalRateLimiter admits everything for a key without limits", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
+  LocalRateLimiter limiter(clock);
   for (int i = 0; i < 1000; ++i) CHECK(acquire(limiter, "unknown", 1'000'000).granted);
-  limiter.set_limits("zero", Limits{0, 0});
+  limiter.set_limits("zero", Limits{0, 0, 60s});
   for (int i = 0; i < 1000; ++i) CHECK(acquire(limiter, "zero", 1'000'000).granted);
   limiter.reconcile("unknown", 10, 20);  // no-op, no crash
 }
 
 TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("p", Limits{60, 0});  // one request per second
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("p", Limits{60, 0, 60s});  // one request per second
   fill(limiter, clock);
   for (int i = 0; i < 60; ++i) REQUIRE(acquire(limiter, "p", 0).granted);
   Admission refused = acquire(limiter, "p", 0);
@@ -56,7 +56,7 @@ TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
   CHECK(acquire(limiter, "p", 0).granted);
   CHECK_FALSE(acquire(limiter, "p", 0).granted);
   SECTION("keys are independent") {
-    limiter.set_limits("q", Limits{1, 0});
+    limiter.set_limits("q", Limits{1, 0, 60s});
     fill(limiter, clock);
     CHECK(acquire(limiter, "q", 0).granted);
     CHECK_FALSE(acquire(limiter, "q", 0).granted);
@@ -66,8 +66,8 @@ TEST_CASE("LocalRateLimiter enforces requests per minute", "[limiter]") {
 
 TEST_CASE("LocalRateLimiter enforces tokens per minute", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("p", Limits{0, 6000});  // 100 tokens per second
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("p", Limits{0, 6000, 60s});  // 100 tokens per second
   fill(limiter, clock);
   CHECK(acquire(limiter, "p", 5000).granted);
   CHECK(acquire(limiter, "p", 1000).granted);
@@ -85,8 +85,8 @@ TEST_CASE("LocalRateLimiter enforces tokens per minute", "[limiter]") {
 
 TEST_CASE("LocalRateLimiter takes all or nothing across rpm and tpm", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("p", Limits{60, 600});  // 1 request/s, 10 tokens/s
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("p", Limits{60, 600, 60s});  // 1 request/s, 10 tokens/s
   fill(limiter, clock);
 
   SECTION("a tpm refusal gives the request back") {
@@ -120,8 +120,8 @@ TEST_CASE("LocalRateLimiter takes all or nothing across rpm and tpm", "[limiter]
 
 TEST_CASE("LocalRateLimiter reconcile corrects the token reservation", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("p", Limits{0, 1000});
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("p", Limits{0, 1000, 60s});
   fill(limiter, clock);
   REQUIRE(acquire(limiter, "p", 600).granted);
   SECTION("unused tokens come back") {
@@ -145,25 +145,25 @@ TEST_CASE("LocalRateLimiter reconcile corrects the token reservation", "[limiter
 
 TEST_CASE("LocalRateLimiter set_limits keeps state when unchanged, resets when changed", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("p", Limits{2, 0});
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("p", Limits{2, 0, 60s});
   fill(limiter, clock);
   REQUIRE(acquire(limiter, "p", 0).granted);
   REQUIRE(acquire(limiter, "p", 0).granted);
-  limiter.set_limits("p", Limits{2, 0});
+  limiter.set_limits("p", Limits{2, 0, 60s});
   CHECK_FALSE(acquire(limiter, "p", 0).granted);
-  limiter.set_limits("p", Limits{3, 0});  // a new limit starts empty
+  limiter.set_limits("p", Limits{3, 0, 60s});  // a new limit starts empty
   CHECK_FALSE(acquire(limiter, "p", 0).granted);
   clock.advance(20s);
   CHECK(acquire(limiter, "p", 0).granted);
-  limiter.set_limits("p", Limits{0, 0});  // unlimited
+  limiter.set_limits("p", Limits{0, 0, 60s});  // unlimited
   for (int i = 0; i < 100; ++i) CHECK(acquire(limiter, "p", 0).granted);
 }
 
 TEST_CASE("LocalRateLimiter holds every caller off after a Retry-After", "[limiter]") {
   FakeClock clock;
-  LocalRateLimiter limiter(clock, 60s);
-  limiter.set_limits("limited", Limits{1000, 0});
+  LocalRateLimiter limiter(clock);
+  limiter.set_limits("limited", Limits{1000, 0, 60s});
   fill(limiter, clock);
   for (const std::string key : {"limited", "unlimited"}) {
     INFO(key);
@@ -176,5 +176,26 @@ TEST_CASE("LocalRateLimiter holds every caller off after a Retry-After", "[limit
     CHECK_FALSE(acquire(limiter, key, 10).granted);
     clock.advance(1ms);
     CHECK(acquire(limiter, key, 10).granted);
+  }
+}
+
+TEST_CASE("LocalRateLimiter: the burst setting bounds what a full bucket lets out at once", "[limiter]") {
+  FakeClock clock;
+  LocalRateLimiter limiter(clock);
+  auto burst_after_idle = [&](const std::string& key) {
+    fill(limiter, clock);
+    int granted = 0;
+    while (acquire(limiter, key, 0).granted) ++granted;
+    return granted;
+  };
+  limiter.set_limits("default", Limits{600, 0});  // 10 a second; by default one second's worth
+  CHECK(burst_after_idle("default") == 10);
+  limiter.set_limits("tight", Limits{600, 0, 200ms});  // a provider that allows 200 ms of burst
+  CHECK(burst_after_idle("tight") == 2);
+  limiter.set_limits("tiny", Limits{600, 0, 1ms});  // never less than one request
+  CHECK(burst_after_idle("tiny") == 1);
+  SECTION("changing the burst reshapes the bucket") {
+    limiter.set_limits("tight", Limits{600, 0, 500ms});
+    CHECK(burst_after_idle("tight") == 5);
   }
 }

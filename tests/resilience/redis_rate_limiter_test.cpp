@@ -87,6 +87,23 @@ TEST_CASE("RedisRateLimiter: a new bucket starts empty and grants at the limit's
   CHECK(times->back() < 700);
 }
 
+TEST_CASE("RedisRateLimiter: the burst setting bounds what a full shared bucket lets out at once",
+          "[redis][limiter]") {
+  RedisServer redis;
+  LibeventLoop loop;
+  SystemClock clock;
+  Member a(loop, clock, redis, "a");
+  a.limiter.set_limits("p", Limits{600, 0, 200ms});  // 10 per second, 200 ms of it at once: 2
+  take_in_turn(loop, a.limiter, 1);  // makes the bucket (empty), then let it fill for a second
+  run_for(loop, 1100ms);
+  auto times = take_in_turn(loop, a.limiter, 4);
+  run_for(loop, 600ms);
+  REQUIRE(times->size() == 4);
+  CHECK((*times)[1] < 60);   // the two a full bucket holds go at once
+  CHECK((*times)[2] >= 90);  // then one per 100 ms, however long the bucket sat idle
+  CHECK((*times)[3] >= 190);
+}
+
 TEST_CASE("RedisRateLimiter: two processes share one limit", "[redis][limiter]") {
   RedisServer redis;
   LibeventLoop loop;

@@ -91,15 +91,15 @@ EvalItem item(std::int64_t line, std::vector<Criterion> criteria) {
 // One evaluator with one HeldProvider, on a fake loop and clock.
 struct Bench {
   explicit Bench(EvaluatorOptions options = {}) : loop(clock), limiter(clock) {
-    options.max_attempts = 1;  // no retries: a failure ends the call, so tests stay short
+    options.policy.max_attempts = 1;  // no retries: a failure ends the call, so tests stay short
     evaluator.emplace(loop, clock, std::vector<llmeval::runner::ProviderSlot>{{&provider, "held"}}, limiter, options);
   }
 
   // Submits a row whose record lands in records[slot] when done.
-  void submit(EvalItem row) {
+  llmeval::runner::RowId submit(EvalItem row) {
     std::size_t slot = records.size();
     records.emplace_back();
-    evaluator->evaluate(std::move(row), [this, slot](ResultRecord record) {
+    return evaluator->evaluate(std::move(row), [this, slot](ResultRecord record) {
       REQUIRE_FALSE(records[slot].has_value());  // done runs exactly once
       records[slot] = std::move(record);
     });
@@ -259,4 +259,29 @@ TEST_CASE("Evaluators sharing one EngineMetrics sum their queue depth and in-fli
     CHECK(inflight.value() == 0);
     CHECK(metrics.evaluations.with({"ok"}).value() == 2);
   }
+}
+
+TEST_CASE("Evaluator sends nothing more for a cancelled row, which still finishes", "[runner][evaluator]") {
+  EvaluatorOptions options;
+  options.concurrency = 1;
+  Bench bench(options);
+  auto first = bench.submit(item(1, {llm("a")}));
+  auto second = bench.submit(item(2, {llm("a"), llm("b"), contains("4")}));
+  CHECK(bench.provider.held() == 1);  // row 2's calls wait for the one slot
+
+  bench.evaluator->cancel(second);
+  bench.evaluator->cancel(first);  // already out: its answer still counts
+  bench.provider.answer(4);
+  bench.loop.run_until_idle();
+  CHECK(bench.provider.held() == 0);  // row 2's two calls were never sent
+  CHECK(bench.evaluator->counters().provider_requests == 1);
+  REQUIRE(bench.records[0]);
+  CHECK(bench.records[0]->status == Status::kOk);
+  REQUIRE(bench.records[1]);
+  CHECK(bench.records[1]->status == Status::kError);
+  CHECK(bench.records[1]->error->kind == "cancelled");
+  CHECK(bench.evaluator->rows_active() == 0);
+
+  bench.evaluator->cancel(second);  // finished: nothing happens
+  bench.evaluator->cancel(12345);   // unknown
 }

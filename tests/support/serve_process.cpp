@@ -20,8 +20,23 @@ bool has_flag(const std::vector<std::string>& args, std::string_view flag) {
                      [&](const std::string& arg) { return arg == flag || arg.rfind(std::string(flag) + "=", 0) == 0; });
 }
 
-// The port of "listening on http://HOST:PORT" (a trailing '/' allowed); 0 if there is none.
-int port_of(const std::string& line) {
+// The value of `flag` in args ("--flag VALUE" or "--flag=VALUE"), empty when it is not there.
+std::string flag_value(const std::vector<std::string>& args, const std::string& flag) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == flag && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind(flag + "=", 0) == 0) return args[i].substr(flag.size() + 1);
+  }
+  return "";
+}
+
+// The port of "listening on http://HOST:PORT" (a trailing '/' allowed), or of the JSON line's
+// "url"; 0 if there is none.
+int port_of(std::string line) {
+  if (line.rfind("{", 0) == 0) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    if (!parsed.is_object() || !parsed.value("msg", "").starts_with("listening on ")) return 0;
+    line = parsed.value("url", "");
+  }
   auto colon = line.rfind(':');
   if (colon == std::string::npos) return 0;
   int port = 0;
@@ -42,8 +57,12 @@ ServeProcess::ServeProcess(std::vector<std::string> args, std::map<std::string, 
   env.emplace("no_proxy", "127.0.0.1,localhost");
   env.emplace("NO_PROXY", "127.0.0.1,localhost");
   process_ = std::make_unique<BackgroundProcess>(argv, env, stderr_path_);
-  auto line = process_->read_line_with_prefix("listening on ", std::chrono::seconds(15));
-  if (line) port_ = port_of(*line);
+  const bool json_logs = flag_value(args, "--log-format") == "json";
+  auto line = process_->read_line_with_prefix(json_logs ? "{" : "listening on ", std::chrono::seconds(15));
+  if (line) {
+    listening_line_ = *line;
+    port_ = port_of(*line);
+  }
   if (port_ <= 0) {
     process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));

@@ -3,7 +3,8 @@
 //
 // The constructor starts `llmeval serve ARGS`, adding `--listen 127.0.0.1:0` and `--grace 2s`
 // unless ARGS set them, and blocks until the server prints `listening on http://HOST:PORT`
-// (up to 15 s); it throws std::runtime_error with the server's stderr if it does not. The
+// (with `--log-format json`, a JSON line whose "url" is http://HOST:PORT) on stdout (up to
+// 15 s); it throws std::runtime_error with the server's stderr if it does not. The
 // destructor sends SIGTERM and waits (BackgroundProcess: up to 5 s, then SIGKILL). Declare it
 // after the fake provider it talks to, so it stops first. Not thread-safe, except the HTTP
 // helpers (get/post), which any thread may call.
@@ -33,6 +34,8 @@ class ServeProcess {
   ServeProcess& operator=(const ServeProcess&) = delete;
 
   int port() const { return port_; }
+  // The stdout line that said where the server listens.
+  const std::string& listening_line() const { return listening_line_; }
   std::string url(std::string_view path) const;  // "http://127.0.0.1:PORT" + path
 
   HttpReply get(const std::string& path, const std::vector<std::string>& headers = {},
@@ -51,6 +54,7 @@ class ServeProcess {
   TempDir dir_;
   std::string stderr_path_;
   std::unique_ptr<BackgroundProcess> process_;
+  std::string listening_line_;
   int port_ = 0;
 };
 

@@ -1,0 +1,132 @@
+// parse_result_line and for_each_result_row on rows with a field of the wrong type: an error
+// naming the field by its path in the row (and, from the file reader, the file and line), never
+// an exception from the JSON library ("[json.exception.type_error.302] type must be number, but
+// is null"). Both parsers are checked: the fast one hands every such row to the other.
+#include "core/output/result_reader.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/files.h"
+
+namespace {
+
+using namespace llmeval;
+
+// A well-formed ok row with one criterion named `name`; `criterion` replaces its fields.
+std::string row_with(const std::string& criterion, const std::string& name = "correctness") {
+  return R"({"id":"q1","line":3,"status":"ok","pass":true,"score":1,"criteria":{")" + name + R"(":)" + criterion +
+         R"(},"metadata":{},"error":null})";
+}
+
+const std::string kJudge =
+    R"("judge":{"provider":"openai","model":"m","attempts":1,"fallback":false,"latency_ms":5,"tokens":{"input":3,"output":1}})";
+
+struct Case {
+  const char* name;
+  std::string line;
+  std::string message;
+};
+
+}  // namespace
+
+TEST_CASE("a field of the wrong type is an error naming its path, from both parsers", "[output][result_reader]") {
+  const std::vector<Case> cases = {
+      {"a null score", row_with(R"({"score":null,"normalized":1,"pass":true,"reason":"r"})"),
+       R"(not a result row: field "criteria.correctness.score" must be a number, got null)"},
+      {"a numeric status", R"({"id":"q1","line":3,"status":5,"criteria":{}})",
+       R"(not a result row: field "status" must be "ok", "error" or "invalid", got 5)"},
+      {"an unknown status", R"({"id":"q1","line":3,"status":"done","criteria":{}})",
+       R"(not a result row: field "status" must be "ok", "error" or "invalid", got "done")"},
+      {"a line as text", R"({"id":"q1","line":"3","status":"ok"})",
+       R"(not a result row: field "line" must be a positive whole number, got "3")"},
+      {"line 0", R"({"id":"q1","line":0,"status":"ok"})",
+       R"(not a result row: field "line" must be a positive whole number, got 0)"},
+      {"pass as text", row_with(R"({"score":5,"normalized":1,"pass":"yes","reason":"r"})"),
+       R"(not a result row: field "criteria.correctness.pass" must be true or false, got "yes")"},
+      {"a null reason", row_with(R"({"score":5,"normalized":1,"pass":true,"reason":null})"),
+       R"(not a result row: field "criteria.correctness.reason" must be a string, got null)"},
+      {"a weight as an array", row_with(R"({"score":1,"normalized":1,"pass":true,"reason":"","weight":[2]})"),
+       R"(not a result row: field "criteria.correctness.weight" must be a number, got an array)"},
+      {"a criterion that is no object", row_with("3"),
+       R"(not a result row: field "criteria.correctness" must be an object, got 3)"},
+      {"a fractional attempt count",
+       row_with(R"({"score":5,"normalized":1,"pass":true,"reason":"r","judge":{"provider":"p","attempts":1.5}})"),
+       R"(not a result row: field "criteria.correctness.judge.attempts" must be a whole number, got 1.5)"},
+      {"a token count as text",
+       row_with(R"({"score":5,"normalized":1,"pass":true,"reason":"r","judge":{"tokens":{"input":"300"}}})"),
+       R"(not a result row: field "criteria.correctness.judge.tokens.input" must be a whole number, got "300")"},
+      {"a provider as a number", row_with(R"({"score":5,"normalized":1,"pass":true,"reason":"r","judge":{"provider":7}})"),
+       R"(not a result row: field "criteria.correctness.judge.provider" must be a string, got 7)"},
+      {"an error kind as a number", R"({"id":"q1","line":3,"status":"error","criteria":{},"error":{"kind":5,"message":"m"}})",
+       R"(not a result row: field "error.kind" must be a string, got 5)"},
+      {"a criterion name that is not one word", row_with(R"({"score":null})", "my tone"),
+       R"(not a result row: field "criteria[\"my tone\"].score" must be a number, got null)"},
+      {"a long text is cut", row_with(R"({"score":")" + std::string(300, 'x') + R"("})"),
+       R"(not a result row: field "criteria.correctness.score" must be a number, got ")" + std::string(40, 'x') +
+           R"(...")"},
+      // What is not a row at all keeps its plain message.
+      {"not JSON", R"({"id":"q1","line":3,"sta)", "not a result row: not valid JSON"},
+      {"no line", R"({"id":"q1","status":"ok"})", R"(not a result row: no positive integer "line")"},
+      {"no status", R"({"id":"q1","line":3})", R"(not a result row: no "status")"},
+  };
+  for (const Case& c : cases) {
+    for (auto parse : {&output::parse_result_line, &output::parse_result_line_nlohmann}) {
+      INFO(c.name << ": " << c.line);
+      Result<output::ResultRecord> record = output::ResultRecord{};
+      REQUIRE_NOTHROW(record = parse(c.line));
+      REQUIRE_FALSE(record.ok());
+      CHECK(record.error().kind == ErrorKind::kParse);
+      CHECK(record.error().message == c.message);
+    }
+  }
+}
+
+TEST_CASE("the first field of the wrong type is the one named", "[output][result_reader]") {
+  auto record = output::parse_result_line(
+      row_with(R"({"score":"x","normalized":null,"pass":1,"reason":"r",)" + kJudge + "}"));
+  REQUIRE_FALSE(record.ok());
+  CHECK(record.error().message ==
+        R"(not a result row: field "criteria.correctness.score" must be a number, got "x")");
+}
+
+TEST_CASE("rows of the right types still read whole, defaults for what is missing", "[output][result_reader]") {
+  for (auto parse : {&output::parse_result_line, &output::parse_result_line_nlohmann}) {
+    auto record = parse(row_with(R"({"score":4,"normalized":0.75,"pass":true,"reason":"ok",)" + kJudge + "}"));
+    REQUIRE(record.ok());
+    REQUIRE(record.value().criteria.size() == 1);
+    CHECK(record.value().criteria[0].score == 4);
+    CHECK(record.value().criteria[0].judge->attempts == 1);
+    CHECK(record.value().criteria[0].weight == 1.0);
+    // Containers of another type are ignored, as before (an error row's "error": null).
+    auto lenient = parse(R"({"line":1,"status":"ok","criteria":[],"metadata":"x","error":null})");
+    REQUIRE(lenient.ok());
+    CHECK(lenient.value().criteria.empty());
+  }
+}
+
+TEST_CASE("for_each_result_row names the file, the line and the field", "[output][result_reader]") {
+  testing::TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  testing::write_file(path, row_with(R"({"score":5,"normalized":1,"pass":true,"reason":"r"})") + "\n" +
+                                row_with(R"({"score":null,"normalized":1,"pass":true,"reason":"r"})") + "\n");
+  int seen = 0;
+  auto rows = output::for_each_result_row(path, [&](const output::ResultRecord&) { ++seen; });
+  REQUIRE_FALSE(rows.ok());
+  CHECK(rows.error().kind == ErrorKind::kParse);
+  CHECK(rows.error().message ==
+        path + R"(:2: not a result row: field "criteria.correctness.score" must be a number, got null)");
+  CHECK(seen == 1);
+
+  auto missing = output::for_each_result_row(dir.file("none.jsonl"), [](const output::ResultRecord&) {});
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().kind == ErrorKind::kIo);
+  CHECK(missing.error().message == "cannot read results file " + dir.file("none.jsonl"));
+
+  testing::write_file(path, row_with(R"({"score":5})") + "\n" + row_with(R"({"score":4})") + "\n");
+  auto good = output::for_each_result_row(path, [](const output::ResultRecord&) {});
+  REQUIRE(good.ok());
+  CHECK(good.value() == 2);
+}
