@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
 
@@ -21,10 +22,10 @@ using llmeval::testing::run_process;
 using llmeval::testing::TempDir;
 using llmeval::testing::write_file;
 
-const std::string kGolden = std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/";
+const std::string kGolden = std::string(llmeval::testing::source_dir()) + "/tests/data/golden/";
 
 ProcessResult run_llmeval(std::vector<std::string> args) {
-  args.insert(args.begin(), LLMEVAL_BINARY);
+  args.insert(args.begin(), llmeval::testing::llmeval_binary());
   return run_process(args, "", {}, std::chrono::seconds(120));
 }
 

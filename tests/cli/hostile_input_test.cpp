@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -78,7 +79,7 @@ Run run_llmeval(const std::vector<std::string>& args, const std::string& dataset
   const std::string output_path = dir.file("results.jsonl");
   const std::string summary_path = dir.file("summary.json");
   write_file(dataset_path, dataset);
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dataset_path, "-o", output_path, "--summary", summary_path,
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dataset_path, "-o", output_path, "--summary", summary_path,
                                    "-q"};
   argv.insert(argv.end(), args.begin(), args.end());
   return read_results(run_process(argv, "", loopback_env(), std::chrono::seconds(120)), output_path, summary_path);
@@ -425,10 +426,10 @@ TEST_CASE("hostile dataset: a 100 MB line is a line_too_long row and is never he
   // twice that.
   write_file(dir.file("small.jsonl"), row("Paris.") + row("Lyon."));
   const long baseline_kib =
-      run_measured({LLMEVAL_BINARY, "run", dir.file("small.jsonl"), "-p", "sim", "-q", "-o", output}, dir)
+      run_measured({llmeval::testing::llmeval_binary(), "run", dir.file("small.jsonl"), "-p", "sim", "-q", "-o", output}, dir)
           .peak_rss_kib;
   SECTION("the default limit, 16 MiB") {
-    MeasuredRun run = run_measured({LLMEVAL_BINARY, "run", dataset, "-p", "sim", "-q", "-o", output}, dir);
+    MeasuredRun run = run_measured({llmeval::testing::llmeval_binary(), "run", dataset, "-p", "sim", "-q", "-o", output}, dir);
     INFO(run.err);
     CHECK(run.exit_code == 1);
     auto results = read_lines(output);
@@ -448,7 +449,7 @@ TEST_CASE("hostile dataset: a 100 MB line is a line_too_long row and is never he
   }
   SECTION("a lower --max-line-bytes keeps memory lower still") {
     MeasuredRun run = run_measured(
-        {LLMEVAL_BINARY, "run", dataset, "-p", "sim", "-q", "-o", output, "--max-line-bytes", "1048576"}, dir);
+        {llmeval::testing::llmeval_binary(), "run", dataset, "-p", "sim", "-q", "-o", output, "--max-line-bytes", "1048576"}, dir);
     INFO(run.err);
     CHECK(run.exit_code == 1);
     auto results = read_lines(output);
@@ -544,13 +545,13 @@ TEST_CASE("hostile dataset: a directory, a missing or an unreadable file is exit
   TempDir dir;
   const std::string output = dir.file("out.jsonl");
   SECTION("a directory") {
-    auto r = run_process({LLMEVAL_BINARY, "run", dir.path().string(), "-p", "sim", "-o", output});
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", dir.path().string(), "-p", "sim", "-o", output});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("llmeval: error: dataset " + dir.path().string() + " is a directory; pass a .jsonl file") !=
           std::string::npos);
   }
   SECTION("a missing file") {
-    auto r = run_process({LLMEVAL_BINARY, "run", dir.file("nope.jsonl"), "-p", "sim", "-o", output});
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("nope.jsonl"), "-p", "sim", "-o", output});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("cannot read dataset " + dir.file("nope.jsonl") + ": No such file or directory") !=
           std::string::npos);
@@ -559,7 +560,7 @@ TEST_CASE("hostile dataset: a directory, a missing or an unreadable file is exit
     const std::string path = dir.file("locked.jsonl");
     write_file(path, row("Paris."));
     REQUIRE(chmod(path.c_str(), 0) == 0);
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", path, "-p", "sim", "-o", "/dev/null"};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", path, "-p", "sim", "-o", "/dev/null"};
     if (geteuid() == 0) {
       // Root reads a file whatever its mode, so the run goes as `nobody`, who may only pass
       // through the directory to the file.
@@ -567,14 +568,15 @@ TEST_CASE("hostile dataset: a directory, a missing or an unreadable file is exit
       argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"});
       bool can_drop = false;
       try {
-        can_drop = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", LLMEVAL_BINARY,
+        can_drop = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", llmeval::testing::llmeval_binary(),
                                 "--version"})
                        .exit_code == 0;
       } catch (const std::runtime_error&) {  // no setpriv (util-linux)
       }
       if (!can_drop) {
-        WARN("running as root and `nobody` cannot run " LLMEVAL_BINARY " through setpriv: the unreadable-file "
-             "case is skipped (chmod 000 does not stop root)");
+        WARN("running as root and `nobody` cannot run " << llmeval::testing::llmeval_binary()
+                                                         << " through setpriv: the unreadable-file case is skipped "
+                                                            "(chmod 000 does not stop root)");
         return;
       }
     }
@@ -634,7 +636,7 @@ TEST_CASE("hostile provider: a 50 MB body is dropped at the 8 MiB cap and never 
     const std::string output = dir.file("out.jsonl");
     std::vector<std::string> args = provider_args(fake, dir);
     if (c.api == "anthropic") args[1] = "anthropic:judge-model@" + fake.base_url_anthropic();
-    args.insert(args.begin(), {LLMEVAL_BINARY, "run", dir.file("d.jsonl"), "-q", "-o", output});
+    args.insert(args.begin(), {llmeval::testing::llmeval_binary(), "run", dir.file("d.jsonl"), "-q", "-o", output});
     // Memory is compared with the same run over rows with ordinary replies.
     write_file(dir.file("d.jsonl"), row("Paris.") + row("Lyon."));
     const long baseline_kib = run_measured(args, dir, {{"ANTHROPIC_API_KEY", "k"}}).peak_rss_kib;

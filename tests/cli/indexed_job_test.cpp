@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -80,14 +81,14 @@ TEST_CASE("a sharded run (an Indexed Job of local processes) with a SIGTERM and 
   std::vector<std::string> engine = {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "4", "--rpm", "1200",
                                      "--redis", redis.url(), "-q"};
 
-  auto single_args = std::vector<std::string>{LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-o",
+  auto single_args = std::vector<std::string>{llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "-o",
                                               dir.file("single.jsonl")};
   single_args.insert(single_args.end(), engine.begin(), engine.end());
   REQUIRE(run_process(single_args, "", kLoopback).exit_code == 0);
   fake.reset_stats();
 
   auto shard_argv = [&] {
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "--shard", "auto",
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "--shard", "auto",
                                      "-o", dir.file("part-{index}-of-{count}.jsonl"), "--resume"};
     argv.insert(argv.end(), engine.begin(), engine.end());
     return argv;
@@ -106,7 +107,7 @@ TEST_CASE("a sharded run (an Indexed Job of local processes) with a SIGTERM and 
   pods[1] = std::make_unique<BackgroundProcess>(shard_argv(), shard_env(1, kShards));
   for (auto& pod : pods) CHECK(pod->wait(60s) == 0);
 
-  std::vector<std::string> merge = {LLMEVAL_BINARY, "merge", "-o", dir.file("merged.jsonl"), "--dataset",
+  std::vector<std::string> merge = {llmeval::testing::llmeval_binary(), "merge", "-o", dir.file("merged.jsonl"), "--dataset",
                                     dir.file("dataset.jsonl"), "-q"};
   for (int index = 0; index < kShards; ++index) {
     merge.push_back(dir.file("part-" + std::to_string(index) + "-of-3.jsonl"));
@@ -131,12 +132,12 @@ TEST_CASE("merge refuses overlapping and missing parts, and --allow-partial list
   TempDir dir;
   write_file(dir.file("dataset.jsonl"), dataset(9));
   for (int index = 0; index < 3; ++index) {
-    auto result = run_process({LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard",
+    auto result = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard",
                                std::to_string(index) + "/3", "-o", dir.file("part-{index}.jsonl"), "-q"});
     REQUIRE(result.exit_code == 0);
   }
   auto merge = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "merge", "-o", dir.file("merged.jsonl"), "-q"};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "merge", "-o", dir.file("merged.jsonl"), "-q"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv);
   };

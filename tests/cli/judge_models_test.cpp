@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -54,7 +55,7 @@ std::string dataset(int rows = kRows, const std::string& marker = "") {
 Run run_llmeval(const std::vector<std::string>& args, const std::string& rows, std::map<std::string, std::string> env = {}) {
   TempDir dir;
   write_file(dir.file("dataset.jsonl"), rows);
-  std::vector<std::string> argv = {LLMEVAL_BINARY,        "run", dir.file("dataset.jsonl"), "-o", dir.file("results.jsonl"),
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),        "run", dir.file("dataset.jsonl"), "-o", dir.file("results.jsonl"),
                                    "--summary", dir.file("summary.json")};
   argv.insert(argv.end(), args.begin(), args.end());
   env.emplace("no_proxy", "127.0.0.1,localhost");

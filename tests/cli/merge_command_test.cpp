@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
 
@@ -29,7 +30,7 @@ std::string result_row(int line) {
 }
 
 ProcessResult merge(const TempDir& dir, const std::vector<std::string>& parts) {
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "merge", "-o", dir.file("merged.jsonl"), "-q"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "merge", "-o", dir.file("merged.jsonl"), "-q"};
   argv.insert(argv.end(), parts.begin(), parts.end());
   return run_process(argv);
 }
@@ -74,7 +75,7 @@ TEST_CASE("merge exits 2 for a part it cannot read or an output it cannot create
   }
   SECTION("an output in a directory that does not exist") {
     const std::string out = dir.file("no/such/dir/merged.jsonl");
-    auto result = run_process({LLMEVAL_BINARY, "merge", "-o", out, "-q", part0});
+    auto result = run_process({llmeval::testing::llmeval_binary(), "merge", "-o", out, "-q", part0});
     CHECK(result.exit_code == 2);
     CHECK(result.err == "llmeval: error: cannot open " + out + ".tmp: No such file or directory\n");
   }

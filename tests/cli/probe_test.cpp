@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/process.h"
 
@@ -25,7 +26,7 @@ ProcessResult probe(const std::vector<std::string>& args, std::map<std::string, 
   env.emplace("no_proxy", "127.0.0.1,localhost");
   env.emplace("NO_PROXY", "127.0.0.1,localhost");
   env.emplace("LLMEVAL_CONFIG", "");
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "probe"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "probe"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, "", std::move(env), std::chrono::seconds(60));
 }

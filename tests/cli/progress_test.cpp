@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -43,7 +44,7 @@ TEST_CASE("run shows progress in place on a terminal, and plain lines elsewhere"
   FakeProviderServer fake({"--latency-ms", "100"});
   TempDir dir;
   write_file(dir.file("data.jsonl"), dataset());
-  std::string command = std::string("no_proxy=127.0.0.1 ") + LLMEVAL_BINARY + " run " + shell_quote(dir.file("data.jsonl")) +
+  std::string command = std::string("no_proxy=127.0.0.1 ") + llmeval::testing::llmeval_binary() + " run " + shell_quote(dir.file("data.jsonl")) +
                         " -o " + shell_quote(dir.file("out.jsonl")) + " -p openai:judge@" + fake.base_url_openai() +
                         " -j 4";
 
@@ -77,7 +78,7 @@ TEST_CASE("run shows progress in place on a terminal, and plain lines elsewhere"
 
 TEST_CASE("run - on a terminal says it is waiting for rows", "[cli][progress]") {
   TempDir dir;
-  std::string command = std::string(LLMEVAL_BINARY) + " run - -p sim -o " + shell_quote(dir.file("out.jsonl"));
+  std::string command = std::string(llmeval::testing::llmeval_binary()) + " run - -p sim -o " + shell_quote(dir.file("out.jsonl"));
   // script gives llmeval a terminal on stdin; what the test writes is typed there, and ^D ends it.
   std::string typed = R"({"output": "Paris", "criteria": "Correct."})" "\n\x04";
   auto on_terminal = run_process({"script", "-qfec", command, "/dev/null"}, typed);
@@ -85,7 +86,7 @@ TEST_CASE("run - on a terminal says it is waiting for rows", "[cli][progress]") 
   CHECK(on_terminal.exit_code == 0);
   CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
 
-  auto piped = run_process({LLMEVAL_BINARY, "run", "-", "-p", "sim", "-o", dir.file("piped.jsonl")},
+  auto piped = run_process({llmeval::testing::llmeval_binary(), "run", "-", "-p", "sim", "-o", dir.file("piped.jsonl")},
                            R"({"output": "Paris", "criteria": "Correct."})" "\n");
   CHECK(piped.exit_code == 0);
   CHECK(piped.err.find("waiting for JSONL rows") == std::string::npos);

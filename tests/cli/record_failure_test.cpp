@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
 
@@ -36,7 +37,7 @@ TEST_CASE("a results file that hits the file-size limit stops the run with whole
   write_file(dataset, dataset_of(200));
 
   // ulimit -f counts 512-byte blocks: 8 KiB holds a few dozen of the ~300-byte result lines.
-  auto limited = run_process({"/bin/sh", "-c", "ulimit -f 16 && exec \"$0\" \"$@\"", LLMEVAL_BINARY, "run", dataset,
+  auto limited = run_process({"/bin/sh", "-c", "ulimit -f 16 && exec \"$0\" \"$@\"", llmeval::testing::llmeval_binary(), "run", dataset,
                               "-o", results, "-p", "sim", "-q", "-j", "4"});
   CHECK(limited.exit_code == 1);
   CHECK_THAT(limited.err, Catch::Contains("cannot write results to " + results) &&
@@ -51,7 +52,7 @@ TEST_CASE("a results file that hits the file-size limit stops the run with whole
     CHECK(nlohmann::json::parse(line).at("status") == "ok");
   }
 
-  auto resumed = run_process({LLMEVAL_BINARY, "run", dataset, "-o", results, "-p", "sim", "-q", "--resume"});
+  auto resumed = run_process({llmeval::testing::llmeval_binary(), "run", dataset, "-o", results, "-p", "sim", "-q", "--resume"});
   CHECK(resumed.exit_code == 0);
   CHECK(read_lines(results).size() == 200);
 }
@@ -60,7 +61,7 @@ TEST_CASE("a results file on a full device stops the run with its message", "[cl
   TempDir dir;
   std::string dataset = dir.file("dataset.jsonl");
   write_file(dataset, dataset_of(20));
-  auto full = run_process({LLMEVAL_BINARY, "run", dataset, "-o", "/dev/full", "-p", "sim", "-q"});
+  auto full = run_process({llmeval::testing::llmeval_binary(), "run", dataset, "-o", "/dev/full", "-p", "sim", "-q"});
   CHECK(full.exit_code == 1);
   CHECK_THAT(full.err, Catch::Contains("cannot write results to /dev/full: No space left on device"));
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
 #include "tests/support/report_data.h"
@@ -20,10 +21,10 @@ using llmeval::testing::run_process;
 using llmeval::testing::TempDir;
 using llmeval::testing::write_file;
 
-const std::string kSample = std::string(LLMEVAL_SOURCE_DIR) + "/datasets/sample.jsonl";
+const std::string kSample = std::string(llmeval::testing::source_dir()) + "/datasets/sample.jsonl";
 
 ProcessResult run_llmeval(std::vector<std::string> args) {
-  args.insert(args.begin(), LLMEVAL_BINARY);
+  args.insert(args.begin(), llmeval::testing::llmeval_binary());
   return run_process(args, "", {}, std::chrono::seconds(120));
 }
 
@@ -54,7 +55,7 @@ TEST_CASE("report writes an HTML page with every row of a run and its prompts", 
 }
 
 TEST_CASE("report writes HTML to stdout without -o", "[cli][report]") {
-  auto report = run_llmeval({"report", std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl"});
+  auto report = run_llmeval({"report", std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl"});
   REQUIRE(report.exit_code == 0);
   CHECK(report.out.rfind("<!doctype html>", 0) == 0);
 }
@@ -62,7 +63,7 @@ TEST_CASE("report writes HTML to stdout without -o", "[cli][report]") {
 TEST_CASE("report refuses a torn results file and leaves no half-written page", "[cli][report]") {
   TempDir dir;
   const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
-  write_file(results, read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl") +
+  write_file(results, read_file(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl") +
                           R"({"id":"torn","line":7,"sta)");
   write_file(html, "the previous report");
   auto report = run_llmeval({"report", results, "-o", html});
@@ -73,7 +74,7 @@ TEST_CASE("report refuses a torn results file and leaves no half-written page", 
 }
 
 TEST_CASE("report's HTML options are refused with --format", "[cli][report]") {
-  const std::string golden = std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl";
+  const std::string golden = std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl";
   auto report = run_llmeval({"report", golden, "--format", "csv", "--compare", golden});
   CHECK(report.exit_code == 2);
   CHECK(report.err.find("--dataset and --compare are for the HTML report") != std::string::npos);
@@ -90,7 +91,7 @@ TEST_CASE("report's HTML options are refused with --format", "[cli][report]") {
 // library's "[json.exception.type_error.302] type must be number, but is null".
 TEST_CASE("report names the line and the field of a results row with a wrong type", "[cli][report]") {
   TempDir dir;
-  const std::string golden = read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl");
+  const std::string golden = read_file(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl");
   const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
   // Line 7: an ok row whose criterion has "score": null.
   write_file(results, golden + R"({"id":"q9","line":9,"status":"ok","pass":true,"score":1,"criteria":{"correctness":)"
@@ -114,7 +115,7 @@ TEST_CASE("report names the line and the field of a results row with a wrong typ
   SECTION("a status that is not a string, in the baseline of --compare") {
     const std::string baseline = dir.file("baseline.jsonl");
     write_file(baseline, R"({"id":"q1","line":1,"status":5,"criteria":{}})" "\n");
-    auto report = run_llmeval({"report", std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl",
+    auto report = run_llmeval({"report", std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl",
                                "--compare", baseline, "-o", html});
     CHECK(report.exit_code == 2);
     CHECK(report.err == "llmeval: error: " + baseline +

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -50,7 +51,7 @@ std::string dataset(int rows, const std::string& extra = "") {
 
 std::vector<std::string> llmeval_args(const FakeProviderServer& fake, const std::string& data, const std::string& out,
                                       std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "run", data, "-o", out, "-q", "-j", "8",
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", data, "-o", out, "-q", "-j", "8",
                                    "-p", "openai:judge@" + fake.base_url_openai()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;

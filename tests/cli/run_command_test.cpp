@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -44,7 +45,7 @@ Run run_llmeval(const std::vector<std::string>& args, const std::string& dataset
   std::string dataset_path = dir.file("dataset.jsonl");
   std::string output_path = dir.file("results.jsonl");
   write_file(dataset_path, dataset);
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dataset_path, "-o", output_path, "-q"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dataset_path, "-o", output_path, "-q"};
   argv.insert(argv.end(), args.begin(), args.end());
   Run run;
   run.process = run_process(argv, "", loopback_env(std::move(env)), std::chrono::seconds(120));
@@ -288,7 +289,7 @@ TEST_CASE("llmeval run writes the summary JSON and applies --fail-under", "[inte
 }
 
 TEST_CASE("llmeval run reads stdin and writes stdout", "[integration]") {
-  auto result = run_process({LLMEVAL_BINARY, "run", "-", "-p", "sim", "-q"}, row("Paris.") + row("Lyon."));
+  auto result = run_process({llmeval::testing::llmeval_binary(), "run", "-", "-p", "sim", "-q"}, row("Paris.") + row("Lyon."));
   CHECK(result.exit_code == 0);
   CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 2);
   CHECK(result.out.find("\"simulated\":true") != std::string::npos);
@@ -296,30 +297,30 @@ TEST_CASE("llmeval run reads stdin and writes stdout", "[integration]") {
 
 TEST_CASE("llmeval run refuses bad setup with exit 2 and a clear message", "[integration]") {
   SECTION("missing dataset") {
-    auto r = run_process({LLMEVAL_BINARY, "run", "/nonexistent/data.jsonl", "-p", "sim"});
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", "/nonexistent/data.jsonl", "-p", "sim"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/nonexistent/data.jsonl") != std::string::npos);
   }
   SECTION("directory as dataset") {
     TempDir dir;
-    auto r = run_process({LLMEVAL_BINARY, "run", dir.path().string(), "-p", "sim"});
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", dir.path().string(), "-p", "sim"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("directory") != std::string::npos);
   }
   SECTION("no API key for a vendor URL") {
     TempDir dir;
     write_file(dir.file("d.jsonl"), row("x"));
-    auto r = run_process({LLMEVAL_BINARY, "run", dir.file("d.jsonl"), "-p", "openai:gpt-4o-mini"}, "",
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("d.jsonl"), "-p", "openai:gpt-4o-mini"}, "",
                          {{"OPENAI_API_KEY", ""}});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("OPENAI_API_KEY") != std::string::npos);
   }
   SECTION("unknown provider spec") {
-    auto r = run_process({LLMEVAL_BINARY, "run", "-", "-p", "bogus:model"}, row("x"));
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", "-", "-p", "bogus:model"}, row("x"));
     CHECK(r.exit_code == 2);
   }
   SECTION("bad flag") {
-    auto r = run_process({LLMEVAL_BINARY, "run", "-", "--concurrency", "zero"}, "");
+    auto r = run_process({llmeval::testing::llmeval_binary(), "run", "-", "--concurrency", "zero"}, "");
     CHECK(r.exit_code == 2);
   }
 }
@@ -327,11 +328,11 @@ TEST_CASE("llmeval run refuses bad setup with exit 2 and a clear message", "[int
 TEST_CASE("llmeval run over every file in datasets/ yields one result per line", "[integration][e2e]") {
   FakeProviderServer fake;
   for (const char* name : {"sample.jsonl"}) {
-    std::string path = std::string(LLMEVAL_SOURCE_DIR) + "/datasets/" + name;
+    std::string path = std::string(llmeval::testing::source_dir()) + "/datasets/" + name;
     auto input = read_lines(path);
     for (const auto& provider : {std::string("sim"), openai(fake)}) {
       TempDir dir;
-      auto r = run_process({LLMEVAL_BINARY, "run", path, "-p", provider, "-o", dir.file("out.jsonl"), "-q"}, "",
+      auto r = run_process({llmeval::testing::llmeval_binary(), "run", path, "-p", provider, "-o", dir.file("out.jsonl"), "-q"}, "",
                            loopback_env());
       INFO(name << " with " << provider << ": " << r.err);
       CHECK(r.exit_code == 0);
@@ -393,7 +394,7 @@ TEST_CASE("llmeval run judges rows from a slow pipe as they come, without waitin
   // not have judged the first row yet.
   std::string script = "(printf '%s\\n' '" + row("Paris.").substr(0, row("Paris.").size() - 1) +
                        "'; sleep 1.5; wc -l < " + output + " > " + seen + "; printf '%s' '" +
-                       row("Lyon.").substr(0, row("Lyon.").size() - 1) + "') | " + LLMEVAL_BINARY +
+                       row("Lyon.").substr(0, row("Lyon.").size() - 1) + "') | " + llmeval::testing::llmeval_binary() +
                        " run - -q -o " + output + " -p " + openai(fake);
   auto result = run_process({"/bin/sh", "-c", script}, "", loopback_env());
   CHECK(result.exit_code == 0);
@@ -546,7 +547,7 @@ TEST_CASE("run --shard judges its own rows and names its files by shard", "[cli]
   std::string pattern = dir.file("part-{index}-of-{count}.jsonl");
   std::vector<std::int64_t> lines;
   for (const char* shard : {"0/3", "1/3", "2/3"}) {
-    auto result = run_process({LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", shard, "-o",
+    auto result = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", shard, "-o",
                                pattern, "--summary", dir.file("summary-{index}.json"), "-q"});
     REQUIRE(result.exit_code == 0);
   }
@@ -564,7 +565,7 @@ TEST_CASE("run --shard judges its own rows and names its files by shard", "[cli]
   CHECK(lines == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});
 
   // auto: the index from the Indexed Job, the count from LLMEVAL_SHARD_COUNT.
-  auto from_env = run_process({LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", "auto", "-o",
+  auto from_env = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "-p", "sim", "--shard", "auto", "-o",
                                dir.file("auto-{index}.jsonl"), "-q"},
                               "", {{"JOB_COMPLETION_INDEX", "1"}, {"LLMEVAL_SHARD_COUNT", "2"}});
   REQUIRE(from_env.exit_code == 0);
@@ -575,7 +576,7 @@ TEST_CASE("run --shard refuses missing or inconsistent shard settings with exit 
   TempDir dir;
   write_file(dir.file("dataset.jsonl"), row("x"));
   auto run_with = [&](std::vector<std::string> extra, std::map<std::string, std::string> env = {}) {
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dir.file("dataset.jsonl"), "-p", "sim", "-q"};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dir.file("dataset.jsonl"), "-p", "sim", "-q"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run_process(argv, "", std::move(env));
   };

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -93,7 +94,7 @@ TEST_CASE("serve --log-format json writes only JSON lines, the listening line in
 TEST_CASE("serve --log-format json reports the error that stops it as a JSON line, with exit 2", "[serve][logs]") {
   FakeProviderServer fake;
   // The fake provider has the port: serve cannot listen on it.
-  auto result = run_process({LLMEVAL_BINARY, "serve", "-p", provider(fake), "--log-format", "json", "--listen",
+  auto result = run_process({llmeval::testing::llmeval_binary(), "serve", "-p", provider(fake), "--log-format", "json", "--listen",
                              "127.0.0.1:" + std::to_string(fake.port())},
                             "", {{"no_proxy", "127.0.0.1"}}, 15s);
   INFO("stdout: " << result.out << "\nstderr: " << result.err);
@@ -107,7 +108,7 @@ TEST_CASE("serve --log-format json reports the error that stops it as a JSON lin
              Catch::StartsWith("cannot listen on 127.0.0.1:" + std::to_string(fake.port())));
 
   SECTION("text logs keep the plain line") {
-    auto text = run_process({LLMEVAL_BINARY, "serve", "-p", provider(fake), "--listen",
+    auto text = run_process({llmeval::testing::llmeval_binary(), "serve", "-p", provider(fake), "--listen",
                              "127.0.0.1:" + std::to_string(fake.port())},
                             "", {{"no_proxy", "127.0.0.1"}}, 15s);
     INFO("text stderr: " << text.err);
@@ -125,7 +126,7 @@ TEST_CASE("serve out of file descriptors logs one JSON warning and recovers", "[
   TempDir dir;
   const std::string stderr_path = dir.file("serve.stderr");
   // prlimit (util-linux) starts serve with at most 48 descriptors, hard limit included.
-  BackgroundProcess serve({"prlimit", "--nofile=48:48", "--", LLMEVAL_BINARY, "serve", "-p", "sim", "--threads", "1",
+  BackgroundProcess serve({"prlimit", "--nofile=48:48", "--", llmeval::testing::llmeval_binary(), "serve", "-p", "sim", "--threads", "1",
                            "--listen", "127.0.0.1:0", "--log-format", "json", "--grace", "1s"},
                           {}, stderr_path);
   auto line = serve.read_line_with_prefix("{", 15s);

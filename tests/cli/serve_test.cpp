@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -292,7 +293,7 @@ TEST_CASE("serve without tokens listens on loopback and needs no Authorization h
 
 TEST_CASE("serve refuses a non-loopback address without tokens unless --allow-unauthenticated", "[serve]") {
   FakeProviderServer fake;
-  auto refused = run_process({LLMEVAL_BINARY, "serve", "--listen", "0.0.0.0:0", "-p", provider(fake)}, "",
+  auto refused = run_process({llmeval::testing::llmeval_binary(), "serve", "--listen", "0.0.0.0:0", "-p", provider(fake)}, "",
                              {{"no_proxy", "127.0.0.1"}}, 15s);
   INFO("stdout: " << refused.out << "\nstderr: " << refused.err);
   CHECK_FALSE(refused.timed_out);
@@ -418,7 +419,7 @@ TEST_CASE("serve refuses bad flag values and a port in use with exit 2 before li
       {"--listen", "127.0.0.1:" + std::to_string(fake.port())},  // the fake has it
   };
   for (const auto& flags : cases) {
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "serve", "-p", provider(fake)};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "serve", "-p", provider(fake)};
     argv.insert(argv.end(), flags.begin(), flags.end());
     if (flags[0] != "--listen") argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
     auto result = run_process(argv, "", {{"no_proxy", "127.0.0.1"}}, 15s);

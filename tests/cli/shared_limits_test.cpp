@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -45,7 +46,7 @@ class LlmevalRun {
       : output_(dir.file(name + ".out.jsonl")) {
     std::string dataset_path = dir.file(name + ".jsonl");
     write_file(dataset_path, dataset);
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", dataset_path, "-o", output_, "-q"};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dataset_path, "-o", output_, "-q"};
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<BackgroundProcess>(
         argv, std::map<std::string, std::string>{{"no_proxy", "127.0.0.1"}, {"NO_PROXY", "127.0.0.1"}});

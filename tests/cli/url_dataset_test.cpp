@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -44,7 +45,7 @@ TEST_CASE("run reads a dataset from an http URL as it downloads", "[cli][url]") 
   FakeProviderServer fake({"--files", dir.path().string(), "--latency-ms", "5"});
   std::vector<std::string> engine = {"-p", "openai:judge@" + fake.base_url_openai(), "-j", "8"};
   auto run = [&](const std::string& source, const std::string& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {LLMEVAL_BINARY, "run", source, "-o", dir.file(out), "-q"};
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", source, "-o", dir.file(out), "-q"};
     argv.insert(argv.end(), engine.begin(), engine.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run_process(argv, "", kLoopback);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -23,7 +24,7 @@ using llmeval::testing::TempDir;
 using llmeval::testing::write_file;
 using nlohmann::json;
 
-const std::string kBadLines = std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/bad_lines.jsonl";
+const std::string kBadLines = std::string(llmeval::testing::source_dir()) + "/tests/data/bad_lines.jsonl";
 
 // The kind of each invalid line of tests/data/bad_lines.jsonl (tests/data/README.md).
 const std::map<std::int64_t, std::string> kBadKinds = {
@@ -34,7 +35,7 @@ const std::map<std::int64_t, std::string> kBadKinds = {
 
 ProcessResult validate(std::vector<std::string> args, const std::string& stdin_data = "",
                        std::map<std::string, std::string> env = {}) {
-  args.insert(args.begin(), {LLMEVAL_BINARY, "validate"});
+  args.insert(args.begin(), {llmeval::testing::llmeval_binary(), "validate"});
   return run_process(args, stdin_data, std::move(env));
 }
 
@@ -205,7 +206,8 @@ TEST_CASE("llmeval validate exits 2 for a missing dataset or a bad config", "[va
 
 TEST_CASE("llmeval validate accepts every dataset in datasets/", "[validate]") {
   int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(LLMEVAL_SOURCE_DIR) + "/datasets")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(llmeval::testing::source_dir()) + "/datasets")) {
     if (entry.path().extension() != ".jsonl") continue;
     auto r = validate({entry.path().string()});
     INFO(entry.path() << ": " << r.err);

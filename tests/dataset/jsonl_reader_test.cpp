@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/build_paths.h"
+
 using llmeval::dataset::CheckType;
 using llmeval::dataset::EvalItem;
 using llmeval::dataset::InvalidLine;
@@ -391,9 +393,8 @@ TEST_CASE("A read error ends input with an io line", "[dataset]") {
   CHECK_THAT(invalid_of(items[0]).message, Catch::Contains("could not read the dataset"));
 }
 
-#ifdef LLMEVAL_SOURCE_DIR
 TEST_CASE("datasets/sample.jsonl is valid from the first row to the last", "[dataset]") {
-  FilePtr file(std::fopen(LLMEVAL_SOURCE_DIR "/datasets/sample.jsonl", "r"), &std::fclose);
+  FilePtr file(std::fopen((llmeval::testing::source_dir() + "/datasets/sample.jsonl").c_str(), "r"), &std::fclose);
   REQUIRE(file);
   auto items = read_all(file.get());
   CHECK(items.size() == 30);
@@ -409,7 +410,7 @@ TEST_CASE("datasets/sample.jsonl is valid from the first row to the last", "[dat
 }
 
 TEST_CASE("tests/data/bad_lines.jsonl yields each kind of bad line", "[dataset]") {
-  FilePtr file(std::fopen(LLMEVAL_SOURCE_DIR "/tests/data/bad_lines.jsonl", "r"), &std::fclose);
+  FilePtr file(std::fopen((llmeval::testing::source_dir() + "/tests/data/bad_lines.jsonl").c_str(), "r"), &std::fclose);
   REQUIRE(file);
   std::vector<std::string> kinds;
   for (const ReadItem& read : read_all(file.get())) {
@@ -435,7 +436,6 @@ TEST_CASE("tests/data/bad_lines.jsonl yields each kind of bad line", "[dataset]"
                                              "ok"};
   CHECK(kinds == expected);
 }
-#endif
 
 TEST_CASE("A shard reads only its own lines, with the file's line numbers", "[dataset]") {
   std::string dataset;

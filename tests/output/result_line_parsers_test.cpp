@@ -14,6 +14,7 @@
 #include "core/output/resume_index.h"
 #include "core/output/shard_merge.h"
 #include "core/output/summary.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 
 namespace {
@@ -40,7 +41,7 @@ std::string outcome(Result<output::ResultRecord> (*parse)(std::string_view), con
 
 std::vector<std::string> base_lines() {
   std::vector<std::string> lines =
-      testing::read_lines(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl");
+      testing::read_lines(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl");
   lines.push_back(
       R"({"id":{"nested":[1,-2,3.5,true,null]},"line":9,"status":"ok","pass":true,"score":1,"criteria":{"b":{"score":1,"normalized":1,"pass":true,"reason":"\u00e9\ud83d\ude00","weight":2.5,"judge":{"provider":"p","model":"m","attempts":3,"fallback":true,"latency_ms":12,"tokens":{"input":7,"output":9},"simulated":true}},"a":{"score":0,"normalized":0,"pass":false,"reason":"","type":"regex"}},"metadata":{"z":1,"a":{"k":"v"}},"error":null})");
   // Every token field, as append_json writes them; and a row of an older version, without the

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/output/summary.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 
 using namespace llmeval::output;
@@ -113,7 +114,7 @@ TEST_CASE("The summary table is aligned and matches its golden copy", "[output][
   Summary summary = golden_summary();
   RunCounters counters{12, 3, 1, 0, 2};
   std::string table = summary.to_table(counters, 2.5);
-  std::string golden = llmeval::testing::read_file(std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/summary.txt");
+  std::string golden = llmeval::testing::read_file(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/summary.txt");
   INFO("got:\n" << table);
   CHECK(table == golden);
 }

@@ -13,6 +13,7 @@
 #include "core/output/summary.h"
 #include "core/report/html_report.h"
 #include "core/report/html_text.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 #include "tests/support/report_data.h"
 
@@ -21,7 +22,7 @@ namespace {
 using namespace llmeval;
 using nlohmann::json;
 
-const std::string kGoldenResults = std::string(LLMEVAL_SOURCE_DIR) + "/tests/data/golden/results.jsonl";
+const std::string kGoldenResults = std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl";
 
 std::string render(const report::ReportOptions& options) {
   std::ostringstream out;

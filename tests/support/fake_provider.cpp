@@ -3,6 +3,7 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/http.h"
 
 namespace llmeval::testing {
@@ -16,7 +17,7 @@ std::vector<std::string> command_line(const std::string& binary, std::vector<std
 }  // namespace
 
 FakeProviderServer::FakeProviderServer(std::vector<std::string> flags)
-    : FakeProviderServer(LLMEVAL_FAKE_PROVIDER_BINARY, std::move(flags)) {}
+    : FakeProviderServer(llmeval::testing::fake_provider_binary(), std::move(flags)) {}
 
 FakeProviderServer::FakeProviderServer(const std::string& binary, std::vector<std::string> flags)
     : process_(command_line(binary, std::move(flags))) {

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/build_paths.h"
+
 namespace llmeval::testing {
 namespace {
 
@@ -50,7 +52,7 @@ int port_of(std::string line) {
 
 ServeProcess::ServeProcess(std::vector<std::string> args, std::map<std::string, std::string> env)
     : stderr_path_(dir_.file("serve.stderr")) {
-  std::vector<std::string> argv = {LLMEVAL_BINARY, "serve"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "serve"};
   if (!has_flag(args, "--listen")) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   if (!has_flag(args, "--grace")) argv.insert(argv.end(), {"--grace", "2s"});
   argv.insert(argv.end(), args.begin(), args.end());
