@@ -11,6 +11,7 @@
 
 #include "cli/fatal_error.h"
 #include "cli/flag_values.h"
+#include "core/common/ascii.h"
 #include "core/common/error.h"
 #include "core/common/logging.h"
 #include "core/provider/anthropic_provider.h"
@@ -83,8 +84,7 @@ void resolve_api_key(provider::ProviderConfig& p) {
   provider::apply_type_defaults(defaults);
   // A gateway may take its credentials in a configured header instead.
   bool header_auth = std::any_of(p.headers.begin(), p.headers.end(), [](const auto& header) {
-    std::string name = header.first;
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string name = ascii_lower(header.first);
     return name == "authorization" || name == "api-key" || name == "x-api-key";
   });
   bool vendor = p.base_url == defaults.base_url || p.type == provider::ProviderType::kAzure ||
@@ -109,10 +109,8 @@ runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const confi
   options.concurrency = flags.concurrency;
   options.same_model_only = config.judge.same_model_only;
   options.judge.max_tokens = config.judge.max_tokens;
-  options.policy.max_attempts = flags.retries ? *flags.retries + 1 : config.retry.max_attempts;
-  options.policy.retry_base = config.retry.base;
-  options.policy.retry_max = config.retry.max;
-  options.policy.row_deadline = config.retry.row_deadline;
+  options.policy = config.retry.policy;
+  if (flags.retries) options.policy.max_attempts = *flags.retries + 1;
   // Each provider has its own attempt timeout (resolve_provider_settings); the run's is the
   // longest, for what waits on any of them (a half-open probe's lease).
   options.judge.timeout = std::chrono::milliseconds(0);
@@ -228,15 +226,6 @@ EngineSettings resolve_engine_settings(const EngineFlags& flags) {
   settings.evaluator = evaluator_options(flags, config, settings.providers);
   settings.redis_url = redis_url_of(flags, config);
 
-  settings.breaker.failure_rate = config.breaker.failure_rate;
-  settings.breaker.min_calls = config.breaker.min_calls;
-  settings.breaker.window = config.breaker.window;
-  settings.breaker.consecutive_failures = config.breaker.consecutive_failures;
-  settings.breaker.open_for = config.breaker.open;
-  settings.breaker.half_open_probes = config.breaker.half_open_probes;
-  settings.retry_budget.ratio = config.retry.budget_ratio;
-  settings.retry_budget.min_retries = config.retry.budget_min;
-
   settings.reader.default_scale = config.judge.scale;
   settings.reader.default_criteria = config.criteria;
   return settings;
@@ -312,8 +301,8 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
     resilience::Limits limits{config_of.rpm, config_of.tpm, config_of.burst.value_or(resilience::kDefaultBurst)};
     if (p.redis_limiter) p.redis_limiter->set_limits(config_of.name, limits);
     if (p.own_limiter) p.own_limiter->set_limits(config_of.name, limits);
-    p.breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, settings.breaker));
-    p.retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, settings.retry_budget));
+    p.breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, config.breaker));
+    p.retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, config.retry.budget));
     p.chain.push_back({p.providers.back().get(), config_of.name, p.breakers.back().get(),
                        p.retry_budgets.back().get(), p.probe_lease.get()});
   }

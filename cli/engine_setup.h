@@ -20,9 +20,7 @@
 #include "core/metrics/engine_metrics.h"
 #include "core/provider/provider.h"
 #include "core/provider/provider_config.h"
-#include "core/resilience/circuit_breaker.h"
 #include "core/resilience/local_rate_limiter.h"
-#include "core/resilience/retry_budget.h"
 #include "core/runner/evaluator.h"
 
 namespace llmeval::cli {
@@ -54,9 +52,7 @@ struct EngineSettings {
   std::vector<provider::ProviderConfig> providers;  // the fallback chain, API keys resolved
   runner::EvaluatorOptions evaluator;               // metrics left unset
   std::string redis_url;                            // empty: limits in this process only
-  resilience::BreakerOptions breaker;
-  resilience::RetryBudgetOptions retry_budget;
-  dataset::ReaderOptions reader;  // default scale and criteria from the config
+  dataset::ReaderOptions reader;                    // default scale and criteria from the config
 
   std::map<std::string, provider::Price> prices() const;
 };

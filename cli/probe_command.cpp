@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/engine_setup.h"
+#include "core/common/ascii.h"
 #include "core/common/clock.h"
 #include "core/common/event_loop.h"
 #include "core/common/logging.h"
@@ -51,11 +52,6 @@ struct Probe {
   std::string error;
 };
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // The one judge call: a row any judge scores, on the default 1-5 scale.
 dataset::EvalItem probe_item() {
   dataset::Criterion criterion;
@@ -89,7 +85,7 @@ void record(Probe& probe, const Result<provider::CompletionResponse>& result, co
   probe.truncated = response.truncated;
   for (const auto& [name, value] : response.rate_limit_headers) {
     probe.rate_limit_headers.push_back(name);
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     if (key == "x-ratelimit-remaining-requests" || key == "anthropic-ratelimit-requests-remaining") {
       probe.remaining_requests = value;
     } else if (key == "x-ratelimit-remaining-tokens" || key == "anthropic-ratelimit-tokens-remaining") {

@@ -32,16 +32,28 @@ double number(const nlohmann::json& obj, const char* section_name, const char* k
   return it->get<double>();
 }
 
+std::chrono::milliseconds milliseconds(const nlohmann::json& obj, const char* section_name, const char* key,
+                                       std::chrono::milliseconds fallback) {
+  return std::chrono::milliseconds(
+      static_cast<long>(number(obj, section_name, key, static_cast<double>(fallback.count()))));
+}
+
+std::chrono::seconds seconds(const nlohmann::json& obj, const char* section_name, const char* key,
+                             std::chrono::seconds fallback) {
+  return std::chrono::seconds(static_cast<long>(number(obj, section_name, key, static_cast<double>(fallback.count()))));
+}
+
 RetryConfig parse_retry(const nlohmann::json& obj) {
   RetryConfig r;
-  r.max_attempts = static_cast<int>(number(obj, "retry", "max_attempts", r.max_attempts));
-  r.base = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "base_ms", 250)));
-  r.max = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "max_ms", 20000)));
-  r.budget_ratio = number(obj, "retry", "budget_ratio", r.budget_ratio);
-  r.budget_min = static_cast<int>(number(obj, "retry", "budget_min", r.budget_min));
-  r.row_deadline = std::chrono::milliseconds(static_cast<long>(number(obj, "retry", "row_deadline_ms", 300000)));
-  if (r.max_attempts < 1) throw Invalid("config: \"retry.max_attempts\" must be at least 1");
-  if (r.budget_ratio < 0 || r.budget_min < 0) {
+  resilience::CallPolicyOptions& p = r.policy;
+  p.max_attempts = static_cast<int>(number(obj, "retry", "max_attempts", p.max_attempts));
+  p.retry_base = milliseconds(obj, "retry", "base_ms", p.retry_base);
+  p.retry_max = milliseconds(obj, "retry", "max_ms", p.retry_max);
+  p.row_deadline = milliseconds(obj, "retry", "row_deadline_ms", p.row_deadline);
+  r.budget.ratio = number(obj, "retry", "budget_ratio", r.budget.ratio);
+  r.budget.min_retries = static_cast<int>(number(obj, "retry", "budget_min", r.budget.min_retries));
+  if (p.max_attempts < 1) throw Invalid("config: \"retry.max_attempts\" must be at least 1");
+  if (r.budget.ratio < 0 || r.budget.min_retries < 0) {
     throw Invalid("config: \"retry.budget_ratio\" and \"retry.budget_min\" must not be negative");
   }
   return r;
@@ -72,12 +84,12 @@ JudgeConfig parse_judge(const nlohmann::json& obj) {
   return j;
 }
 
-BreakerConfig parse_breaker(const nlohmann::json& obj) {
-  BreakerConfig b;
+resilience::BreakerOptions parse_breaker(const nlohmann::json& obj) {
+  resilience::BreakerOptions b;
   b.failure_rate = number(obj, "breaker", "failure_rate", b.failure_rate);
   b.min_calls = static_cast<int>(number(obj, "breaker", "min_calls", b.min_calls));
-  b.window = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "window_s", 30)));
-  b.open = std::chrono::seconds(static_cast<long>(number(obj, "breaker", "open_s", 30)));
+  b.window = seconds(obj, "breaker", "window_s", b.window);
+  b.open_for = seconds(obj, "breaker", "open_s", b.open_for);
   b.consecutive_failures = static_cast<int>(number(obj, "breaker", "consecutive_failures", b.consecutive_failures));
   b.half_open_probes = static_cast<int>(number(obj, "breaker", "half_open_probes", b.half_open_probes));
   if (b.failure_rate <= 0 || b.failure_rate > 1) throw Invalid("config: \"breaker.failure_rate\" must be in (0, 1]");
@@ -92,7 +104,7 @@ RedisConfig parse_redis(const nlohmann::json& obj) {
   RedisConfig r;
   if (auto it = obj.find("url"); it != obj.end() && it->is_string()) r.url = it->get<std::string>();
   if (auto it = obj.find("prefix"); it != obj.end() && it->is_string()) r.prefix = it->get<std::string>();
-  r.timeout = std::chrono::milliseconds(static_cast<long>(number(obj, "redis", "timeout_ms", 50)));
+  r.timeout = milliseconds(obj, "redis", "timeout_ms", r.timeout);
   if (r.timeout.count() < 1) throw Invalid("config: \"redis.timeout_ms\" must be at least 1");
   return r;
 }

@@ -15,16 +15,17 @@
 #include "core/common/error.h"
 #include "core/dataset/criterion.h"
 #include "core/provider/provider_config.h"
+#include "core/resilience/call_policy.h"
+#include "core/resilience/circuit_breaker.h"
+#include "core/resilience/retry_budget.h"
 
 namespace llmeval::config {
 
+// The "retry" section: the call policy's attempts, backoff and row deadline, and each
+// provider's retry budget. The engine takes these structs as they are (flags may override).
 struct RetryConfig {
-  int max_attempts = 4;  // first try + retries, per provider (docs/cli.md: --retries 3)
-  std::chrono::milliseconds base{250};
-  std::chrono::milliseconds max{20000};
-  double budget_ratio = 0.1;  // retries per request over the last 10 s, per provider...
-  int budget_min = 10;        // ...on top of this many
-  std::chrono::milliseconds row_deadline{300000};  // no retries after this long per row; 0 = none
+  resilience::CallPolicyOptions policy;
+  resilience::RetryBudgetOptions budget;
 };
 
 struct JudgeConfig {
@@ -44,19 +45,10 @@ struct RedisConfig {
   std::chrono::milliseconds timeout{50};  // one Redis call's deadline before degrading
 };
 
-struct BreakerConfig {
-  double failure_rate = 0.5;
-  int min_calls = 10;
-  std::chrono::seconds window{30};
-  std::chrono::seconds open{30};
-  int consecutive_failures = 5;
-  int half_open_probes = 1;
-};
-
 struct Config {
   std::vector<provider::ProviderConfig> providers;
   RedisConfig redis;
-  BreakerConfig breaker;
+  resilience::BreakerOptions breaker;
   RetryConfig retry;
   JudgeConfig judge;
   std::vector<std::pair<std::string, std::string>> criteria;  // default criteria: name -> rubric

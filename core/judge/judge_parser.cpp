@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/ascii.h"
+
 namespace llmeval::judge {
 namespace {
 
@@ -35,15 +37,6 @@ std::string_view trim(std::string_view s) {
   if (first == std::string_view::npos) return {};
   const auto last = s.find_last_not_of(" \t\r\n");
   return s.substr(first, last - first + 1);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // Brace matching that skips over JSON strings (with their escapes), so a '}' inside a

@@ -5,14 +5,10 @@
 #include <charconv>
 #include <string>
 
+#include "core/common/ascii.h"
+
 namespace llmeval::provider {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
@@ -103,7 +99,7 @@ ModelTraits anthropic_traits(std::string_view model) {
 // "openai/gpt-5-mini" (routers), "us.anthropic.claude-opus-4-7-v1:0" (Bedrock): the model's
 // own name is after the last '/'; Claude ids are found wherever they start.
 std::string bare_model(std::string_view model) {
-  std::string name = lower(model);
+  std::string name = ascii_lower(model);
   if (auto slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
   return name;
 }
@@ -114,7 +110,7 @@ std::string host_of(std::string_view url) {
   if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
   url = url.substr(0, url.find_first_of("/:?#"));
   if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  return lower(url);
+  return ascii_lower(url);
 }
 
 bool ends_with(std::string_view text, std::string_view suffix) {

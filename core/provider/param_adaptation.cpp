@@ -7,16 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/ascii.h"
+
 namespace llmeval::provider {
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Words with which the vendors (and compatible servers) say a parameter is not taken, as
 // opposed to a value being out of range ("max_tokens is too large").
@@ -70,8 +66,8 @@ std::pair<std::string, std::string> refusal_of(const std::string& body) {
   if (reply.is_discarded() || !reply.is_object()) return {};
   auto error = reply.find("error");
   const json& object = error != reply.end() && error->is_object() ? *error : reply;
-  std::string message = lower(object.value("message", std::string()));
-  std::string code = lower(object.contains("code") && object["code"].is_string() ? object["code"].get<std::string>() : "");
+  std::string message = ascii_lower(object.value("message", std::string()));
+  std::string code = ascii_lower(object.contains("code") && object["code"].is_string() ? object["code"].get<std::string>() : "");
   std::string param = object.contains("param") && object["param"].is_string() ? object["param"].get<std::string>() : "";
   bool refused = says_refused(message) || code == "unsupported_parameter" || code == "unsupported_value" ||
                  code == "unknown_parameter";

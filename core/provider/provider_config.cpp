@@ -1,5 +1,6 @@
 #include "core/provider/provider_config.h"
 
+#include "core/common/ascii.h"
 #include "core/provider/model_families.h"
 
 #include <algorithm>
@@ -17,19 +18,6 @@ constexpr std::string_view kSpecForms =
 
 Error bad_request(std::string message) { return Error{ErrorKind::kBadRequest, std::move(message), {}}; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);

@@ -37,7 +37,7 @@
 #include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
-#include "core/runner/call_policy.h"
+#include "core/resilience/call_policy.h"
 
 namespace llmeval::runner {
 
@@ -54,7 +54,7 @@ struct EvaluatorOptions {
   judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
   // Attempts (--retries + 1), backoff, and the row deadline, counted from the row's hand-over
   // to evaluate(): see call_policy.h.
-  CallPolicyOptions policy;
+  resilience::CallPolicyOptions policy;
   bool same_model_only = false;      // fall back only to providers running the first one's model
   std::uint64_t seed = 0x5eed;       // backoff jitter
   metrics::EngineMetrics* metrics = nullptr;  // optional; borrowed; may be shared by evaluators

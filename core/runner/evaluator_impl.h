@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/common/logging.h"
-#include "core/runner/call_policy.h"
+#include "core/resilience/call_policy.h"
 #include "core/runner/evaluator.h"
 #include "core/runner/row_state.h"
 #include "core/runner/runner_metrics.h"
@@ -86,6 +86,7 @@ struct Evaluator::Impl {
   // A provider this call may not use: it rejected our key, or it runs another judge model
   // while the run must keep to one.
   bool unusable(std::size_t index) const;
+  std::vector<bool> usable_now() const;  // by chain position: !unusable(i)
   // Skips unusable providers; false when none is left.
   bool choose_provider(JudgeCall* call);
   // Asks the limiter for the call's provider (or the breaker says it is open); then sends.
@@ -106,10 +107,10 @@ struct Evaluator::Impl {
   void on_reply(JudgeCall* call, Result<provider::CompletionResponse> reply);
   void on_call_error(JudgeCall* call, const Error& error);
   // What the call policy needs to know about the call and the world right now.
-  CallState state_of(const JudgeCall* call) const;
-  CallContext context_of(const JudgeCall* call);  // draws the backoff jitter
+  resilience::CallState state_of(const JudgeCall* call) const;
+  resilience::CallContext context_of(const JudgeCall* call);  // draws the backoff jitter
   // Carries out the call policy's decision; `cause` is what led to it, for the log.
-  void carry_out(JudgeCall* call, const Decision& decision, const Error& cause);
+  void carry_out(JudgeCall* call, const resilience::Decision& decision, const Error& cause);
 };
 
 }  // namespace llmeval::runner

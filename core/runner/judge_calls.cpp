@@ -10,6 +10,10 @@
 namespace llmeval::runner {
 namespace {
 
+using resilience::CallContext;
+using resilience::CallState;
+using resilience::Decision;
+using resilience::Outcome;
 using std::chrono::milliseconds;
 
 }  // namespace
@@ -19,10 +23,14 @@ bool Evaluator::Impl::unusable(std::size_t index) const {
   return options.same_model_only && chain[index].provider->model() != chain.front().provider->model();
 }
 
-bool Evaluator::Impl::choose_provider(JudgeCall* call) {
+std::vector<bool> Evaluator::Impl::usable_now() const {
   std::vector<bool> usable(chain.size());
   for (std::size_t i = 0; i < chain.size(); ++i) usable[i] = !unusable(i);
-  std::optional<std::size_t> next = next_usable(call->provider_index, usable);
+  return usable;
+}
+
+bool Evaluator::Impl::choose_provider(JudgeCall* call) {
+  std::optional<std::size_t> next = resilience::next_usable(call->provider_index, usable_now());
   if (!next) return false;
   if (*next != call->provider_index) {
     call->provider_index = *next;
@@ -112,7 +120,7 @@ void Evaluator::Impl::breaker_refused(JudgeCall* call) {
                                                                              : Outcome::Kind::kBreakerOpen;
   outcome.error = Error{ErrorKind::kServer, "provider " + slot.provider->name() + " is failing (circuit open)",
                         slot.breaker->retry_in()};
-  carry_out(call, decide(options.policy, state_of(call), outcome, context_of(call)), outcome.error);
+  carry_out(call, resilience::decide(options.policy, state_of(call), outcome, context_of(call)), outcome.error);
 }
 
 void Evaluator::Impl::tell_breaker(const ProviderSlot& slot, const Error* error) {
@@ -191,7 +199,7 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   }
   Outcome outcome{response.truncated ? Outcome::Kind::kTruncated : Outcome::Kind::kUnparseable,
                   Error{ErrorKind::kParse, verdict.error().message}};
-  Decision decision = decide(options.policy, state_of(call), outcome, context_of(call));
+  Decision decision = resilience::decide(options.policy, state_of(call), outcome, context_of(call));
   if (decision.action == Decision::Action::kRepair) {
     // One repair attempt: show the judge its reply and what was wrong with it.
     call->repaired = true;
@@ -201,8 +209,8 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
 }
 
 void Evaluator::Impl::on_call_error(JudgeCall* call, const Error& error) {
-  carry_out(call, decide(options.policy, state_of(call), Outcome{Outcome::Kind::kFailed, error}, context_of(call)),
-            error);
+  const Outcome outcome{Outcome::Kind::kFailed, error};
+  carry_out(call, resilience::decide(options.policy, state_of(call), outcome, context_of(call)), error);
 }
 
 CallState Evaluator::Impl::state_of(const JudgeCall* call) const {
@@ -213,8 +221,7 @@ CallContext Evaluator::Impl::context_of(const JudgeCall* call) {
   CallContext context;
   context.now = clock.now();
   context.row_started = call->row->started;
-  context.usable.resize(chain.size());
-  for (std::size_t i = 0; i < chain.size(); ++i) context.usable[i] = !unusable(i);
+  context.usable = usable_now();
   const ProviderSlot& slot = chain[call->provider_index];
   context.retry_budget_left = slot.retry_budget == nullptr || slot.retry_budget->has_room();
   context.jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);

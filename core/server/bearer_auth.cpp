@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/common/ascii.h"
 #include "core/common/error.h"
 
 namespace llmeval::server {
@@ -37,11 +38,7 @@ bool BearerAuth::allows(std::string_view authorization) const {
   constexpr std::string_view kScheme = "Bearer ";
   if (authorization.size() <= kScheme.size()) return false;
   // The scheme is case-insensitive (RFC 7235); the token is not.
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != std::tolower(static_cast<unsigned char>(kScheme[i]))) {
-      return false;
-    }
-  }
+  if (!istarts_with(authorization, kScheme)) return false;
   std::string_view given = trim(authorization.substr(kScheme.size()));
   bool match = false;
   for (const auto& token : tokens_) match |= same_constant_time(given, token);  // no early exit

@@ -28,6 +28,8 @@ files=(
   cli/shard_option.h
   cli/validate_command.cpp
   cli/validate_command.h
+  core/common/ascii.cpp
+  core/common/ascii.h
   core/common/duration.cpp
   core/common/duration.h
   core/common/error.cpp
@@ -114,6 +116,7 @@ files=(
   core/server/listen_address.h
   core/server/service_state.h
   tests/cli/validate_test.cpp
+  tests/common/ascii_test.cpp
   tests/common/duration_test.cpp
   tests/common/json_parse_test.cpp
   tests/config/config_test.cpp

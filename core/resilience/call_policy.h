@@ -3,7 +3,7 @@
 // randomness (the caller passes the jitter draw), no I/O, no logging. The Evaluator asks it after
 // every failed attempt, unusable reply and breaker refusal, and only carries the decision out,
 // so every branch of retry, repair, fallback and failure is tested as a table
-// (tests/runner/call_policy_test.cpp).
+// (tests/resilience/call_policy_test.cpp).
 //
 // The rules, in order (docs/resilience.md):
 //  - 401/403: the provider is taken out of the chain for the run; the call moves on to the next
@@ -35,7 +35,7 @@
 #include "core/common/clock.h"
 #include "core/common/error.h"
 
-namespace llmeval::runner {
+namespace llmeval::resilience {
 
 struct CallPolicyOptions {
   int max_attempts = 4;  // per provider, first try included
@@ -114,4 +114,4 @@ const char* result_kind(ErrorKind kind);
 // Errors another attempt on the same provider may cure.
 bool retryable(ErrorKind kind);
 
-}  // namespace llmeval::runner
+}  // namespace llmeval::resilience

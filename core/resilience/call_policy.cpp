@@ -1,10 +1,10 @@
-#include "core/runner/call_policy.h"
+#include "core/resilience/call_policy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-namespace llmeval::runner {
+namespace llmeval::resilience {
 namespace {
 
 using std::chrono::milliseconds;
@@ -167,4 +167,4 @@ bool retryable(ErrorKind kind) {
          kind == ErrorKind::kRateLimited || kind == ErrorKind::kIo;
 }
 
-}  // namespace llmeval::runner
+}  // namespace llmeval::resilience

@@ -7,16 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "core/runner/call_policy.h"
+#include "core/resilience/call_policy.h"
 #include "tests/fakes/fake_clock.h"
 
 using llmeval::Error;
 using llmeval::ErrorKind;
-using llmeval::runner::CallContext;
-using llmeval::runner::CallPolicyOptions;
-using llmeval::runner::CallState;
-using llmeval::runner::Decision;
-using llmeval::runner::Outcome;
+using llmeval::resilience::CallContext;
+using llmeval::resilience::CallPolicyOptions;
+using llmeval::resilience::CallState;
+using llmeval::resilience::Decision;
+using llmeval::resilience::Outcome;
 using llmeval::testing::FakeClock;
 using Action = Decision::Action;
 using std::chrono::milliseconds;
@@ -113,7 +113,7 @@ TEST_CASE("the call policy decides every branch of a judge call", "[call_policy]
     context.jitter = 0.5;
     Outcome outcome{row.outcome, row.error};
 
-    Decision d = llmeval::runner::decide(options, row.state, outcome, context);
+    Decision d = llmeval::resilience::decide(options, row.state, outcome, context);
 
     CHECK(d.action == row.action);
     if (row.action == Action::kRetry || row.action == Action::kWait) CHECK(d.delay == row.delay);
@@ -134,7 +134,7 @@ TEST_CASE("the call policy names the row deadline in a deadline failure", "[call
   clock.advance(12s);
   context.now = clock.now();
   context.usable = kOne;
-  Decision d = llmeval::runner::decide(table_options(), CallState{0, 1, false, false},
+  Decision d = llmeval::resilience::decide(table_options(), CallState{0, 1, false, false},
                                        Outcome{Outcome::Kind::kFailed, http_error(ErrorKind::kTimeout)}, context);
   REQUIRE(d.action == Action::kFail);
   CHECK(d.message == "scripted timeout (row deadline of 10000ms passed)");
@@ -149,14 +149,14 @@ TEST_CASE("without a row deadline the call policy retries whatever the time", "[
   clock.advance(24h);
   context.now = clock.now();
   context.usable = kOne;
-  Decision d = llmeval::runner::decide(options, CallState{0, 1, false, false},
+  Decision d = llmeval::resilience::decide(options, CallState{0, 1, false, false},
                                        Outcome{Outcome::Kind::kFailed, http_error(ErrorKind::kServer)}, context);
   CHECK(d.action == Action::kRetry);
 }
 
 TEST_CASE("the backoff doubles with full jitter up to its cap, never before Retry-After", "[call_policy]") {
   CallPolicyOptions options = table_options();
-  using llmeval::runner::backoff;
+  using llmeval::resilience::backoff;
   CHECK(backoff(options, 1, 0.0) == 0ms);
   CHECK(backoff(options, 1, 0.999) == 249ms);
   CHECK(backoff(options, 3, 0.999) == 999ms);
@@ -169,7 +169,7 @@ TEST_CASE("the backoff doubles with full jitter up to its cap, never before Retr
   context.now = clock.now();
   context.usable = kOne;
   context.jitter = 0.999;  // backoff 249 ms, Retry-After 1 s
-  Decision d = llmeval::runner::decide(
+  Decision d = llmeval::resilience::decide(
       options, CallState{0, 1, false, false},
       Outcome{Outcome::Kind::kFailed, http_error(ErrorKind::kServer, 1000ms)}, context);
   REQUIRE(d.action == Action::kRetry);
@@ -178,7 +178,7 @@ TEST_CASE("the backoff doubles with full jitter up to its cap, never before Retr
 }
 
 TEST_CASE("next_usable skips providers out of the chain", "[call_policy]") {
-  using llmeval::runner::next_usable;
+  using llmeval::resilience::next_usable;
   CHECK(next_usable(0, {false, false, true}) == 2u);
   CHECK(next_usable(1, {true, true}) == 1u);
   CHECK_FALSE(next_usable(2, {true, true}).has_value());
