@@ -111,10 +111,8 @@ class MetricsFileWriter {
 
   void write() {
     if (path_.empty()) return;
-    try {
-      metrics::write_metrics_file(path_, registry_.render());
-    } catch (const std::exception& e) {
-      logger("cli")->warn("--metrics-file: {}", e.what());
+    if (auto written = metrics::write_metrics_file(path_, registry_.render()); !written) {
+      logger("cli")->warn("--metrics-file: {}", written.error().message);
     }
   }
 

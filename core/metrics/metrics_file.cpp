@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <stdexcept>
 
 namespace llmeval::metrics {
 
@@ -23,8 +22,8 @@ std::filesystem::path temporary_path_for(const std::filesystem::path& target) {
   return target.parent_path() / name;
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& what, int error) {
-  throw std::runtime_error("cannot write metrics file '" + path + "': " + what + ": " + std::strerror(error));
+Error failure(const std::string& path, const std::string& what, int error) {
+  return Error(ErrorKind::kIo, "cannot write metrics file '" + path + "': " + what + ": " + std::strerror(error));
 }
 
 // Loops because write() may write less than asked (signals, pipes, quotas) and EINTR is benign.
@@ -45,34 +44,35 @@ bool write_all(int fd, const std::string& text) {
 
 }  // namespace
 
-void write_metrics_file(const std::string& path, const std::string& text) {
+Result<Ok> write_metrics_file(const std::string& path, const std::string& text) {
   std::filesystem::path target(path);
   if (target.filename().empty()) {
-    throw std::runtime_error("cannot write metrics file '" + path + "': the path names a directory, not a file");
+    return Error(ErrorKind::kIo, "cannot write metrics file '" + path + "': the path names a directory, not a file");
   }
   std::string temporary = temporary_path_for(target).string();
 
   // 0644: the collector usually runs as another user and only needs to read.
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(path, "cannot create temporary file '" + temporary + "'", errno);
+  if (fd < 0) return failure(path, "cannot create temporary file '" + temporary + "'", errno);
 
   if (!write_all(fd, text)) {
     int error = errno;
     ::close(fd);
     ::unlink(temporary.c_str());
-    fail(path, "cannot write temporary file '" + temporary + "'", error);
+    return failure(path, "cannot write temporary file '" + temporary + "'", error);
   }
   // close() reports deferred write errors on some filesystems (NFS): check it before renaming.
   if (::close(fd) != 0) {
     int error = errno;
     ::unlink(temporary.c_str());
-    fail(path, "cannot close temporary file '" + temporary + "'", error);
+    return failure(path, "cannot close temporary file '" + temporary + "'", error);
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     int error = errno;
     ::unlink(temporary.c_str());
-    fail(path, "cannot rename '" + temporary + "' over it", error);
+    return failure(path, "cannot rename '" + temporary + "' over it", error);
   }
+  return Ok{};
 }
 
 }  // namespace llmeval::metrics

@@ -7,15 +7,17 @@
 // in ".prom", so the collector's *.prom glob never picks it up. There is no fsync: after a
 // crash a stale or missing file is fine, the next write replaces it.
 //
-// Throws std::runtime_error naming the path and the system error (missing directory, no
-// permission, disk full); the temporary file is removed first. Safe to call from several
+// A failure (missing directory, no permission, disk full) is an Error naming the path and the
+// system error; the temporary file is removed first. Safe to call from several
 // threads, even for the same path (each call has its own temporary; the last rename wins).
 #pragma once
 
 #include <string>
 
+#include "core/common/error.h"
+
 namespace llmeval::metrics {
 
-void write_metrics_file(const std::string& path, const std::string& text);
+Result<Ok> write_metrics_file(const std::string& path, const std::string& text);
 
 }  // namespace llmeval::metrics
