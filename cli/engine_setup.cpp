@@ -11,6 +11,7 @@
 
 #include "cli/fatal_error.h"
 #include "cli/flag_values.h"
+#include "core/cache/shared_judge_cache.h"
 #include "core/common/ascii.h"
 #include "core/common/error.h"
 #include "core/common/logging.h"
@@ -182,6 +183,12 @@ void add_engine_flags(CLI::App& command, EngineFlags& flags) {
   command.add_option("--timeout", flags.timeout, "One attempt's deadline, e.g. 5s or 800ms (default 5s)");
   command.add_option("--retries", flags.retries, "Retries per provider before falling back (default 3)")
       ->check(CLI::Range(0, 100));
+  command.add_flag("--no-cache", flags.no_cache,
+                   "Neither read nor write the judge cache (also LLMEVAL_CACHE=off): every judge call is made");
+  command.add_option("--cache-mode", flags.cache_mode,
+                     "What to do with the judge cache: readwrite (default), read (reuse, store nothing new), "
+                     "write (call every judge, store the verdicts), off (also LLMEVAL_CACHE)")
+      ->check(CLI::IsMember({"off", "read", "write", "readwrite"}));
   command.add_flag("-q,--quiet", flags.quiet, "Only errors on stderr (run: no summary table either)");
   command.add_flag("-v,--verbose", flags.verbose,
                    "More logging: -v debug; in run, -vv trace, which includes request bodies");
@@ -206,6 +213,27 @@ std::map<std::string, provider::Price> EngineSettings::prices() const {
   return prices;
 }
 
+CacheSettings cache_settings(const EngineFlags& flags, const config::Config& config, const std::string& redis_url) {
+  CacheSettings settings;
+  std::string mode = flags.cache_mode;
+  const char* env = std::getenv("LLMEVAL_CACHE");
+  if (mode.empty() && env != nullptr && *env != '\0') {
+    mode = env;
+    if (mode == "on") mode = "readwrite";
+    if (!cache::parse_cache_mode(mode)) {
+      throw FatalError("LLMEVAL_CACHE=" + mode + ": must be off, on, read, write or readwrite", 2);
+    }
+  }
+  if (flags.no_cache) mode = "off";
+  if (!mode.empty()) settings.mode = *cache::parse_cache_mode(mode);
+  settings.local.path = config.cache.path.empty() ? cache::default_cache_path() : config.cache.path;
+  settings.local.max_bytes = config.cache.max_mb * 1024 * 1024;
+  settings.local.ttl = config.cache.ttl;
+  settings.redis_url = config.cache.url.empty() ? redis_url : config.cache.url;
+  settings.redis_prefix = config.redis.prefix;
+  return settings;
+}
+
 EngineSettings resolve_engine_settings(const EngineFlags& flags) {
   EngineSettings settings;
   std::string config_path = flags.config_path;
@@ -225,6 +253,7 @@ EngineSettings resolve_engine_settings(const EngineFlags& flags) {
   }
   settings.evaluator = evaluator_options(flags, config, settings.providers);
   settings.redis_url = redis_url_of(flags, config);
+  settings.cache = cache_settings(flags, config, settings.redis_url);
 
   settings.reader.default_scale = config.judge.scale;
   settings.reader.default_criteria = config.criteria;
@@ -252,7 +281,38 @@ struct Engine::Parts {
   std::vector<std::unique_ptr<resilience::CircuitBreaker>> breakers;
   std::vector<std::unique_ptr<resilience::RetryBudget>> retry_budgets;
   std::vector<runner::ProviderSlot> chain;
+  std::unique_ptr<cache::LocalJudgeCache> local_cache;
+  std::unique_ptr<redis::RedisClient> cache_redis;  // when the shared cache is not on the limiter's Redis
+  std::unique_ptr<cache::SharedJudgeCache> shared_cache;
+  cache::JudgeCache* cache = nullptr;
 };
+
+// The judge cache on this machine, then Redis in front of it when the settings name one. A cache
+// that cannot open is a warning, never a reason not to run.
+void Engine::open_cache(LibeventLoop& loop, const EngineSettings& settings) {
+  Parts& p = *parts_;
+  const CacheSettings& s = settings.cache;
+  if (s.mode == cache::CacheMode::kOff) return;
+  auto local = cache::LocalJudgeCache::open(s.local);
+  if (local.ok()) {
+    p.local_cache = std::move(local).value();
+    p.cache = p.local_cache.get();
+  } else {
+    logger("cache")->warn("{}; running without this machine's judge cache", local.error().message);
+  }
+  if (s.redis_url.empty()) return;
+  redis::RedisClient* client = p.redis.get();
+  if (client == nullptr || s.redis_url != settings.redis_url) {
+    auto url = redis::parse_redis_url(s.redis_url);
+    if (!url) throw FatalError("cache.url: " + url.error().message, 2);
+    redis::RedisClientOptions client_options;
+    client_options.command_timeout = settings.config.redis.timeout;
+    p.cache_redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
+    client = p.cache_redis.get();
+  }
+  p.shared_cache = std::make_unique<cache::SharedJudgeCache>(*client, s.redis_prefix, s.local.ttl, p.local_cache.get());
+  p.cache = p.shared_cache.get();
+}
 
 Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings, metrics::EngineMetrics& metrics,
                const std::string& process_id, resilience::RateLimiter* local_limiter)
@@ -306,6 +366,7 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
     p.chain.push_back({p.providers.back().get(), config_of.name, p.breakers.back().get(),
                        p.retry_budgets.back().get(), p.probe_lease.get()});
   }
+  open_cache(loop, settings);
 }
 
 Engine::~Engine() = default;
@@ -313,5 +374,24 @@ Engine::~Engine() = default;
 const std::vector<runner::ProviderSlot>& Engine::chain() const { return parts_->chain; }
 
 resilience::RateLimiter& Engine::limiter() { return *parts_->limiter; }
+
+cache::JudgeCache* Engine::cache() { return parts_->cache; }
+
+void Engine::flush_cache(LibeventLoop& loop, std::chrono::milliseconds limit) {
+  cache::SharedJudgeCache* shared = parts_->shared_cache.get();
+  if (shared == nullptr || shared->pending_writes() == 0) return;
+  bool flushed = false;
+  TimerId timer = loop.add_timer(limit, [&loop] { loop.stop(); });
+  shared->when_flushed([&] {
+    flushed = true;
+    loop.stop();
+  });
+  loop.run();
+  loop.cancel_timer(timer);
+  if (!flushed) {
+    logger("cache")->warn("{} verdicts did not reach the shared judge cache in Redis within {} ms",
+                          shared->pending_writes(), limit.count());
+  }
+}
 
 }  // namespace llmeval::cli

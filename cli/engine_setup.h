@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cache/judge_cache.h"
+#include "core/cache/local_judge_cache.h"
 #include "core/common/clock.h"
 #include "core/common/event_loop.h"
 #include "core/config/config.h"
@@ -38,14 +40,25 @@ struct EngineFlags {
   bool quiet = false;
   int verbose = 0;
   std::string log_format = "text";
+  bool no_cache = false;
+  std::string cache_mode;  // off|read|write|readwrite; empty: LLMEVAL_CACHE, else readwrite
 };
 
-// -c, -p, -j, --rpm, --tpm, --redis, --timeout, --retries, -q, -v, --log-format.
+// -c, -p, -j, --rpm, --tpm, --redis, --timeout, --retries, --no-cache, --cache-mode, -q, -v,
+// --log-format.
 void add_engine_flags(CLI::App& command, EngineFlags& flags);
 
 // warn by default; -q errors only; -v debug; -vv trace (max_verbosity caps it).
 spdlog::level::level_enum log_level(const EngineFlags& flags, spdlog::level::level_enum default_level,
                                     int max_verbosity = 2);
+
+// The judge cache (docs/cache.md): where it lives and what a run does with it.
+struct CacheSettings {
+  cache::CacheMode mode = cache::CacheMode::kReadWrite;
+  cache::LocalCacheOptions local;  // path, size bound, TTL
+  std::string redis_url;           // the shared cache; empty: none
+  std::string redis_prefix;
+};
 
 struct EngineSettings {
   config::Config config;
@@ -53,6 +66,7 @@ struct EngineSettings {
   runner::EvaluatorOptions evaluator;               // metrics left unset
   std::string redis_url;                            // empty: limits in this process only
   dataset::ReaderOptions reader;                    // default scale and criteria from the config
+  CacheSettings cache;
 
   std::map<std::string, provider::Price> prices() const;
 };
@@ -78,9 +92,16 @@ class Engine {
 
   const std::vector<runner::ProviderSlot>& chain() const;
   resilience::RateLimiter& limiter();
+  // The judge cache for evaluators on this loop (EvaluatorOptions::cache), or null when off or
+  // unavailable on this machine and without Redis.
+  cache::JudgeCache* cache();
+  // Runs `loop` until the verdicts written to the shared cache have reached Redis, for at most
+  // `limit`: a run's last verdicts must not be lost when the process exits.
+  void flush_cache(LibeventLoop& loop, std::chrono::milliseconds limit);
 
  private:
   struct Parts;
+  void open_cache(LibeventLoop& loop, const EngineSettings& settings);
   std::unique_ptr<Parts> parts_;
 };
 

@@ -174,6 +174,7 @@ int execute(const ProbeFlags& flags) {
   setup_logging(log_level(flags.engine, spdlog::level::warn),
                 flags.engine.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   EngineSettings settings = resolve_engine_settings(flags.engine);
+  settings.cache.mode = cache::CacheMode::kOff;  // a probe is about the provider now: always a real call
 
   SystemClock clock;
   LibeventLoop loop;

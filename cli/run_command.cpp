@@ -267,6 +267,8 @@ int execute(RunFlags flags) {
   metrics::EngineMetrics engine_metrics(registry);
   options.evaluator.metrics = &engine_metrics;
   Engine engine(loop, clock, settings, engine_metrics, process_id());
+  options.evaluator.cache = engine.cache();
+  options.evaluator.cache_mode = settings.cache.mode;
   MetricsFileWriter metrics_file(loop, registry, flags.metrics_path);
 
   summary.set_prices(settings.prices());
@@ -299,6 +301,7 @@ int execute(RunFlags flags) {
   });
   if (converted.temporary()) signals.remove_on_exit(converted.jsonl_path());
   runner::RunOutcome outcome = run.run();
+  engine.flush_cache(loop, std::chrono::seconds(2));
   progress.finish();
   if (!outcome.record_error.empty()) {
     std::string advice = flags.format == "jsonl" ? "; the rows recorded before it are whole: make room and run the "

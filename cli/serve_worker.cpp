@@ -25,6 +25,8 @@ ServeWorker::ServeWorker(Clock& clock, const EngineSettings& settings, runner::E
   p.on_stopped = std::move(on_stopped);
   p.loop.open_cross_thread_queue();
   p.engine = std::make_unique<Engine>(p.loop, clock, settings, metrics, process_id, shared_limiter);
+  evaluator_options.cache = p.engine->cache();  // this loop's connection to the judge cache
+  evaluator_options.cache_mode = settings.cache.mode;
   p.evaluator = std::make_unique<runner::Evaluator>(p.loop, clock, p.engine->chain(), p.engine->limiter(),
                                                     evaluator_options);
   p.service = std::make_unique<server::EvaluationService>(p.loop, clock, *p.evaluator, state);

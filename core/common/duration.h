@@ -1,5 +1,6 @@
-// Parses human durations for flags and config: "5s", "800ms", "2m", "1.5s". A bare number is
-// milliseconds. Pure; returns nullopt for anything else (negative, empty, unknown unit).
+// Parses human durations for flags and config: "5s", "800ms", "2m", "1.5s", "12h", "30d". A
+// bare number is milliseconds. Pure; returns nullopt for anything else (negative, empty,
+// unknown unit).
 #pragma once
 
 #include <chrono>

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/common/duration.h"
 #include "core/common/error.h"
 #include "core/dataset/criteria_parser.h"
 
@@ -100,6 +101,29 @@ resilience::BreakerOptions parse_breaker(const nlohmann::json& obj) {
   return b;
 }
 
+CacheConfig parse_cache(const nlohmann::json& obj) {
+  CacheConfig c;
+  if (auto it = obj.find("path"); it != obj.end()) {
+    if (!it->is_string()) throw Invalid("config: \"cache.path\" must be a string (a file path)");
+    c.path = it->get<std::string>();
+  }
+  if (auto it = obj.find("url"); it != obj.end()) {
+    if (!it->is_string()) throw Invalid("config: \"cache.url\" must be a string (redis://host:port/db)");
+    c.url = it->get<std::string>();
+  }
+  c.max_mb = static_cast<std::int64_t>(number(obj, "cache", "max_mb", static_cast<double>(c.max_mb)));
+  if (c.max_mb < 1) throw Invalid("config: \"cache.max_mb\" must be at least 1");
+  if (auto it = obj.find("ttl"); it != obj.end()) {
+    std::optional<std::chrono::milliseconds> ttl;
+    if (it->is_string()) ttl = parse_duration(it->get<std::string>());
+    if (!ttl || *ttl < std::chrono::seconds(1)) {
+      throw Invalid("config: \"cache.ttl\" must be a duration of at least 1s, e.g. \"30d\", \"12h\" or \"90m\"");
+    }
+    c.ttl = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
+  }
+  return c;
+}
+
 RedisConfig parse_redis(const nlohmann::json& obj) {
   RedisConfig r;
   if (auto it = obj.find("url"); it != obj.end() && it->is_string()) r.url = it->get<std::string>();
@@ -145,6 +169,7 @@ Config parse(const nlohmann::json& json) {
   if (auto* s = section(json, "breaker")) config.breaker = parse_breaker(*s);
   if (auto* s = section(json, "retry")) config.retry = parse_retry(*s);
   if (auto* s = section(json, "judge")) config.judge = parse_judge(*s);
+  if (auto* s = section(json, "cache")) config.cache = parse_cache(*s);
   config.criteria = parse_default_criteria(json);
   return config;
 }

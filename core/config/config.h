@@ -45,12 +45,21 @@ struct RedisConfig {
   std::chrono::milliseconds timeout{50};  // one Redis call's deadline before degrading
 };
 
+// The "cache" section: the judge cache (docs/cache.md).
+struct CacheConfig {
+  std::string path;  // the local SQLite file; empty: $XDG_CACHE_HOME/llmeval (else ~/.cache/llmeval)
+  std::int64_t max_mb = 1024;
+  std::chrono::seconds ttl = std::chrono::hours(24 * 30);
+  std::string url;  // Redis for the shared cache; empty: the run's --redis (if any)
+};
+
 struct Config {
   std::vector<provider::ProviderConfig> providers;
   RedisConfig redis;
   resilience::BreakerOptions breaker;
   RetryConfig retry;
   JudgeConfig judge;
+  CacheConfig cache;
   std::vector<std::pair<std::string, std::string>> criteria;  // default criteria: name -> rubric
 };
 

@@ -49,6 +49,9 @@ EngineMetrics::EngineMetrics(Registry& registry)
                                  "Calls handed from one provider to the next in the fallback chain.", {"from", "to"})),
       limiter_degraded(registry.gauge(
           "llmeval_limiter_degraded",
-          "1 while the shared Redis rate limiter is unreachable and a local share of the limit is used, else 0.")) {}
+          "1 while the shared Redis rate limiter is unreachable and a local share of the limit is used, else 0.")),
+      cache_requests(registry.counter("llmeval_cache_requests_total",
+                                      "Judge-cache lookups, by result (hit, miss). A hit is a judge call not made.",
+                                      {"result"})) {}
 
 }  // namespace llmeval::metrics

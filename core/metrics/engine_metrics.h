@@ -14,6 +14,7 @@
 //   llmeval_retries_total{provider}                          counter
 //   llmeval_fallbacks_total{from,to}                         counter
 //   llmeval_limiter_degraded                                 gauge     1 while Redis is unreachable
+//   llmeval_cache_requests_total{result}                     counter   result: hit|miss
 //
 // Constructing it registers the families in `registry`, which must outlive it. Constructing a
 // second EngineMetrics on the same registry returns the same families, so the runner and the
@@ -38,6 +39,10 @@ inline constexpr std::string_view kStatusInvalid = "invalid";
 // Values of the `direction` label of llmeval_tokens_total.
 inline constexpr std::string_view kDirectionInput = "input";
 inline constexpr std::string_view kDirectionOutput = "output";
+
+// Values of the `result` label of llmeval_cache_requests_total.
+inline constexpr std::string_view kCacheHit = "hit";
+inline constexpr std::string_view kCacheMiss = "miss";
 
 // The `code` label of llmeval_provider_requests_total. With an HTTP answer it is the status
 // ("200", "429", "503"); without one it is "timeout", "connect", or "error" for anything else.
@@ -69,6 +74,8 @@ struct EngineMetrics {
   CounterFamily& fallbacks;
   // 1 while the shared Redis limiter is unreachable and each process uses a local share.
   GaugeFamily& limiter_degraded;
+  // Judge-cache lookups, by result (kCacheHit, kCacheMiss).
+  CounterFamily& cache_requests;
 };
 
 }  // namespace llmeval::metrics

@@ -127,6 +127,7 @@ JudgeInfo parse_judge(const Json& judge, const std::string& path, TypedFields& f
     fields.read(*tokens, "reasoning", tokens_path, info.tokens.reasoning);
   }
   fields.read(judge, "simulated", path, info.simulated);
+  fields.read(judge, "cached", path, info.cached);
   return info;
 }
 
@@ -210,9 +211,9 @@ bool read_judge(simdjson::dom::object object, JudgeInfo& info) {
       auto latency = int64_of(value);
       if (!latency) return false;
       info.latency_ms = *latency;
-    } else if (key == "fallback" || key == "simulated") {
+    } else if (key == "fallback" || key == "simulated" || key == "cached") {
       if (value.type() != element_type::BOOL) return false;
-      (key == "fallback" ? info.fallback : info.simulated) = bool(value);
+      (key == "fallback" ? info.fallback : key == "simulated" ? info.simulated : info.cached) = bool(value);
     } else if (key == "tokens") {
       if (value.type() != element_type::OBJECT) continue;  // ignored, as below
       FieldReader token_fields;

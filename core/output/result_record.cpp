@@ -77,6 +77,7 @@ void append_judge(std::string& out, const JudgeInfo& judge) {
   }
   out += "}";
   if (judge.simulated) out += ",\"simulated\":true";
+  if (judge.cached) out += ",\"cached\":true";
   out += "}";
 }
 

@@ -24,6 +24,9 @@ struct JudgeInfo {
   std::int64_t latency_ms = 0;  // of the successful call
   provider::TokenUsage tokens;  // summed over all calls for this criterion
   bool simulated = false;       // judged by the offline sim provider
+  // Answered by the judge cache: no call was made now; tokens and latency are the original
+  // call's, and cost nothing in this run.
+  bool cached = false;
 };
 
 struct CriterionResult {

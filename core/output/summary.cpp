@@ -49,7 +49,12 @@ void Summary::add(const ResultRecord& record) {
     if (e.first_lines.size() < kFirstLinesKept) e.first_lines.push_back(record.line);
   }
   for (const auto& c : record.criteria) {
-    if (c.judge) {
+    if (c.judge && c.judge->cached) {
+      // No call was made: its tokens are saved, not spent, and its latency is not this run's.
+      ++cache_hits_;
+      add_usage(saved_by_provider_[c.judge->provider], c.judge->tokens);
+      if (c.judge->fallback) ++row_counters_.fallbacks;
+    } else if (c.judge) {
       row_counters_.provider_requests += c.judge->attempts;
       row_counters_.retries += std::max(0, c.judge->attempts - 1);
       if (c.judge->fallback) ++row_counters_.fallbacks;
@@ -95,15 +100,19 @@ std::optional<double> Summary::latency_percentile(double p) const {
   return static_cast<double>(kLatencyBuckets - 1);
 }
 
-std::optional<double> Summary::cost() const {
+std::optional<double> Summary::priced(const std::map<std::string, provider::TokenUsage>& by_provider) const {
   std::optional<double> total;
-  for (const auto& [provider, usage] : tokens_by_provider_) {
+  for (const auto& [provider, usage] : by_provider) {
     auto it = prices_.find(provider);
     if (it == prices_.end()) continue;
     total = total.value_or(0) + provider::cost_of(usage, it->second);
   }
   return total;
 }
+
+std::optional<double> Summary::cost() const { return priced(tokens_by_provider_); }
+
+std::optional<double> Summary::cost_saved() const { return priced(saved_by_provider_); }
 
 nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds) const {
   nlohmann::json criteria = nlohmann::json::object();
@@ -138,6 +147,8 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
         {"cache_write", tokens_.cache_write},
         {"reasoning", tokens_.reasoning}}},
       {"cost", optional_number(cost())},
+      {"cache_hits", cache_hits_},
+      {"cost_saved", optional_number(cost_saved())},
       {"provider_requests", counters.provider_requests},
       {"retries", counters.retries},
       {"fallbacks", counters.fallbacks},
@@ -203,6 +214,11 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
                      (tokens_.cached_input > 0 ? " (cached " + std::to_string(tokens_.cached_input) + ")" : "") +
                      "  out " + std::to_string(tokens_.output));
   if (auto c = cost()) line("cost", "$" + fixed(*c, 4));
+  if (cache_hits_ > 0) {
+    auto saved = cost_saved();
+    line("judge cache", std::to_string(cache_hits_) + " verdicts reused" +
+                            (saved ? "  ($" + fixed(*saved, 4) + " not spent)" : ""));
+  }
   line("requests", std::to_string(counters.provider_requests) + "  (retries " + std::to_string(counters.retries) +
                        ", fallbacks " + std::to_string(counters.fallbacks) + ", rate-limit waits " +
                        std::to_string(counters.rate_limit_waits) + ", breaker openings " +

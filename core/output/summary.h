@@ -50,6 +50,9 @@ class Summary {
   // Dollars for the tokens so far, when prices are configured: each provider's tokens at its
   // own price (provider::cost_of: cache reads and writes at their prices where set).
   std::optional<double> cost() const;
+  // Criteria answered by the judge cache, and what they would have cost (the same prices).
+  std::int64_t cache_hits() const { return cache_hits_; }
+  std::optional<double> cost_saved() const;
   std::int64_t invalid() const { return invalid_; }
   std::optional<double> pass_rate() const;
 
@@ -73,11 +76,16 @@ class Summary {
   };
 
   std::optional<double> latency_percentile(double p) const;
+  // Dollars for `by_provider`'s tokens at the configured prices; nullopt when none is priced.
+  std::optional<double> priced(const std::map<std::string, provider::TokenUsage>& by_provider) const;
 
   std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
   RunCounters row_counters_;
   provider::TokenUsage tokens_;
   std::map<std::string, provider::TokenUsage> tokens_by_provider_;
+  // Criteria answered by the judge cache, and what their original calls used (not spent now).
+  std::int64_t cache_hits_ = 0;
+  std::map<std::string, provider::TokenUsage> saved_by_provider_;
   std::map<std::string, provider::Price> prices_;
   std::map<std::string, CriterionStats> criteria_;
   std::map<std::string, ErrorStats> errors_by_kind_;

@@ -200,6 +200,10 @@ class JsonApiProvider final : public Provider {
   const std::string& model() const override { return state_->identity.model; }
   std::string json_mode() const override { return to_string(state_->shape.json_mode); }
   std::vector<std::string> adaptations() const override { return state_->changes; }
+  std::string request_identity(const CompletionRequest& request) const override {
+    return state_->wire.url + "\n" + state_->identity.model + "\n" +
+           state_->wire.build_body(request, state_->shape, state_->identity.model);
+  }
 
   void complete(const CompletionRequest& request, CompletionCallback callback) override {
     CompletionRequest copy = request;

@@ -80,6 +80,11 @@ class Provider {
   // run time because the API refused a part of its requests (for `llmeval probe`).
   virtual std::string json_mode() const { return "off"; }
   virtual std::vector<std::string> adaptations() const { return {}; }
+  // What determines this provider's answer to `request`, for the judge cache's key: for the HTTP
+  // APIs the endpoint URL, the model and the exact body it would send now (messages,
+  // temperature, token cap, schema, reasoning effort). Never the API key. Empty: not cached
+  // (the offline sim judge, which costs nothing).
+  virtual std::string request_identity(const CompletionRequest& /*request*/) const { return {}; }
 };
 
 }  // namespace llmeval::provider

@@ -93,19 +93,10 @@ void Evaluator::Impl::dispatch() {
   dispatching = false;
 }
 
-void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict,
-                                   const provider::CompletionResponse& response) {
+void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info) {
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
-  const provider::Provider* p = chain[call->provider_index].provider;
   output::CriterionResult r = verdict_result(criterion, verdict);
-  output::JudgeInfo& info = r.judge.emplace();
-  info.provider = p->name();
-  info.model = response.model.empty() ? p->model() : response.model;
-  info.attempts = call->attempts_total;
-  info.fallback = call->provider_index > 0;
-  info.tokens = call->tokens;
-  info.simulated = response.simulated;
-  info.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - call->sent_at).count();
+  r.judge = std::move(info);
   call->row->results[call->criterion_index] = std::move(r);
   finish_call(call);
 }

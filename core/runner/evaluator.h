@@ -37,6 +37,7 @@
 #include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
+#include "core/cache/judge_cache.h"
 #include "core/resilience/call_policy.h"
 
 namespace llmeval::runner {
@@ -61,6 +62,10 @@ struct EvaluatorOptions {
   // run: llmeval_inflight_requests counts judge requests in flight. serve sets false: there the
   // gauge counts HTTP requests (the HPA's metric) and the server maintains it.
   bool judge_calls_are_inflight = true;
+  // The judge cache (optional; borrowed): consulted before a call first goes to a provider,
+  // written after a verdict, as cache_mode allows.
+  cache::JudgeCache* cache = nullptr;
+  cache::CacheMode cache_mode = cache::CacheMode::kReadWrite;
 };
 
 // Names a row handed to evaluate(), for cancel(); never reused by one evaluator.

@@ -76,7 +76,8 @@ struct Evaluator::Impl {
   void finish_row(RowState* row);
   // Starts waiting calls, oldest first, while there are concurrency slots and no Batch.
   void dispatch();
-  void succeed_call(JudgeCall* call, const judge::Verdict& verdict, const provider::CompletionResponse& response);
+  // The call has its verdict; `info` says who judged it, at what cost.
+  void succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info);
   void fail_call(JudgeCall* call, const std::string& kind, const std::string& message);
   void stop(std::function<void()> quiet);
   void post_when_quiet();
@@ -91,6 +92,10 @@ struct Evaluator::Impl {
   bool choose_provider(JudgeCall* call);
   // Asks the limiter for the call's provider (or the breaker says it is open); then sends.
   void admit(JudgeCall* call);
+  // The first time a call goes to a provider, asks the judge cache; true when the answer will
+  // come from the lookup (a hit finishes the call, a miss admits it again).
+  bool consult_cache(JudgeCall* call);
+  void store_in_cache(const JudgeCall* call, const judge::Verdict& verdict, const output::JudgeInfo& info);
   void admitted(JudgeCall* call, const Result<resilience::Admission>& admission);
   // A half-open probe also needs the cluster-wide lease, so N processes send a handful of
   // probes between them, not a handful each.

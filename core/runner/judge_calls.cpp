@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "core/cache/cache_key.h"
 #include "core/judge/judge_parser.h"
 #include "core/runner/evaluator_impl.h"
 
@@ -49,6 +50,7 @@ void Evaluator::Impl::admit(JudgeCall* call) {
     fail_call(call, "auth", "not attempted: " + auth_message);
     return;
   }
+  if (consult_cache(call)) return;
   const ProviderSlot& slot = chain[call->provider_index];
   if (slot.breaker != nullptr) metrics.breaker_state(call->provider_index, slot.breaker->state());
   if (slot.breaker != nullptr && slot.breaker->state() == resilience::BreakerState::kOpen) {
@@ -58,6 +60,41 @@ void Evaluator::Impl::admit(JudgeCall* call) {
   if (!call->limiter_asked_at) call->limiter_asked_at = clock.now();
   limiter.acquire(slot.limiter_key, call->reserved_tokens,
                   guarded([this, call](Result<resilience::Admission> admission) { admitted(call, admission); }));
+}
+
+bool Evaluator::Impl::consult_cache(JudgeCall* call) {
+  if (options.cache == nullptr || options.cache_mode == cache::CacheMode::kOff) return false;
+  if (call->cache_provider == call->provider_index) return false;  // asked for this provider already
+  call->cache_provider = call->provider_index;
+  std::string identity = chain[call->provider_index].provider->request_identity(call->request);
+  call->cache_key = identity.empty() ? std::string() : cache::cache_key(identity, call->sample);
+  if (call->cache_key.empty() || !cache::reads(options.cache_mode)) return false;
+  options.cache->lookup(call->cache_key, guarded([this, call](std::optional<cache::CachedVerdict> hit) {
+    // A stored score outside this criterion's scale (a damaged entry) is a miss.
+    if (hit && (hit->score < call->request.score_min || hit->score > call->request.score_max)) hit.reset();
+    metrics.cache_lookup(hit.has_value());
+    if (!hit) {
+      admit(call);
+      return;
+    }
+    output::JudgeInfo info;
+    info.provider = chain[call->provider_index].provider->name();
+    info.model = hit->model;
+    info.fallback = call->provider_index > 0;
+    info.tokens = hit->tokens;
+    info.latency_ms = hit->latency_ms;
+    info.cached = true;
+    succeed_call(call, judge::Verdict{hit->score, std::move(hit->reason)}, std::move(info));
+  }));
+  return true;
+}
+
+void Evaluator::Impl::store_in_cache(const JudgeCall* call, const judge::Verdict& verdict,
+                                     const output::JudgeInfo& info) {
+  if (options.cache == nullptr || !cache::writes(options.cache_mode) || call->cache_key.empty()) return;
+  if (call->cache_provider != call->provider_index) return;  // the key is another provider's
+  options.cache->store(call->cache_key, cache::CachedVerdict{verdict.score, verdict.reason, info.model, info.tokens,
+                                                             info.latency_ms});
 }
 
 void Evaluator::Impl::admitted(JudgeCall* call, const Result<resilience::Admission>& admission) {
@@ -194,7 +231,17 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
   Result<judge::Verdict> verdict = judge::parse_judge_reply(response.text, criterion.scale);
   if (verdict.ok()) {
-    succeed_call(call, verdict.value(), response);
+    const provider::Provider* p = slot.provider;
+    output::JudgeInfo info;
+    info.provider = p->name();
+    info.model = response.model.empty() ? p->model() : response.model;
+    info.attempts = call->attempts_total;
+    info.fallback = call->provider_index > 0;
+    info.tokens = call->tokens;
+    info.simulated = response.simulated;
+    info.latency_ms = std::chrono::duration_cast<milliseconds>(clock.now() - call->sent_at).count();
+    store_in_cache(call, verdict.value(), info);
+    succeed_call(call, verdict.value(), std::move(info));
     return;
   }
   Outcome outcome{response.truncated ? Outcome::Kind::kTruncated : Outcome::Kind::kUnparseable,

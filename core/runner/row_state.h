@@ -40,6 +40,11 @@ struct JudgeCall {
   provider::TokenUsage tokens;
   Clock::TimePoint sent_at;
   std::optional<Clock::TimePoint> limiter_asked_at;  // first ask of the current admission
+  int sample = 0;  // which judgment of the request this is (repeats); part of the cache key
+  // The judge-cache key for the provider at cache_provider (the one the cache was last asked
+  // for); empty when the call is not cached.
+  std::string cache_key;
+  std::optional<std::size_t> cache_provider;
 };
 
 struct RowState {

@@ -76,6 +76,11 @@ void RunnerMetrics::retry(std::size_t provider) {
   if (metrics_ != nullptr) series_[provider].retries->inc();
 }
 
+void RunnerMetrics::cache_lookup(bool hit) {
+  if (metrics_ != nullptr)
+    metrics_->cache_requests.with({std::string(hit ? metrics::kCacheHit : metrics::kCacheMiss)}).inc();
+}
+
 void RunnerMetrics::fallback(std::size_t from, std::size_t to) {
   if (metrics_ != nullptr) metrics_->fallbacks.with({names_[from], names_[to]}).inc();
 }

@@ -44,6 +44,7 @@ class RunnerMetrics {
   void rate_limit_wait(std::size_t provider, double seconds);
   void retry(std::size_t provider);
   void fallback(std::size_t from, std::size_t to);
+  void cache_lookup(bool hit);
 
  private:
   struct ProviderSeries {

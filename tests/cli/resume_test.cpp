@@ -143,7 +143,7 @@ TEST_CASE("A second SIGTERM exits at once, leaving only whole lines", "[integrat
   write_file(data, dataset(20));
   std::string out = dir.file("out.jsonl");
   BackgroundProcess run(llmeval_args(fake, data, out, {"--grace", "30s"}), kLoopback);
-  std::this_thread::sleep_for(300ms);
+  REQUIRE(fake.wait_for_in_flight(1, 10s));  // running, with calls out (however slow the start)
   auto signalled = std::chrono::steady_clock::now();
   run.signal(SIGTERM);
   std::this_thread::sleep_for(200ms);
@@ -154,12 +154,12 @@ TEST_CASE("A second SIGTERM exits at once, leaving only whole lines", "[integrat
 }
 
 TEST_CASE("A second SIGINT with --format csv|junit leaves no temporary rows file behind", "[integration][resume]") {
-  FakeProviderServer fake({"--latency-ms", "5000"});
   TempDir dir;
   std::string data = dir.file("data.jsonl");
   write_file(data, dataset(20));
   for (std::string format : {"csv", "junit"}) {
     INFO(format);
+    FakeProviderServer fake({"--latency-ms", "5000"});  // its own: no calls still out from the last run
     std::string out = dir.file("out." + format);
     BackgroundProcess run(llmeval_args(fake, data, out, {"--format", format, "--grace", "30s"}), kLoopback);
     // The temporary rows file exists while the run is going.
@@ -170,7 +170,7 @@ TEST_CASE("A second SIGINT with --format csv|junit leaves no temporary rows file
       }
       return found;
     };
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(fake.wait_for_in_flight(1, 10s));  // running, with calls out (however slow the start)
     CHECK(leftovers() == 1);
     run.signal(SIGINT);
     std::this_thread::sleep_for(200ms);

@@ -82,26 +82,6 @@ std::vector<HttpReply> post_concurrently(const ServeProcess& serve, int count, s
   return replies;
 }
 
-// Waits until the fake provider has `count` API requests in flight (up to `limit`).
-bool wait_for_in_flight(const FakeProviderServer& fake, int count, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (fake.stats().value("in_flight", 0) >= count) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
-// Waits until the fake provider has fewer than `count` API requests in flight (up to `limit`).
-bool wait_for_in_flight_below(const FakeProviderServer& fake, int count, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (fake.stats().value("in_flight", count) < count) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("serve answers 413 to a body over --max-body and judges one just under it", "[serve]") {
@@ -328,7 +308,7 @@ TEST_CASE("serve drains on SIGTERM: readyz 503, new requests 503 draining, in-fl
 
   std::vector<HttpReply> in_flight;
   std::thread load([&] { in_flight = post_concurrently(serve, 3, 15s); });
-  REQUIRE(wait_for_in_flight(fake, 3, 3s));
+  REQUIRE(fake.wait_for_in_flight(3, 3s));
   HttpReply metrics = serve.get("/metrics", {}, 2s);
   auto signalled = Clock::now();
   serve.signal(SIGTERM);
@@ -416,7 +396,7 @@ TEST_CASE("serve answers 504 timeout when a request outlives --request-timeout",
   CHECK(serve.get("/healthz").status == 200);
 
   // The judge's late reply, for a request already answered, changes nothing.
-  CHECK(wait_for_in_flight_below(fake, 1, 5s));
+  CHECK(fake.wait_for_in_flight_below(1, 5s));
   CHECK(serve.running());
   HttpReply after = serve.post("/v1/evaluate", row(2));
   INFO("after the late reply: " << describe(after));
@@ -443,7 +423,7 @@ TEST_CASE("serve copes with clients that hang up before their answer", "[serve]"
                         "Content-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body));
   }
-  CHECK(wait_for_in_flight_below(fake, 1, 5s));
+  CHECK(fake.wait_for_in_flight_below(1, 5s));
   std::this_thread::sleep_for(100ms);
 
   CHECK(serve.running());

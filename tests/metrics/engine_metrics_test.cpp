@@ -33,6 +33,7 @@ const std::vector<ContractMetric> kContract = {
     {"llmeval_retries_total", "counter"},
     {"llmeval_fallbacks_total", "counter"},
     {"llmeval_limiter_degraded", "gauge"},
+    {"llmeval_cache_requests_total", "counter"},
 };
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
@@ -43,7 +44,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("EngineMetrics registers all eleven contract metrics with their TYPE lines", "[metrics]") {
+TEST_CASE("EngineMetrics registers all twelve contract metrics with their TYPE lines", "[metrics]") {
   Registry registry;
   EngineMetrics metrics(registry);
   std::string text = registry.render();

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/support/build_paths.h"
 #include "tests/support/http.h"
@@ -59,6 +60,24 @@ nlohmann::json FakeProviderServer::log() const {
 int FakeProviderServer::stop() {
   process_.signal(SIGTERM);
   return process_.wait();
+}
+
+bool FakeProviderServer::wait_for_in_flight(int count, std::chrono::milliseconds limit) const {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stats().value("in_flight", 0) >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+bool FakeProviderServer::wait_for_in_flight_below(int count, std::chrono::milliseconds limit) const {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stats().value("in_flight", count) < count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 }  // namespace llmeval::testing

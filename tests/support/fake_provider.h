@@ -8,6 +8,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,10 @@ class FakeProviderServer {
   // (0 until answered), "client_closed"}, ...], "log_dropped", "now_ms"}: API requests in
   // arrival order, in milliseconds since the server started. Throws like stats().
   nlohmann::json log() const;
+  // Polls stats() until at least / fewer than `count` API requests are in flight; false when
+  // `limit` passes first. For tests that must act while calls are out, on a machine of any speed.
+  bool wait_for_in_flight(int count, std::chrono::milliseconds limit) const;
+  bool wait_for_in_flight_below(int count, std::chrono::milliseconds limit) const;
 
   // SIGTERM and wait; returns the exit code (0 on a clean stop).
   int stop();
