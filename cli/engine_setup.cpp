@@ -364,7 +364,7 @@ Engine::Engine(LibeventLoop& loop, Clock& clock, const EngineSettings& settings,
     p.breakers.push_back(std::make_unique<resilience::CircuitBreaker>(clock, config.breaker));
     p.retry_budgets.push_back(std::make_unique<resilience::RetryBudget>(clock, config.retry.budget));
     p.chain.push_back({p.providers.back().get(), config_of.name, p.breakers.back().get(),
-                       p.retry_budgets.back().get(), p.probe_lease.get()});
+                       p.retry_budgets.back().get(), p.probe_lease.get(), config_of.price});
   }
   open_cache(loop, settings);
 }

@@ -15,6 +15,7 @@
 //   llmeval_fallbacks_total{from,to}                         counter
 //   llmeval_limiter_degraded                                 gauge     1 while Redis is unreachable
 //   llmeval_cache_requests_total{result}                     counter   result: hit|miss
+//   llmeval_cost_usd_total{provider}                         counter   only providers with a price
 //
 // Constructing it registers the families in `registry`, which must outlive it. Constructing a
 // second EngineMetrics on the same registry returns the same families, so the runner and the
@@ -76,6 +77,9 @@ struct EngineMetrics {
   GaugeFamily& limiter_degraded;
   // Judge-cache lookups, by result (kCacheHit, kCacheMiss).
   CounterFamily& cache_requests;
+  // Dollars spent, from the provider's reported usage at its configured price. A provider
+  // without a price has no series: its cost is unknown, never $0.
+  CounterFamily& cost_usd;
 };
 
 }  // namespace llmeval::metrics

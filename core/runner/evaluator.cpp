@@ -13,13 +13,19 @@ std::vector<std::string> provider_names(const std::vector<ProviderSlot>& chain) 
   return names;
 }
 
+std::vector<std::optional<provider::Price>> provider_prices(const std::vector<ProviderSlot>& chain) {
+  std::vector<std::optional<provider::Price>> prices;
+  for (const auto& slot : chain) prices.push_back(slot.price);
+  return prices;
+}
+
 }  // namespace
 
 Evaluator::Impl::Impl(EventLoop& l, Clock& c, std::vector<ProviderSlot> ch, resilience::RateLimiter& lim,
                       EvaluatorOptions o)
     : loop(l), clock(c), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim), options(o),
       random(o.seed), fallback_announced(chain.size(), false),
-      metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight) {}
+      metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight, provider_prices(chain)) {}
 
 Evaluator::Impl::~Impl() {
   for (auto& [id, row] : live_rows) delete row;

@@ -22,9 +22,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/cache/judge_cache.h"
 #include "core/common/clock.h"
 #include "core/common/event_loop.h"
 #include "core/dataset/eval_item.h"
@@ -33,11 +35,11 @@
 #include "core/output/result_record.h"
 #include "core/output/summary.h"
 #include "core/provider/provider.h"
+#include "core/provider/provider_config.h"
 #include "core/resilience/circuit_breaker.h"
 #include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
-#include "core/cache/judge_cache.h"
 #include "core/resilience/call_policy.h"
 
 namespace llmeval::runner {
@@ -48,6 +50,7 @@ struct ProviderSlot {
   resilience::CircuitBreaker* breaker = nullptr;  // optional; borrowed
   resilience::RetryBudget* retry_budget = nullptr;  // optional; borrowed
   resilience::ProbeLease* probe_lease = nullptr;    // optional; borrowed: cluster-wide half-open probes
+  std::optional<provider::Price> price{};  // for llmeval_cost_usd_total; none: its cost is unknown
 };
 
 struct EvaluatorOptions {

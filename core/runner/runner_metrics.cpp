@@ -3,11 +3,16 @@
 namespace llmeval::runner {
 
 RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<std::string>& provider_names,
-                             bool judge_calls_are_inflight)
+                             bool judge_calls_are_inflight, std::vector<std::optional<provider::Price>> prices)
     : metrics_(metrics), count_inflight_(judge_calls_are_inflight), names_(provider_names) {
   if (metrics_ == nullptr) return;
-  for (const auto& name : names_) {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    const std::string& name = names_[i];
     ProviderSeries s;
+    if (i < prices.size() && prices[i]) {
+      s.price = prices[i];
+      s.cost = &metrics_->cost_usd.with({name});
+    }
     s.duration = &metrics_->provider_request_duration.with({name});
     s.ratelimit_wait = &metrics_->ratelimit_wait.with({name});
     s.tokens_in = &metrics_->tokens.with({name, std::string(metrics::kDirectionInput)});
@@ -54,6 +59,8 @@ void RunnerMetrics::tokens(std::size_t provider, const provider::TokenUsage& usa
   if (metrics_ == nullptr) return;
   series_[provider].tokens_in->inc(static_cast<double>(usage.input));
   series_[provider].tokens_out->inc(static_cast<double>(usage.output));
+  if (series_[provider].cost != nullptr)
+    series_[provider].cost->inc(provider::cost_of(usage, *series_[provider].price));
 }
 
 void RunnerMetrics::queue_depth(std::size_t waiting) {

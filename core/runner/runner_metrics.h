@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,16 +20,18 @@
 #include "core/metrics/engine_metrics.h"
 #include "core/output/result_record.h"
 #include "core/provider/provider.h"
+#include "core/provider/provider_config.h"
 #include "core/resilience/circuit_breaker.h"
 
 namespace llmeval::runner {
 
 class RunnerMetrics {
  public:
-  // `metrics` may be null; borrowed otherwise, and must outlive this. provider_names are the
-  // chain's, in order.
+  // `metrics` may be null; borrowed otherwise, and must outlive this. provider_names (and
+  // prices, when given) are the chain's, in order; a provider without a price has no
+  // llmeval_cost_usd_total series (its cost is unknown, not $0).
   RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<std::string>& provider_names,
-                bool judge_calls_are_inflight = true);
+                bool judge_calls_are_inflight = true, std::vector<std::optional<provider::Price>> prices = {});
   ~RunnerMetrics();
   RunnerMetrics(const RunnerMetrics&) = delete;
   RunnerMetrics& operator=(const RunnerMetrics&) = delete;
@@ -54,6 +57,8 @@ class RunnerMetrics {
     metrics::Counter* tokens_out = nullptr;
     metrics::Counter* retries = nullptr;
     metrics::Gauge* breaker = nullptr;
+    metrics::Counter* cost = nullptr;  // null without a price
+    std::optional<provider::Price> price;
   };
   metrics::EngineMetrics* metrics_;
   bool count_inflight_;

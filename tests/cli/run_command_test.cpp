@@ -345,8 +345,9 @@ TEST_CASE("llmeval run takes providers, default criteria, scale and prices from 
                          fake.base_url_openai() + R"(", "price": {"input_per_mtok": 1, "output_per_mtok": 2}}],
                          "judge": {"scale": "1-10"}, "criteria": {"helpful": "The answer helps."}})");
   std::string summary_path = dir.file("summary.json");
-  Run run = run_llmeval({"--summary", summary_path}, R"({"prompt": "hi", "output": "hello"})" "\n",
-                        {{"LLMEVAL_CONFIG", config}});
+  std::string metrics_path = dir.file("llmeval.prom");
+  Run run = run_llmeval({"--summary", summary_path, "--metrics-file", metrics_path, "-p", "local", "-p", "sim"},
+                        R"({"prompt": "hi", "output": "hello"})" "\n", {{"LLMEVAL_CONFIG", config}});
   CHECK(run.process.exit_code == 0);
   REQUIRE(run.result_lines == 1);
   const json& helpful = run.by_line[1]["criteria"]["helpful"];
@@ -359,6 +360,9 @@ TEST_CASE("llmeval run takes providers, default criteria, scale and prices from 
   double tokens_in = summary["tokens"]["input"].get<double>();
   double tokens_out = summary["tokens"]["output"].get<double>();
   CHECK(summary["cost"].get<double>() == Approx((tokens_in * 1 + tokens_out * 2) / 1e6));
+  // The same dollars in the metrics; the unpriced sim backup has no cost series (unknown, not $0).
+  CHECK(metric(metrics_path, R"(llmeval_cost_usd_total{provider="local"})") == Approx(summary["cost"].get<double>()));
+  CHECK(metric(metrics_path, R"(llmeval_cost_usd_total{provider="sim"})") == -1);
 }
 
 TEST_CASE("llmeval run holds requests back to stay under --rpm", "[integration]") {

@@ -34,6 +34,7 @@ const std::vector<ContractMetric> kContract = {
     {"llmeval_fallbacks_total", "counter"},
     {"llmeval_limiter_degraded", "gauge"},
     {"llmeval_cache_requests_total", "counter"},
+    {"llmeval_cost_usd_total", "counter"},
 };
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
@@ -44,7 +45,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("EngineMetrics registers all twelve contract metrics with their TYPE lines", "[metrics]") {
+TEST_CASE("EngineMetrics registers all thirteen contract metrics with their TYPE lines", "[metrics]") {
   Registry registry;
   EngineMetrics metrics(registry);
   std::string text = registry.render();
