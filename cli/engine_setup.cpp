@@ -282,10 +282,13 @@ struct Engine::Parts {
   std::vector<std::unique_ptr<resilience::RetryBudget>> retry_budgets;
   std::vector<runner::ProviderSlot> chain;
   std::unique_ptr<cache::LocalJudgeCache> local_cache;
-  std::unique_ptr<redis::RedisClient> cache_redis;  // when the shared cache is not on the limiter's Redis
+  std::unique_ptr<redis::RedisClient> cache_redis;  // the shared cache's own connection
   std::unique_ptr<cache::SharedJudgeCache> shared_cache;
   cache::JudgeCache* cache = nullptr;
 };
+
+// The shared judge cache's Redis deadline, unless redis.timeout_ms is longer.
+constexpr std::chrono::milliseconds kCacheRedisTimeout{250};
 
 // The judge cache on this machine, then Redis in front of it when the settings name one. A cache
 // that cannot open is a warning, never a reason not to run.
@@ -301,16 +304,16 @@ void Engine::open_cache(LibeventLoop& loop, const EngineSettings& settings) {
     logger("cache")->warn("{}; running without this machine's judge cache", local.error().message);
   }
   if (s.redis_url.empty()) return;
-  redis::RedisClient* client = p.redis.get();
-  if (client == nullptr || s.redis_url != settings.redis_url) {
-    auto url = redis::parse_redis_url(s.redis_url);
-    if (!url) throw FatalError("cache.url: " + url.error().message, 2);
-    redis::RedisClientOptions client_options;
-    client_options.command_timeout = settings.config.redis.timeout;
-    p.cache_redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
-    client = p.cache_redis.get();
-  }
-  p.shared_cache = std::make_unique<cache::SharedJudgeCache>(*client, s.redis_prefix, s.local.ttl, p.local_cache.get());
+  // A connection of its own: verdicts (hundreds of bytes each) must not queue in front of the
+  // limiter's decisions, and a lookup may wait longer than a limiter decision (a miss costs a
+  // judge call; a slow decision holds every call back).
+  auto url = redis::parse_redis_url(s.redis_url);
+  if (!url) throw FatalError((settings.config.cache.url.empty() ? "--redis: " : "cache.url: ") + url.error().message, 2);
+  redis::RedisClientOptions client_options;
+  client_options.command_timeout = std::max(settings.config.redis.timeout, kCacheRedisTimeout);
+  p.cache_redis = std::make_unique<redis::RedisClient>(loop, url.value(), client_options);
+  p.shared_cache =
+      std::make_unique<cache::SharedJudgeCache>(*p.cache_redis, s.redis_prefix, s.local.ttl, p.local_cache.get());
   p.cache = p.shared_cache.get();
 }
 
