@@ -6,6 +6,8 @@ RunnerMetrics::RunnerMetrics(metrics::EngineMetrics* metrics, const std::vector<
                              bool judge_calls_are_inflight, std::vector<std::optional<provider::Price>> prices)
     : metrics_(metrics), count_inflight_(judge_calls_are_inflight), names_(provider_names) {
   if (metrics_ == nullptr) return;
+  cache_hits_ = &metrics_->cache_requests.with({std::string(metrics::kCacheHit)});
+  cache_misses_ = &metrics_->cache_requests.with({std::string(metrics::kCacheMiss)});
   for (std::size_t i = 0; i < names_.size(); ++i) {
     const std::string& name = names_[i];
     ProviderSeries s;
@@ -84,8 +86,7 @@ void RunnerMetrics::retry(std::size_t provider) {
 }
 
 void RunnerMetrics::cache_lookup(bool hit) {
-  if (metrics_ != nullptr)
-    metrics_->cache_requests.with({std::string(hit ? metrics::kCacheHit : metrics::kCacheMiss)}).inc();
+  if (metrics_ != nullptr) (hit ? cache_hits_ : cache_misses_)->inc();
 }
 
 void RunnerMetrics::fallback(std::size_t from, std::size_t to) {

@@ -66,6 +66,8 @@ class RunnerMetrics {
   double queue_reported_ = 0;     // our share of llmeval_queue_depth
   double inflight_reported_ = 0;  // our share of llmeval_inflight_requests
   std::vector<ProviderSeries> series_;
+  metrics::Counter* cache_hits_ = nullptr;  // llmeval_cache_requests_total, resolved once
+  metrics::Counter* cache_misses_ = nullptr;
 };
 
 }  // namespace llmeval::runner
