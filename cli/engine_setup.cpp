@@ -15,6 +15,7 @@
 #include "core/common/ascii.h"
 #include "core/common/error.h"
 #include "core/common/logging.h"
+#include "core/provider/price_table.h"
 #include "core/provider/anthropic_provider.h"
 #include "core/provider/curl_http_client.h"
 #include "core/provider/model_families.h"
@@ -250,6 +251,7 @@ EngineSettings resolve_engine_settings(const EngineFlags& flags) {
     if (!flags.burst.empty()) p.burst = duration_flag("--burst", flags.burst, ZeroDuration::kRefused);
     resolve_provider_settings(p, flags, config);
     resolve_api_key(p);
+    provider::apply_table_price(p);
   }
   settings.evaluator = evaluator_options(flags, config, settings.providers);
   settings.redis_url = redis_url_of(flags, config);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cost_budget_option.h"
 #include "cli/engine_setup.h"
 #include "cli/fatal_error.h"
 #include "cli/flag_values.h"
@@ -33,6 +34,7 @@
 #include "core/output/result_writer.h"
 #include "core/output/resume_index.h"
 #include "core/output/summary.h"
+#include "core/runner/dry_run.h"
 #include "core/runner/runner.h"
 
 namespace llmeval::cli {
@@ -54,6 +56,9 @@ struct RunFlags {
   bool no_progress = false;
   std::string progress_every = "10s";
   std::string format = "jsonl";  // --format jsonl|csv|junit
+  BudgetFlags budget;
+  bool dry_run = false;
+  bool json = false;  // with --dry-run
 };
 
 std::FILE* open_dataset(const std::string& path) {
@@ -212,9 +217,34 @@ ProgressOptions progress_options(const RunFlags& flags, const std::optional<Shar
   return options;
 }
 
+// --dry-run: the estimate on stdout, nothing sent, no results file touched. Exit 1 when rows are
+// invalid (a run would record them so), else 0.
+int execute_dry_run(const RunFlags& flags, const EngineSettings& settings, dataset::JsonlReader& reader,
+                    const output::ResumeIndex* resume) {
+  SystemClock clock;
+  LibeventLoop loop;
+  metrics::Registry registry;
+  metrics::EngineMetrics engine_metrics(registry);
+  Engine engine(loop, clock, settings, engine_metrics, process_id());
+  runner::DryRunOptions options;
+  options.judge = settings.evaluator.judge;
+  options.cache = engine.cache();
+  options.cache_mode = settings.cache.mode;
+  options.resume = resume;
+  options.limit = flags.limit;
+  std::vector<std::string> price_sources;
+  for (const auto& p : settings.providers) price_sources.push_back(p.price_source);
+  runner::DryRunEstimate estimate = runner::dry_run(loop, reader, engine.chain(), price_sources, options);
+  std::string text = flags.json ? estimate.to_json().dump(2) + "\n" : estimate.to_table();
+  std::fputs(text.c_str(), stdout);
+  return estimate.invalid > 0 ? 1 : 0;
+}
+
 int execute(RunFlags flags) {
+  if (flags.json && !flags.dry_run) throw FatalError("--json only goes with --dry-run (results are JSONL already)");
   std::optional<Shard> shard;
   if (!flags.shard.empty()) shard = parse_shard(flags.shard);
+  const std::string budget_key = default_budget_key(flags.output, flags.dataset);
   flags.output = expand_shard_path("-o", flags.output, shard);
   flags.summary_path = expand_shard_path("--summary", flags.summary_path, shard);
   flags.metrics_path = expand_shard_path("--metrics-file", flags.metrics_path, shard);
@@ -256,6 +286,10 @@ int execute(RunFlags flags) {
   NonBlockingStdin nonblocking_stdin(dataset_file);
   dataset::JsonlReader reader(dataset_file, reader_options);
   output::Summary summary;
+  if (flags.dry_run) {
+    std::optional<output::ResumeIndex> resume = flags.resume ? load_resume_index(flags, summary) : std::nullopt;
+    return execute_dry_run(flags, settings, reader, resume ? &*resume : nullptr);
+  }
   ConvertedOutput converted(flags);  // refuses --resume with csv/junit before reading anything
   std::optional<output::ResumeIndex> resume = load_resume_index(flags, summary);
   std::unique_ptr<output::ResultWriter> writer = or_exit(output::ResultWriter::open(converted.jsonl_path(), flags.resume));
@@ -269,6 +303,8 @@ int execute(RunFlags flags) {
   Engine engine(loop, clock, settings, engine_metrics, process_id());
   options.evaluator.cache = engine.cache();
   options.evaluator.cache_mode = settings.cache.mode;
+  RunBudget budget(loop, flags.budget, settings, budget_key);
+  options.evaluator.budget = budget.get();
   MetricsFileWriter metrics_file(loop, registry, flags.metrics_path);
 
   summary.set_prices(settings.prices());
@@ -314,11 +350,22 @@ int execute(RunFlags flags) {
   std::string download_problem = download && reader.at_end() ? download->finish() : std::string();
   metrics_file.write();
   double wall = std::chrono::duration<double>(clock.now() - started).count();
+  std::optional<std::int64_t> left;
+  if (outcome.budget_exhausted) {
+    std::int64_t recorded_now = summary.rows() - static_cast<std::int64_t>(resume ? resume->size() : 0);
+    left = rows_left(reader, dataset_owner != nullptr, options.resume, flags.limit, outcome.rows_read,
+                     outcome.rows_read - outcome.rows_skipped - recorded_now);
+  }
 
-  if (!flags.engine.quiet) std::fputs(summary.to_table(outcome.counters, wall).c_str(), stderr);
+  if (!flags.engine.quiet) {
+    std::fputs((summary.to_table(outcome.counters, wall) + budget.to_table_line(outcome.budget_exhausted, left)).c_str(),
+               stderr);
+  }
   if (!flags.summary_path.empty()) {
+    nlohmann::json json = summary.to_json(outcome.counters, wall);
+    json["budget"] = budget.to_json(outcome.budget_exhausted, left);
     std::ofstream out(flags.summary_path);
-    out << summary.to_json(outcome.counters, wall).dump(2) << '\n';
+    out << json.dump(2) << '\n';
     if (!out) throw FatalError("cannot write summary to " + flags.summary_path, 1);
   }
 
@@ -331,6 +378,13 @@ int execute(RunFlags flags) {
                          std::to_string(reader.lines_read()) + " (" + download_problem +
                          "); the rows before it are recorded: run the same command with --resume to finish",
                      1);
+  }
+  if (outcome.budget_exhausted) {
+    logger("cli")->error("stopped at the cost budget (--max-cost {}) after recording {} rows{}; run the same command "
+                         "with --resume and a higher --max-cost to finish",
+                         *flags.budget.max_cost, summary.rows(),
+                         left ? "; " + std::to_string(*left) + " rows left" : std::string());
+    return 3;
   }
   if (outcome.interrupted) {
     logger("cli")->error("interrupted after recording {} rows; run the same command with --resume to finish",
@@ -392,6 +446,11 @@ std::function<int()> register_run_command(CLI::App& app) {
   run->add_option("--progress-every", flags->progress_every,
                   "When stderr is not a terminal (or --no-progress): a progress line this often (default 10s)");
   add_engine_flags(*run, flags->engine);
+  add_budget_flags(*run, flags->budget);
+  run->add_flag("--dry-run", flags->dry_run,
+                "Send nothing: read the dataset, build every judge request, ask the judge cache, and print the "
+                "rows, calls, cached calls, estimated tokens and cost; exit 1 if rows are invalid");
+  run->add_flag("--json", flags->json, "With --dry-run: print the estimate as one JSON object");
   return [run, flags]() -> int {
     if (!run->parsed()) return -1;
     return execute(*flags);

@@ -160,8 +160,12 @@ provider::CompletionRequest build_repair_request(const provider::CompletionReque
   return request;
 }
 
+std::int64_t estimate_input_tokens(const provider::CompletionRequest& request) {
+  return static_cast<std::int64_t>((content_size(request) + 3) / 4);
+}
+
 std::int64_t estimate_tokens(const provider::CompletionRequest& request) {
-  return static_cast<std::int64_t>((content_size(request) + 3) / 4) + request.max_tokens;
+  return estimate_input_tokens(request) + request.max_tokens;
 }
 
 }  // namespace llmeval::judge

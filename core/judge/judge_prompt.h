@@ -30,7 +30,11 @@ provider::CompletionRequest build_repair_request(const provider::CompletionReque
                                                  std::string_view bad_reply,
                                                  std::string_view problem);
 
-// Tokens to reserve before sending: prompt characters / 4 (rounded up) + max_tokens.
+// The request's input tokens, estimated as its text's bytes / 4, rounded up (the vendors' rule
+// of thumb; docs/cost.md gives its measured error against a real tokenizer).
+std::int64_t estimate_input_tokens(const provider::CompletionRequest& request);
+
+// Tokens to reserve before sending: estimate_input_tokens + max_tokens.
 std::int64_t estimate_tokens(const provider::CompletionRequest& request);
 
 }  // namespace llmeval::judge

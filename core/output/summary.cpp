@@ -1,5 +1,7 @@
 #include "core/output/summary.h"
 
+#include "core/provider/price_table.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +23,12 @@ std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 std::string percent(std::optional<double> v) { return v ? fixed(*v * 100, 1) + "%" : "-"; }
@@ -49,6 +57,7 @@ void Summary::add(const ResultRecord& record) {
     if (e.first_lines.size() < kFirstLinesKept) e.first_lines.push_back(record.line);
   }
   for (const auto& c : record.criteria) {
+    if (c.judge && !model_of_.count(c.judge->provider)) model_of_[c.judge->provider] = c.judge->model;
     if (c.judge && c.judge->cached) {
       // No call was made: its tokens are saved, not spent, and its latency is not this run's.
       ++cache_hits_;
@@ -100,14 +109,31 @@ std::optional<double> Summary::latency_percentile(double p) const {
   return static_cast<double>(kLatencyBuckets - 1);
 }
 
+std::optional<provider::Price> Summary::price_of(const std::string& provider) const {
+  if (auto it = prices_.find(provider); it != prices_.end()) return it->second;
+  auto model = model_of_.find(provider);
+  if (model == model_of_.end()) return std::nullopt;
+  if (auto row = provider::table_price(model->second)) return row->price;
+  return std::nullopt;
+}
+
 std::optional<double> Summary::priced(const std::map<std::string, provider::TokenUsage>& by_provider) const {
-  std::optional<double> total;
+  double total = 0;
   for (const auto& [provider, usage] : by_provider) {
-    auto it = prices_.find(provider);
-    if (it == prices_.end()) continue;
-    total = total.value_or(0) + provider::cost_of(usage, it->second);
+    if (usage.input == 0 && usage.output == 0) continue;
+    std::optional<provider::Price> price = price_of(provider);
+    if (!price) return std::nullopt;
+    total += provider::cost_of(usage, *price);
   }
   return total;
+}
+
+std::vector<std::string> Summary::unpriced() const {
+  std::vector<std::string> names;
+  for (const auto& [provider, usage] : tokens_by_provider_) {
+    if ((usage.input != 0 || usage.output != 0) && !price_of(provider)) names.push_back(provider);
+  }
+  return names;
 }
 
 std::optional<double> Summary::cost() const { return priced(tokens_by_provider_); }
@@ -147,6 +173,7 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
         {"cache_write", tokens_.cache_write},
         {"reasoning", tokens_.reasoning}}},
       {"cost", optional_number(cost())},
+      {"unpriced_providers", unpriced()},
       {"cache_hits", cache_hits_},
       {"cost_saved", optional_number(cost_saved())},
       {"provider_requests", counters.provider_requests},
@@ -213,7 +240,11 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
   line("tokens", "in " + std::to_string(tokens_.input) +
                      (tokens_.cached_input > 0 ? " (cached " + std::to_string(tokens_.cached_input) + ")" : "") +
                      "  out " + std::to_string(tokens_.output));
-  if (auto c = cost()) line("cost", "$" + fixed(*c, 4));
+  if (auto c = cost()) {
+    line("cost", "$" + fixed(*c, 4));
+  } else {
+    line("cost", "unknown (no price for " + join(unpriced()) + "; set \"price\" in the config)");
+  }
   if (cache_hits_ > 0) {
     auto saved = cost_saved();
     line("judge cache", std::to_string(cache_hits_) + " verdicts reused" +

@@ -30,7 +30,9 @@ struct RunCounters {
 
 class Summary {
  public:
-  // Prices per provider name, for cost. Providers without a price add no cost.
+  // Prices per provider name, for cost. A provider not named here is priced by the model its
+  // rows name, from the built-in table (provider/price_table.h); one that has neither makes the
+  // cost unknown (null), never $0.
   void set_prices(std::map<std::string, provider::Price> prices) { prices_ = std::move(prices); }
 
   void add(const ResultRecord& record);
@@ -47,9 +49,12 @@ class Summary {
   std::int64_t tokens() const { return tokens_.input + tokens_.output; }
   // Every token count summed over all judge calls so far.
   const provider::TokenUsage& token_usage() const { return tokens_; }
-  // Dollars for the tokens so far, when prices are configured: each provider's tokens at its
-  // own price (provider::cost_of: cache reads and writes at their prices where set).
+  // Dollars for the tokens so far: each provider's tokens at its own price (provider::cost_of:
+  // cache reads and writes at their prices where set). nullopt (unknown) when a provider that
+  // used tokens has no price.
   std::optional<double> cost() const;
+  // Providers that used tokens and have no price: why cost() is unknown.
+  std::vector<std::string> unpriced() const;
   // Criteria answered by the judge cache, and what they would have cost (the same prices).
   std::int64_t cache_hits() const { return cache_hits_; }
   std::optional<double> cost_saved() const;
@@ -76,8 +81,9 @@ class Summary {
   };
 
   std::optional<double> latency_percentile(double p) const;
-  // Dollars for `by_provider`'s tokens at the configured prices; nullopt when none is priced.
+  // Dollars for `by_provider`'s tokens; nullopt when one that used tokens has no price.
   std::optional<double> priced(const std::map<std::string, provider::TokenUsage>& by_provider) const;
+  std::optional<provider::Price> price_of(const std::string& provider) const;
 
   std::int64_t rows_ = 0, ok_ = 0, errors_ = 0, invalid_ = 0, passed_ = 0;
   RunCounters row_counters_;
@@ -87,6 +93,7 @@ class Summary {
   std::int64_t cache_hits_ = 0;
   std::map<std::string, provider::TokenUsage> saved_by_provider_;
   std::map<std::string, provider::Price> prices_;
+  std::map<std::string, std::string> model_of_;  // by provider: the model its first judged row names
   std::map<std::string, CriterionStats> criteria_;
   std::map<std::string, ErrorStats> errors_by_kind_;
   std::vector<std::uint32_t> latency_ms_hist_;  // index = ms, last bucket = overflow

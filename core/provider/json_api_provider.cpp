@@ -204,6 +204,9 @@ class JsonApiProvider final : public Provider {
     return state_->wire.url + "\n" + state_->identity.model + "\n" +
            state_->wire.build_body(request, state_->shape, state_->identity.model);
   }
+  int token_cap(const CompletionRequest& request) const override {
+    return state_->shape.cap_for(request.max_tokens, request.cap_scale);
+  }
 
   void complete(const CompletionRequest& request, CompletionCallback callback) override {
     CompletionRequest copy = request;

@@ -85,6 +85,11 @@ class Provider {
   // temperature, token cap, schema, reasoning effort). Never the API key. Empty: not cached
   // (the offline sim judge, which costs nothing).
   virtual std::string request_identity(const CompletionRequest& /*request*/) const { return {}; }
+  // The output tokens `request` may cost at most: the cap this provider would send for it
+  // (its own max_tokens, a reasoning model's minimum, doubled on a cut-off reply's retry).
+  virtual int token_cap(const CompletionRequest& request) const {
+    return request.max_tokens * (request.cap_scale > 1 ? request.cap_scale : 1);
+  }
 };
 
 }  // namespace llmeval::provider

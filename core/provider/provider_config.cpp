@@ -336,6 +336,11 @@ double cost_of(const TokenUsage& usage, const Price& price) {
          1e6;
 }
 
+double worst_case_cost(std::int64_t input, std::int64_t output_cap, const Price& price) {
+  double input_rate = std::max(price.input_per_mtok, price.cache_write_per_mtok.value_or(0.0));
+  return (static_cast<double>(input) * input_rate + static_cast<double>(output_cap) * price.output_per_mtok) / 1e6;
+}
+
 const char* to_string(ProviderType type) {
   switch (type) {
     case ProviderType::kOpenAI: return "openai";

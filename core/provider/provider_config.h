@@ -35,6 +35,11 @@ struct Price {
 // their own rate.
 double cost_of(const TokenUsage& usage, const Price& price);
 
+// The most a call of `input` tokens whose output is capped at `output_cap` can cost: every
+// input token at the dearer of the input and cache-write prices, the whole cap at the output
+// price.
+double worst_case_cost(std::int64_t input, std::int64_t output_cap, const Price& price);
+
 struct ProviderConfig {
   std::string name;  // label in results and metrics; defaults to the type ("openai", "sim", ...)
   ProviderType type = ProviderType::kOpenAI;
@@ -49,6 +54,9 @@ struct ProviderConfig {
   std::optional<std::chrono::milliseconds> burst;
   std::optional<std::chrono::milliseconds> timeout;  // per attempt; unset = run default
   std::optional<Price> price;
+  // Where `price` came from, for the dry run and the docs: "config", "table YYYY-MM-DD", or
+  // empty when there is none (apply_table_price).
+  std::string price_source;
   // Azure OpenAI: the deployment name and the api-version query parameter.
   std::string deployment;
   std::string api_version;

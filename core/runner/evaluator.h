@@ -37,6 +37,7 @@
 #include "core/provider/provider.h"
 #include "core/provider/provider_config.h"
 #include "core/resilience/circuit_breaker.h"
+#include "core/resilience/cost_budget.h"
 #include "core/resilience/probe_lease.h"
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
@@ -69,6 +70,11 @@ struct EvaluatorOptions {
   // written after a verdict, as cache_mode allows.
   cache::JudgeCache* cache = nullptr;
   cache::CacheMode cache_mode = cache::CacheMode::kReadWrite;
+  // --max-cost (optional; borrowed): each attempt reserves its worst case at its provider's
+  // price before it is sent (a provider without a price reserves nothing). When a reservation
+  // is refused the evaluator stops as stop() does and budget_exhausted runs, once.
+  resilience::CostBudget* budget = nullptr;
+  std::function<void()> budget_exhausted;
 };
 
 // Names a row handed to evaluate(), for cancel(); never reused by one evaluator.

@@ -97,6 +97,12 @@ struct Evaluator::Impl {
   bool consult_cache(JudgeCall* call);
   void store_in_cache(const JudgeCall* call, const judge::Verdict& verdict, const output::JudgeInfo& info);
   void admitted(JudgeCall* call, const Result<resilience::Admission>& admission);
+  // With --max-cost: reserves the call's worst case, then clears it to go (or stops the run).
+  void reserve_cost(JudgeCall* call);
+  // The call has its limiter grant (and budget reservation): asks the breaker, then sends.
+  void cleared(JudgeCall* call);
+  // Gives the call's reservation back, settled at what the attempt cost.
+  void settle_cost(JudgeCall* call, const provider::TokenUsage* usage);
   // A half-open probe also needs the cluster-wide lease, so N processes send a handful of
   // probes between them, not a handful each.
   void take_probe_lease(JudgeCall* call);

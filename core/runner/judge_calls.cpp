@@ -6,6 +6,7 @@
 
 #include "core/cache/cache_key.h"
 #include "core/judge/judge_parser.h"
+#include "core/judge/judge_prompt.h"
 #include "core/runner/evaluator_impl.h"
 
 namespace llmeval::runner {
@@ -108,11 +109,58 @@ void Evaluator::Impl::admitted(JudgeCall* call, const Result<resilience::Admissi
   metrics.rate_limit_wait(call->provider_index,
                           std::chrono::duration<double>(clock.now() - *call->limiter_asked_at).count());
   call->limiter_asked_at.reset();
+  reserve_cost(call);
+}
+
+void Evaluator::Impl::reserve_cost(JudgeCall* call) {
+  const ProviderSlot& slot = chain[call->provider_index];
+  if (options.budget == nullptr || !slot.price) {
+    cleared(call);
+    return;
+  }
+  const std::int64_t cap = slot.provider->token_cap(call->request);
+  const resilience::Nanodollars amount = resilience::to_nanodollars(
+      provider::worst_case_cost(judge::estimate_input_tokens(call->request), cap, *slot.price));
+  options.budget->reserve(amount, guarded([this, call, amount](bool granted) {
+    if (!granted) {
+      limiter.reconcile(chain[call->provider_index].limiter_key, call->reserved_tokens, 0);
+      if (stopped) return;
+      log->warn("stopping at the cost budget: the next call could cost up to ${:.6f}, more than is left of ${:.2f}",
+                resilience::to_dollars(amount), resilience::to_dollars(options.budget->limit()));
+      if (options.budget_exhausted) options.budget_exhausted();  // the owner stops us (Runner::interrupt)
+      if (!stopped) stop(nullptr);
+      return;
+    }
+    call->reserved_cost = amount;
+    if (stopped) {
+      settle_cost(call, nullptr);
+      return;
+    }
+    cleared(call);
+  }));
+}
+
+void Evaluator::Impl::settle_cost(JudgeCall* call, const provider::TokenUsage* usage) {
+  if (options.budget == nullptr || call->reserved_cost == 0) return;
+  const ProviderSlot& slot = chain[call->provider_index];
+  // A reply without usage (some compatible servers) is taken at its worst case, never as free.
+  resilience::Nanodollars actual = 0;
+  if (usage != nullptr && usage->input + usage->output == 0) {
+    actual = call->reserved_cost;
+  } else if (usage != nullptr && slot.price) {
+    actual = resilience::to_nanodollars(provider::cost_of(*usage, *slot.price));
+  }
+  options.budget->settle(call->reserved_cost, actual);
+  call->reserved_cost = 0;
+}
+
+void Evaluator::Impl::cleared(JudgeCall* call) {
   // Asked only now, right before sending: a half-open breaker's probe slot is held until
   // the reply, so it must not be taken by a call that then waits for the limiter.
   const ProviderSlot& slot = chain[call->provider_index];
   if (slot.breaker != nullptr && !slot.breaker->allow()) {
     limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
+    settle_cost(call, nullptr);
     breaker_refused(call);
     return;
   }
@@ -132,6 +180,7 @@ void Evaluator::Impl::take_probe_lease(JudgeCall* call) {
     if (lease.empty()) {
       probed.breaker->on_failure(ErrorKind::kCancelled);  // gives the probe slot back, counts nothing
       limiter.reconcile(probed.limiter_key, call->reserved_tokens, 0);
+      settle_cost(call, nullptr);
       breaker_refused(call);
       return;
     }
@@ -180,7 +229,10 @@ void Evaluator::Impl::tell_breaker(const ProviderSlot& slot, const Error* error)
 }
 
 void Evaluator::Impl::send(JudgeCall* call) {
-  if (stopped) return;
+  if (stopped) {
+    settle_cost(call, nullptr);
+    return;
+  }
   ++call->attempts_on_provider;
   ++call->attempts_total;
   ++counters.provider_requests;
@@ -213,6 +265,7 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
   if (!reply.ok()) {
     limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
+    settle_cost(call, nullptr);
     on_call_error(call, reply.error());
     return;
   }
@@ -222,6 +275,7 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   // A server that reports no usage keeps the estimate reserved rather than returning it all.
   std::int64_t used = response.usage.input + response.usage.output;
   limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
+  settle_cost(call, &response.usage);
   call->tokens.input += response.usage.input;
   call->tokens.output += response.usage.output;
   call->tokens.cached_input += response.usage.cached_input;

@@ -20,6 +20,7 @@
 #include "core/judge/judge_parser.h"
 #include "core/output/result_record.h"
 #include "core/provider/provider.h"
+#include "core/resilience/cost_budget.h"
 #include "core/resilience/probe_lease.h"
 
 namespace llmeval::runner {
@@ -36,7 +37,8 @@ struct JudgeCall {
   int attempts_total = 0;
   bool repaired = false;
   std::int64_t reserved_tokens = 0;
-  resilience::LeaseId probe_lease;  // held while this attempt is a half-open probe
+  resilience::Nanodollars reserved_cost = 0;  // held in the cost budget while this attempt is out
+  resilience::LeaseId probe_lease;            // held while this attempt is a half-open probe
   provider::TokenUsage tokens;
   Clock::TimePoint sent_at;
   std::optional<Clock::TimePoint> limiter_asked_at;  // first ask of the current admission

@@ -33,10 +33,20 @@ struct Runner::Impl {
   Impl(EventLoop& l, Clock& clock, dataset::JsonlReader& r, std::vector<ProviderSlot> chain,
        resilience::RateLimiter& limiter, ResultSink s, RunnerOptions o)
       : loop(l), reader(r), sink(std::move(s)), options(o),
-        evaluator(l, clock, std::move(chain), limiter, o.evaluator) {
+        evaluator(l, clock, std::move(chain), limiter, stopping_at_budget(o.evaluator)) {
     if (options.max_rows_ahead == 0) {
       options.max_rows_ahead = 2 * static_cast<std::size_t>(options.evaluator.concurrency) + 16;
     }
+  }
+
+  // The evaluator's options, with the budget's stop wired to interrupt(): the requests in
+  // flight (already paid for) get their attempt timeouts to come back.
+  EvaluatorOptions stopping_at_budget(EvaluatorOptions evaluator_options) {
+    evaluator_options.budget_exhausted = [this] {
+      outcome.budget_exhausted = true;
+      interrupt(3 * options.evaluator.judge.timeout + milliseconds(1000));
+    };
+    return evaluator_options;
   }
 
   // Reads rows until max_rows_ahead are unfinished, the reader has nothing more for now, or

@@ -9,6 +9,8 @@
 // completion order. A 401/403 from every provider records the remaining rows as `auth` errors
 // without calls. With a ResumeIndex, rows already recorded are skipped; a row whose id differs
 // from the recorded one stops the run (RunOutcome::resume_mismatch) before anything else is sent.
+// With a cost budget, a refused reservation stops the run like interrupt() does
+// (RunOutcome::budget_exhausted).
 // A sink that fails stops the run at once (RunOutcome::record_error); it is not called again.
 //
 // All collaborators are borrowed and must outlive the runner. Loop thread only.
@@ -49,6 +51,9 @@ struct RunOutcome {
   bool interrupted = false;       // interrupt() was called: unfinished rows were not recorded
   std::string resume_mismatch;    // set when the results file belongs to another dataset
   std::string record_error;       // set when the sink failed: the run stopped there
+  // --max-cost: a call would have passed the budget, so nothing more was sent; the requests in
+  // flight were answered and their rows recorded; rows not finished were not (a --resume does them).
+  bool budget_exhausted = false;
 };
 
 // Records one row; an error (the results file cannot be written) stops the run: rows not yet

@@ -148,6 +148,8 @@ Vendor rules (model = the name after its last '/', any case; a 400 is not charge
     rest; both fields always present). Thinking models (claude-fable-*, claude-opus-5-5+) send
     a thinking block first and spend R: if max_tokens < R + text tokens, only the thinking
     block, stop_reason "max_tokens", output_tokens = max_tokens.
+  GET /stats "usage": the successful replies' usage summed (prompt_tokens, completion_tokens,
+    cached_tokens, cache_write_tokens): what the account was billed.
   GET /stats "sent": API requests that carried max_tokens, max_completion_tokens, temperature,
     response_format_json_schema, response_format_json_object, output_config_format,
     output_config_effort, reasoning_effort, cache_control (whatever the answer; not those a
@@ -1149,6 +1151,13 @@ struct Stats {
   std::map<int, std::uint64_t> status_counts;
   std::uint64_t rate_limited = 0;  // 429s from the --rpm/--tpm buckets
   std::uint64_t throttled = 0;     // 429s from a /control throttle_ms window
+  // What the successful replies' usage reported, summed: what the account was billed.
+  struct Usage {
+    std::uint64_t prompt = 0;      // every prompt token, cached ones included
+    std::uint64_t completion = 0;  // reasoning included
+    std::uint64_t cached = 0;      // OpenAI cached_tokens + Anthropic cache_read_input_tokens
+    std::uint64_t cache_write = 0;  // Anthropic cache_creation_input_tokens
+  } usage;
   // API requests that carried each field (whatever the answer), for tests of request shapes.
   struct Sent {
     std::uint64_t max_tokens = 0;
@@ -1307,6 +1316,7 @@ class FakeServer {
       stats_.rate_limited = 0;
       stats_.throttled = 0;
       stats_.sent = {};
+      stats_.usage = {};
       openai_cache_.clear();
       anthropic_cache_.clear();
       fail_counts_.clear();
@@ -1339,6 +1349,11 @@ class FakeServer {
                   {"output_config_effort", stats_.sent.output_config_effort},
                   {"reasoning_effort", stats_.sent.reasoning_effort},
                   {"cache_control", stats_.sent.cache_control}}},
+                {"usage",
+                 {{"prompt_tokens", stats_.usage.prompt},
+                  {"completion_tokens", stats_.usage.completion},
+                  {"cached_tokens", stats_.usage.cached},
+                  {"cache_write_tokens", stats_.usage.cache_write}}},
                 {"mode", mode_name(mode_)},
                 {"now_ms", now_ms()}};
       return send(req, Reply{200, body.dump()});
@@ -1519,6 +1534,10 @@ class FakeServer {
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
 
     if (!ollama) apply_prompt_cache(vendor, model, conv, outcome);
+    stats_.usage.prompt += outcome.prompt;
+    stats_.usage.completion += outcome.completion;
+    stats_.usage.cached += outcome.cached + outcome.cache_read;
+    stats_.usage.cache_write += outcome.cache_creation;
     std::string id = (vendor == Vendor::kOpenAi ? "chatcmpl-fake-" : "msg_fake_") + std::to_string(++next_id_);
     // A reply cut off by its cap has no room for 50 MiB of text.
     const bool huge = (markers.body == "huge" || markers.body == "huge_chunked") && !outcome.length;

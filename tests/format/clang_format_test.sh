@@ -17,6 +17,8 @@ fi
 cd "$src"
 
 files=(
+  cli/cost_budget_option.cpp
+  cli/cost_budget_option.h
   cli/engine_setup.h
   cli/merge_command.h
   cli/probe_command.h
@@ -76,6 +78,8 @@ files=(
   core/provider/model_families.h
   core/provider/openai_provider.h
   core/provider/param_adaptation.h
+  core/provider/price_table.cpp
+  core/provider/price_table.h
   core/provider/request_shape.h
   core/provider/sim_provider.h
   core/redis/redis_client.cpp
@@ -93,9 +97,12 @@ files=(
   core/report/run_comparison.cpp
   core/report/run_comparison.h
   core/resilience/circuit_breaker.cpp
+  core/resilience/cost_budget.h
   core/resilience/local_rate_limiter.cpp
   core/resilience/local_rate_limiter.h
   core/resilience/redis_adaptation_store.h
+  core/resilience/redis_cost_budget.cpp
+  core/resilience/redis_cost_budget.h
   core/resilience/redis_probe_lease.h
   core/resilience/sliding_window.cpp
   core/resilience/sliding_window.h
@@ -115,6 +122,7 @@ files=(
   core/server/http_metrics.h
   core/server/listen_address.h
   core/server/service_state.h
+  tests/cli/cost_budget_test.cpp
   tests/cli/validate_test.cpp
   tests/common/ascii_test.cpp
   tests/common/duration_test.cpp
@@ -134,8 +142,10 @@ files=(
   tests/metrics/metrics_file_test.cpp
   tests/metrics/series_test.cpp
   tests/output/csv_writer_test.cpp
+  tests/provider/price_table_test.cpp
   tests/redis/redis_url_test.cpp
   tests/resilience/circuit_breaker_test.cpp
+  tests/resilience/cost_budget_test.cpp
   tests/resilience/retry_budget_test.cpp
   tests/resilience/token_bucket_test.cpp
   tests/runner/evaluator_test.cpp

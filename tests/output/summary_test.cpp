@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/output/summary.h"
+#include "core/provider/price_table.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/files.h"
 
@@ -79,7 +80,7 @@ TEST_CASE("Summary has no pass rate when nothing was judged", "[output]") {
   summary.add(failed(1, Status::kError, "auth"));
   CHECK_FALSE(summary.pass_rate());
   CHECK(summary.to_json({}, 1.0)["pass_rate"].is_null());
-  CHECK(summary.to_json({}, 1.0)["cost"].is_null());
+  CHECK(summary.to_json({}, 1.0)["cost"] == 0.0);  // no tokens were used: nothing was spent
 }
 
 namespace {
@@ -147,13 +148,12 @@ TEST_CASE("The summary table shows the numbers of the summary JSON", "[output][g
 TEST_CASE("Summary prices cache reads and writes at their own rates, per provider", "[output]") {
   Summary summary;
   // "primary" prices cache reads and writes; "backup" does not, so its cached tokens cost the
-  // input price; "local" has no price and adds nothing.
+  // input price; "local" has no price, so once it has used tokens the cost is unknown.
   summary.set_prices({{"primary", llmeval::provider::Price{3.0, 15.0, 0.3, 3.75}},
                       {"backup", llmeval::provider::Price{3.0, 15.0, std::nullopt, std::nullopt}}});
   summary.add(judged(1, 5, true, 10,
                      {.input = 10'000, .output = 500, .cached_input = 8'000, .cache_write = 1'000, .reasoning = 200}));
   summary.add(judged(2, 5, true, 10, {.input = 2'000, .output = 100, .cached_input = 1'000}, "backup"));
-  summary.add(judged(3, 5, true, 10, {.input = 7, .output = 7, .cached_input = 7, .reasoning = 3}, "local"));
 
   // primary, by hand:
   //   uncached input 10,000 - 8,000 - 1,000 = 1,000 x $3.00/M  = $0.003
@@ -169,13 +169,35 @@ TEST_CASE("Summary prices cache reads and writes at their own rates, per provide
   RunCounters counters;
   auto j = summary.to_json(counters, 1.0);
   CHECK(j["cost"].get<double>() == Approx(0.02415).epsilon(1e-12));
-  CHECK(j["tokens"] == nlohmann::json{{"input", 12'007},
-                                      {"output", 607},
-                                      {"cached_input", 9'007},
+  CHECK(j["tokens"] == nlohmann::json{{"input", 12'000},
+                                      {"output", 600},
+                                      {"cached_input", 9'000},
                                       {"cache_write", 1'000},
-                                      {"reasoning", 203}});
-  CHECK(summary.tokens() == 12'007 + 607);  // cache reads, writes and reasoning are not counted twice
-  CHECK_THAT(summary.to_table(counters, 1.0), Catch::Contains("  tokens             in 12007 (cached 9007)  out 607\n"));
+                                      {"reasoning", 200}});
+  CHECK(summary.tokens() == 12'000 + 600);  // cache reads, writes and reasoning are not counted twice
+  CHECK_THAT(summary.to_table(counters, 1.0), Catch::Contains("  tokens             in 12000 (cached 9000)  out 600\n"));
+  CHECK(j["unpriced_providers"] == nlohmann::json::array());
+
+  // A provider without a price, and a model the built-in table does not list: unknown, not $0.
+  summary.add(judged(4, 5, true, 10, {.input = 0, .output = 0}, "local"));
+  CHECK(summary.cost());  // it used no tokens yet
+  summary.add(judged(3, 5, true, 10, {.input = 7, .output = 7, .cached_input = 7, .reasoning = 3}, "local"));
+  CHECK_FALSE(summary.cost());
+  j = summary.to_json(counters, 1.0);
+  CHECK(j["cost"].is_null());
+  CHECK(j["unpriced_providers"] == nlohmann::json::array({"local"}));
+  CHECK_THAT(summary.to_table(counters, 1.0), Catch::Contains("  cost               unknown (no price for local;"));
+}
+
+TEST_CASE("Summary prices a provider without a configured price by its rows' model, from the built-in table",
+          "[output][price]") {
+  Summary summary;  // what report and merge do: no prices set
+  auto row = judged(1, 5, true, 10, {.input = 1'000'000, .output = 1'000'000}, "anyname");
+  row.criteria[0].judge->model = "gpt-4o-mini-2024-07-18";
+  summary.add(row);
+  auto price = llmeval::provider::table_price("gpt-4o-mini")->price;
+  REQUIRE(summary.cost());
+  CHECK(*summary.cost() == Approx(price.input_per_mtok + price.output_per_mtok));
 }
 
 TEST_CASE("Summary JSON always has every token count; the table names cached tokens only when there are some",
