@@ -87,15 +87,16 @@ class DryRunner {
     ++estimate.judge_calls;
     const std::int64_t input = judge::estimate_input_tokens(request);
     std::string identity;
-    if (options_.cache != nullptr && cache::reads(options_.cache_mode)) identity = slot_.provider->request_identity(request);
+    if (options_.cache != nullptr && cache::reads(options_.cache_mode))
+      identity = slot_.provider->request_identity(request);
     if (identity.empty()) {
       count_call(input);
       return;
     }
     ++outstanding_;
     options_.cache->lookup(cache::cache_key(identity, 0),
-                           [this, input, min = request.score_min, max = request.score_max](
-                               std::optional<cache::CachedVerdict> hit) {
+                           [this, input, min = request.score_min,
+                            max = request.score_max](std::optional<cache::CachedVerdict> hit) {
                              --outstanding_;
                              if (hit && hit->score >= min && hit->score <= max) {
                                count_hit(*hit);
@@ -184,16 +185,17 @@ DryRunEstimate dry_run(LibeventLoop& loop, dataset::JsonlReader& reader, const s
 nlohmann::json DryRunEstimate::to_json() const {
   nlohmann::json by_provider = nlohmann::json::array();
   for (const auto& p : providers) {
-    by_provider.push_back({{"provider", p.provider},
-                           {"model", p.model},
-                           {"price_source", p.price_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.price_source)},
-                           {"calls", p.calls},
-                           {"cached", p.cached},
-                           {"input_tokens", p.input_tokens},
-                           {"output_tokens", p.output_tokens},
-                           {"output_tokens_basis", p.output_basis},
-                           {"cost", optional_number(p.cost)},
-                           {"cost_saved", optional_number(p.cost_saved)}});
+    by_provider.push_back(
+        {{"provider", p.provider},
+         {"model", p.model},
+         {"price_source", p.price_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.price_source)},
+         {"calls", p.calls},
+         {"cached", p.cached},
+         {"input_tokens", p.input_tokens},
+         {"output_tokens", p.output_tokens},
+         {"output_tokens_basis", p.output_basis},
+         {"cost", optional_number(p.cost)},
+         {"cost_saved", optional_number(p.cost_saved)}});
   }
   return {{"dry_run", true},
           {"rows", rows},
@@ -219,8 +221,8 @@ std::string DryRunEstimate::to_table() const {
   line("judge calls", std::to_string(judge_calls) + "  (cached " + std::to_string(cached_calls) + ", to make " +
                           std::to_string(judge_calls - cached_calls) + ")");
   for (const auto& p : providers) {
-    line("provider", p.provider + "  " + p.model + "  (price: " +
-                         (p.price_source.empty() ? std::string("none") : p.price_source) + ")");
+    line("provider", p.provider + "  " + p.model +
+                         "  (price: " + (p.price_source.empty() ? std::string("none") : p.price_source) + ")");
     line("  input tokens", "~" + std::to_string(p.input_tokens) + "  (request bytes / 4)");
     line("  output tokens", "~" + std::to_string(p.output_tokens) + "  (" + p.output_basis + ")");
     line("  cost", p.cost ? approx_dollars(*p.cost) : std::string("unknown (no price: set \"price\" in the config)"));

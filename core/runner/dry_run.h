@@ -44,13 +44,13 @@ struct DryRunOptions {
 struct ProviderEstimate {
   std::string provider;
   std::string model;
-  std::string price_source;  // "config", "table YYYY-MM-DD" or empty (no price)
-  std::int64_t calls = 0;    // judge calls to make (not cached)
-  std::int64_t cached = 0;   // answered by the cache
-  std::int64_t input_tokens = 0;   // estimated, of the calls to make
-  std::int64_t output_tokens = 0;  // estimated, of the calls to make
-  std::string output_basis;        // how output_tokens was estimated
-  std::optional<double> cost;      // of the calls to make; nullopt: no price
+  std::string price_source;          // "config", "table YYYY-MM-DD" or empty (no price)
+  std::int64_t calls = 0;            // judge calls to make (not cached)
+  std::int64_t cached = 0;           // answered by the cache
+  std::int64_t input_tokens = 0;     // estimated, of the calls to make
+  std::int64_t output_tokens = 0;    // estimated, of the calls to make
+  std::string output_basis;          // how output_tokens was estimated
+  std::optional<double> cost;        // of the calls to make; nullopt: no price
   std::optional<double> cost_saved;  // what the cached calls cost when they were made
 };
 

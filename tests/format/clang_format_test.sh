@@ -109,6 +109,8 @@ files=(
   core/resilience/synchronized_rate_limiter.h
   core/resilience/token_bucket.cpp
   core/resilience/token_bucket.h
+  core/runner/dry_run.cpp
+  core/runner/dry_run.h
   core/runner/evaluator.cpp
   core/runner/row_state.cpp
   core/runner/row_state.h
@@ -122,7 +124,9 @@ files=(
   core/server/http_metrics.h
   core/server/listen_address.h
   core/server/service_state.h
+  tests/bench/judge_prompts.cpp
   tests/cli/cost_budget_test.cpp
+  tests/cli/dry_run_test.cpp
   tests/cli/validate_test.cpp
   tests/common/ascii_test.cpp
   tests/common/duration_test.cpp
