@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/fatal_error.h"
 #include "core/common/error.h"
 #include "core/output/csv_writer.h"
@@ -23,7 +25,19 @@ struct ReportFlags {
   std::string dataset;
   std::string compare;
   std::size_t max_text = 2000;
+  std::string summary;  // the run's --summary JSON, for its budget
 };
+
+// The "budget" object of the run's summary file, or null when it has none.
+nlohmann::json budget_of(const std::string& summary_path) {
+  if (summary_path.empty()) return nullptr;
+  std::ifstream in(summary_path);
+  nlohmann::json summary = nlohmann::json::parse(in, nullptr, false);
+  if (!in.is_open() || !summary.is_object()) {
+    throw FatalError("--summary " + summary_path + ": not a summary JSON file as `run --summary` writes it");
+  }
+  return summary.value("budget", nlohmann::json());
+}
 
 // Writes the HTML report to a temporary file next to OUT and renames it into place, so a
 // failed report never leaves a half-written file where the last good one was.
@@ -33,6 +47,7 @@ int write_html(const ReportFlags& flags) {
   options.dataset_path = flags.dataset;
   options.baseline_path = flags.compare;
   options.max_text_bytes = flags.max_text;
+  options.budget = budget_of(flags.summary);
   options.version = LLMEVAL_VERSION;
   if (flags.output == "-" || flags.output.empty()) {
     or_exit(report::write_html_report(options, std::cout));
@@ -144,6 +159,9 @@ std::function<int()> register_report_command(CLI::App& app) {
                      "Longest prompt, output or reason kept per row in the report, in bytes (longer ones are cut)")
       ->default_val(2000)
       ->check(CLI::Range(std::size_t{100}, std::size_t{1} << 24));
+  report->add_option("--summary", flags->summary,
+                     "The run's --summary JSON: the report shows its cost budget (--max-cost) and what was spent")
+      ->check(CLI::ExistingFile);
   report->add_option("--format", flags->format, "junit or csv: convert the results file instead of the HTML report")
       ->check(CLI::IsMember({"junit", "csv"}));
   return [report, flags]() -> int {

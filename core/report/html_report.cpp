@@ -115,6 +115,7 @@ Result<ReportOverview> read_results(const ReportOptions& options) {
   if (auto finished = data.finish(); !finished.ok()) return finished.error();
   overview.row_data = std::move(encoded).str();
   overview.summary_json = overview.summary.to_json(overview.summary.counters_from_rows(), 0);
+  overview.budget = options.budget;
   return overview;
 }
 

@@ -14,6 +14,8 @@
 #include <ostream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/common/error.h"
 
 namespace llmeval::report {
@@ -24,6 +26,9 @@ struct ReportOptions {
   std::string baseline_path;  // empty: no comparison
   std::size_t max_text_bytes = 2000;  // per prompt, output and reason in the row table
   std::string version;        // llmeval's, shown in the header
+  // The run's cost budget, the "budget" object of its --summary JSON (docs/formats.md §4);
+  // null: the report shows no budget.
+  nlohmann::json budget;
 };
 
 // Writes the report to `out` and returns the number of rows. An Error for an unreadable or

@@ -19,6 +19,7 @@ struct ReportOverview {
   ReportStats stats;
   std::unique_ptr<RunComparison> comparison;  // with --compare
   nlohmann::json summary_json;                // summary.to_json(), docs/formats.md §4
+  nlohmann::json budget;                      // ReportOptions::budget
   std::int64_t rows = 0;
   std::string row_data;  // the rows for report.js, gzip+base64 (~40 bytes a row), written last
 };

@@ -1,6 +1,7 @@
 #include "core/report/report_sections.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -52,6 +53,38 @@ std::string delta_cell(std::optional<double> now, std::optional<double> before, 
   return cell(text, "num delta " + direction);
 }
 
+std::string dollars(double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "$%.4f", value);
+  return text;
+}
+
+// What the judge calls cost (unknown, never $0, when a provider has no price) and what the
+// judge cache saved.
+std::string cost_card(const json& s) {
+  const std::int64_t hits = s.value("cache_hits", std::int64_t{0});
+  std::string detail = hits > 0 ? format_count(hits) + " verdicts from the judge cache" : "no judge-cache hits";
+  if (hits > 0 && s["cost_saved"].is_number()) detail += " · " + dollars(s["cost_saved"].get<double>()) + " saved";
+  if (s["cost"].is_number()) return card("Cost", dollars(s["cost"].get<double>()), detail);
+  std::string unpriced;
+  for (const auto& name : s.value("unpriced_providers", json::array())) {
+    unpriced += (unpriced.empty() ? "" : ", ") + name.get<std::string>();
+  }
+  return card("Cost", "unknown", "no price for " + unpriced + " · " + detail, "warn");
+}
+
+std::string budget_card(const json& budget) {
+  const bool stopped = budget.value("stopped", false);
+  std::string detail = "of " + dollars(budget.value("limit", 0.0));
+  if (budget.contains("key")) detail += " shared";
+  if (stopped) {
+    const json& left = budget.value("rows_left", json());
+    detail += " · stopped, " + (left.is_number() ? format_count(left.get<std::int64_t>()) : std::string("?")) +
+              " rows left";
+  }
+  return card("Budget", dollars(budget.value("spent", 0.0)) + " spent", detail, stopped ? "warn" : "");
+}
+
 }  // namespace
 
 std::string headline_section(const ReportOverview& overview) {
@@ -88,6 +121,8 @@ std::string headline_section(const ReportOverview& overview) {
                format_count(tokens_in) + " in" +
                    (tokens_cached > 0 ? " (" + format_count(tokens_cached) + " cached)" : "") + " · " +
                    format_count(tokens_out) + " out");
+  html += cost_card(s);
+  if (overview.budget.is_object()) html += budget_card(overview.budget);
   html += card("Judge calls", format_count(s["provider_requests"].get<std::int64_t>()),
                format_count(s["retries"].get<std::int64_t>()) + " retries · " +
                    format_count(s["fallbacks"].get<std::int64_t>()) + " fallbacks",

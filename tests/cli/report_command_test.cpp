@@ -122,3 +122,44 @@ TEST_CASE("report names the line and the field of a results row with a wrong typ
                             R"(:1: not a result row: field "status" must be "ok", "error" or "invalid", got 5)" "\n");
   }
 }
+
+TEST_CASE("report shows the cost, the judge cache's savings and, with --summary, the budget", "[cli][report][budget]") {
+  TempDir dir;
+  // Two rows judged by gpt-4.1-mini (priced by the built-in table), the second from the cache.
+  auto row = [](int line, bool cached) {
+    nlohmann::json judge = {{"provider", "openai"}, {"model", "gpt-4.1-mini-2025-04-14"}, {"attempts", 1},
+                            {"latency_ms", 40},     {"tokens", {{"input", 1'000'000}, {"output", 0}}}};
+    if (cached) judge["cached"] = true;
+    return nlohmann::json{{"id", line},
+                          {"line", line},
+                          {"status", "ok"},
+                          {"score", 1.0},
+                          {"pass", true},
+                          {"criteria",
+                           {{"default",
+                             {{"score", 5}, {"normalized", 1.0}, {"pass", true}, {"reason", "ok"}, {"judge", judge}}}}}}
+               .dump();
+  };
+  write_file(dir.file("results.jsonl"), row(1, false) + "\n" + row(2, true) + "\n");
+  write_file(dir.file("summary.json"),
+             R"({"budget": {"limit": 1.0, "spent": 0.4, "spent_here": 0.4, "stopped": true, "rows_left": 7}})");
+
+  auto report = run_llmeval({"report", dir.file("results.jsonl"), "--summary", dir.file("summary.json")});
+  INFO(report.err);
+  REQUIRE(report.exit_code == 0);
+  // One million input tokens at the table's $0.40 per million, and the same again not spent.
+  CHECK(report.out.find("<div class=\"label\">Cost</div><div class=\"value\">$0.4000</div>") != std::string::npos);
+  CHECK(report.out.find("1 verdicts from the judge cache · $0.4000 saved") != std::string::npos);
+  CHECK(report.out.find("<div class=\"label\">Budget</div><div class=\"value\">$0.4000 spent</div>") !=
+        std::string::npos);
+  CHECK(report.out.find("of $1.0000 · stopped, 7 rows left") != std::string::npos);
+
+  // A model the table does not list: unknown, not $0.
+  std::string unpriced = row(1, false);
+  unpriced.replace(unpriced.find("gpt-4.1-mini-2025-04-14"), 23, "my-finetune");
+  write_file(dir.file("unpriced.jsonl"), unpriced + "\n");
+  auto unknown = run_llmeval({"report", dir.file("unpriced.jsonl")});
+  REQUIRE(unknown.exit_code == 0);
+  CHECK(unknown.out.find("<div class=\"label\">Cost</div><div class=\"value\">unknown</div>") != std::string::npos);
+  CHECK(unknown.out.find("Budget") == std::string::npos);
+}
