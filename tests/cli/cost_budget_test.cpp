@@ -78,7 +78,7 @@ const std::map<std::string, std::string> kEnv = {{"no_proxy", "127.0.0.1"}};
 
 }  // namespace
 
-TEST_CASE("--max-cost: three shards share one budget in Redis, stop with exit 3, and --resume finishes",
+TEST_CASE("budget (--max-cost): three shards share one budget in Redis, stop with exit 3, and --resume finishes",
           "[integration][budget][redis]") {
   FakeProviderServer fake({"--latency-ms", "20"});
   RedisServer redis;
@@ -144,7 +144,7 @@ TEST_CASE("--max-cost: three shards share one budget in Redis, stop with exit 3,
   CHECK(ids.size() == 600);
 }
 
-TEST_CASE("--max-cost: in one process, spend stays within it; a model without a price is a usage error",
+TEST_CASE("budget (--max-cost): in one process, spend stays within it, and a model without a price is a usage error",
           "[integration][budget]") {
   FakeProviderServer fake;
   TempDir dir;

@@ -52,7 +52,7 @@ int judge_calls(const FakeProviderServer& fake) { return fake.stats().at("by_pat
 
 }  // namespace
 
-TEST_CASE("--dry-run: no call, the same call count as the run, its cost within 10% of the run's",
+TEST_CASE("dry run: no call, the same call count as the run, its cost within 10% of the run's",
           "[integration][dry-run]") {
   FakeProviderServer fake;
   TempDir dir;
@@ -103,7 +103,7 @@ TEST_CASE("--dry-run: no call, the same call count as the run, its cost within 1
   CHECK(summary.at("cache_hits") == pilot_calls);
 }
 
-TEST_CASE("--dry-run: invalid rows exit 1 and are counted; the table names the price date; --json needs it",
+TEST_CASE("dry run: invalid rows exit 1 and are counted, the table names the price date, and --json needs it",
           "[integration][dry-run]") {
   FakeProviderServer fake;
   TempDir dir;
