@@ -26,7 +26,8 @@ void add_budget_flags(CLI::App& command, BudgetFlags& flags) {
       .add_option("--max-cost", flags.max_cost,
                   "Stop sending judge calls before spend could pass USD dollars; exit 3, --resume continues "
                   "(with --redis shared by every process using the same --budget-key)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::PositiveNumber)
+      ->type_name("USD");
   command.add_option("--budget-key", flags.budget_key,
                      "With --max-cost and --redis: the name of the shared budget (default: the -o path, without "
                      "its shard part)");

@@ -59,6 +59,7 @@ struct RunFlags {
   BudgetFlags budget;
   bool dry_run = false;
   bool json = false;  // with --dry-run
+  int repeat = 1;
 };
 
 std::FILE* open_dataset(const std::string& path) {
@@ -228,6 +229,7 @@ int execute_dry_run(const RunFlags& flags, const EngineSettings& settings, datas
   Engine engine(loop, clock, settings, engine_metrics, process_id());
   runner::DryRunOptions options;
   options.judge = settings.evaluator.judge;
+  options.repeat = flags.repeat;
   options.cache = engine.cache();
   options.cache_mode = settings.cache.mode;
   options.resume = resume;
@@ -254,6 +256,7 @@ int execute(RunFlags flags) {
 
   runner::RunnerOptions options;
   options.evaluator = settings.evaluator;
+  options.evaluator.repeat = flags.repeat;
   options.limit = flags.limit;
 
   std::chrono::milliseconds grace = duration_flag("--grace", flags.grace, ZeroDuration::kAllowed);
@@ -447,6 +450,10 @@ std::function<int()> register_run_command(CLI::App& app) {
                   "When stderr is not a terminal (or --no-progress): a progress line this often (default 10s)");
   add_engine_flags(*run, flags->engine);
   add_budget_flags(*run, flags->budget);
+  run->add_option("--repeat", flags->repeat,
+                  "Judge each LLM criterion N times: its score is the mean, with every sample and their stddev "
+                  "(each sample is its own judge-cache entry)")
+      ->check(CLI::Range(1, 100));
   run->add_flag("--dry-run", flags->dry_run,
                 "Send nothing: read the dataset, build every judge request, ask the judge cache, and print the "
                 "rows, calls, cached calls, estimated tokens and cost; exit 1 if rows are invalid");

@@ -149,6 +149,24 @@ CriterionResult parse_criterion(const std::string& name, const Json& value, Type
   if (auto judge = value.find("judge"); judge != value.end() && judge->is_object()) {
     c.judge = parse_judge(*judge, path_of(path, "judge"), fields);
   }
+  if (auto samples = value.find("samples"); samples != value.end() && samples->is_array()) {
+    double stddev = 0;
+    fields.read(value, "stddev", path, stddev);
+    c.stddev = stddev;
+    fields.read(value, "samples_failed", path, c.samples_failed);
+    for (std::size_t i = 0; i < samples->size(); ++i) {
+      const Json& sample = (*samples)[i];
+      const std::string sample_path = path + ".samples[" + std::to_string(i) + "]";
+      if (!sample.is_object()) continue;
+      Sample s;
+      fields.read(sample, "score", sample_path, s.score);
+      fields.read(sample, "reason", sample_path, s.reason);
+      if (auto judge = sample.find("judge"); judge != sample.end() && judge->is_object()) {
+        s.judge = parse_judge(*judge, path_of(sample_path, "judge"), fields);
+      }
+      c.samples.push_back(std::move(s));
+    }
+  }
   return c;
 }
 
@@ -253,6 +271,8 @@ bool read_criterion(std::string_view name, element value, CriterionResult& c) {
     } else if (key == "reason" || key == "type") {
       if (field.type() != element_type::STRING) return false;
       (key == "reason" ? c.reason : c.check) = std::string(std::string_view(field));
+    } else if (key == "samples" || key == "stddev" || key == "samples_failed") {
+      return false;  // a repeated criterion (--repeat): rare enough for the general path
     } else if (key == "judge" && field.type() == element_type::OBJECT) {
       JudgeInfo info;
       if (!read_judge(simdjson::dom::object(field), info)) return false;

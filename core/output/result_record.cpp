@@ -103,6 +103,26 @@ void append_criterion(std::string& out, const CriterionResult& c) {
     out += ",\"judge\":";
     append_judge(out, *c.judge);
   }
+  if (!c.samples.empty()) {
+    out += ",\"stddev\":";
+    append_json_number(out, c.stddev.value_or(0.0));
+    if (c.samples_failed > 0) {
+      out += ",\"samples_failed\":";
+      append_json_number(out, std::int64_t{c.samples_failed});
+    }
+    out += ",\"samples\":[";
+    for (std::size_t i = 0; i < c.samples.size(); ++i) {
+      if (i > 0) out += ',';
+      out += "{\"score\":";
+      append_json_number(out, c.samples[i].score);
+      out += ",\"reason\":";
+      append_json_string(out, c.samples[i].reason);
+      out += ",\"judge\":";
+      append_judge(out, c.samples[i].judge);
+      out += '}';
+    }
+    out += ']';
+  }
   out += "}";
 }
 

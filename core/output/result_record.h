@@ -29,6 +29,13 @@ struct JudgeInfo {
   bool cached = false;
 };
 
+// One judgment of an LLM criterion judged several times (--repeat).
+struct Sample {
+  double score = 0;  // in the scale's units
+  std::string reason;
+  JudgeInfo judge;
+};
+
 struct CriterionResult {
   std::string name;
   bool llm = true;
@@ -39,6 +46,12 @@ struct CriterionResult {
   double weight = 1.0;
   std::string reason;
   std::optional<JudgeInfo> judge;  // LLM criteria only
+  // --repeat N > 1: every sample that succeeded, in sample order; score is their mean (normalized
+  // and pass follow from it), reason the first one's, judge their sum (attempts, tokens), the
+  // slowest latency, cached only when all were. Empty when the criterion was judged once.
+  std::vector<Sample> samples;
+  std::optional<double> stddev;  // of the samples' scores (n - 1), with samples
+  int samples_failed = 0;        // samples that failed after their retries
 };
 
 struct ResultError {

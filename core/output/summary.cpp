@@ -57,24 +57,11 @@ void Summary::add(const ResultRecord& record) {
     if (e.first_lines.size() < kFirstLinesKept) e.first_lines.push_back(record.line);
   }
   for (const auto& c : record.criteria) {
-    if (c.judge && !model_of_.count(c.judge->provider)) model_of_[c.judge->provider] = c.judge->model;
-    if (c.judge && c.judge->cached) {
-      // No call was made: its tokens are saved, not spent, and its latency is not this run's.
-      ++cache_hits_;
-      add_usage(saved_by_provider_[c.judge->provider], c.judge->tokens);
-      if (c.judge->fallback) ++row_counters_.fallbacks;
-    } else if (c.judge) {
-      row_counters_.provider_requests += c.judge->attempts;
-      row_counters_.retries += std::max(0, c.judge->attempts - 1);
-      if (c.judge->fallback) ++row_counters_.fallbacks;
-      add_usage(tokens_, c.judge->tokens);
-      add_usage(tokens_by_provider_[c.judge->provider], c.judge->tokens);
-      if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
-      auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, c.judge->latency_ms)),
-                                          kLatencyBuckets - 1);
-      ++latency_ms_hist_[bucket];
-      ++latency_count_;
-      simulated_ = simulated_ || c.judge->simulated;
+    // A repeated criterion's calls are its samples'; otherwise its one judge's.
+    if (c.samples.empty()) {
+      if (c.judge) add_judge(*c.judge);
+    } else {
+      for (const auto& sample : c.samples) add_judge(sample.judge);
     }
     if (record.status != Status::kOk) continue;  // scores of failed rows would skew the means
     auto& s = criteria_[c.name];
@@ -90,6 +77,28 @@ void Summary::add(const ResultRecord& record) {
     s.mean += delta / static_cast<double>(s.count);
     s.m2 += delta * (c.score - s.mean);
   }
+}
+
+void Summary::add_judge(const JudgeInfo& judge) {
+  if (!model_of_.count(judge.provider)) model_of_[judge.provider] = judge.model;
+  if (judge.cached) {
+    // No call was made: its tokens are saved, not spent, and its latency is not this run's.
+    ++cache_hits_;
+    add_usage(saved_by_provider_[judge.provider], judge.tokens);
+    if (judge.fallback) ++row_counters_.fallbacks;
+    return;
+  }
+  row_counters_.provider_requests += judge.attempts;
+  row_counters_.retries += std::max(0, judge.attempts - 1);
+  if (judge.fallback) ++row_counters_.fallbacks;
+  add_usage(tokens_, judge.tokens);
+  add_usage(tokens_by_provider_[judge.provider], judge.tokens);
+  if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
+  auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, judge.latency_ms)),
+                                      kLatencyBuckets - 1);
+  ++latency_ms_hist_[bucket];
+  ++latency_count_;
+  simulated_ = simulated_ || judge.simulated;
 }
 
 std::optional<double> Summary::pass_rate() const {

@@ -81,6 +81,8 @@ class Summary {
   };
 
   std::optional<double> latency_percentile(double p) const;
+  // One judgment's calls, tokens and latency (a criterion's, or each sample's with --repeat).
+  void add_judge(const JudgeInfo& judge);
   // Dollars for `by_provider`'s tokens; nullopt when one that used tokens has no price.
   std::optional<double> priced(const std::map<std::string, provider::TokenUsage>& by_provider) const;
   std::optional<provider::Price> price_of(const std::string& provider) const;

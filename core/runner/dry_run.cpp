@@ -1,5 +1,6 @@
 #include "core/runner/dry_run.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <variant>
@@ -78,12 +79,14 @@ class DryRunner {
     }
     const auto& item = std::get<dataset::EvalItem>(next);
     for (const auto& criterion : item.criteria) {
-      if (criterion.llm) look_up(judge::build_judge_request(item, criterion, options_.judge));
+      if (!criterion.llm) continue;
+      provider::CompletionRequest request = judge::build_judge_request(item, criterion, options_.judge);
+      for (int sample = 0; sample < std::max(1, options_.repeat); ++sample) look_up(request, sample);
     }
   }
 
-  // The same key a run's first call of this request would ask the cache for (sample 0).
-  void look_up(const provider::CompletionRequest& request) {
+  // The same key a run's first call of this request would ask the cache for.
+  void look_up(const provider::CompletionRequest& request, int sample) {
     ++estimate.judge_calls;
     const std::int64_t input = judge::estimate_input_tokens(request);
     std::string identity;
@@ -94,7 +97,7 @@ class DryRunner {
       return;
     }
     ++outstanding_;
-    options_.cache->lookup(cache::cache_key(identity, 0),
+    options_.cache->lookup(cache::cache_key(identity, sample),
                            [this, input, min = request.score_min,
                             max = request.score_max](std::optional<cache::CachedVerdict> hit) {
                              --outstanding_;

@@ -36,6 +36,7 @@ struct DryRunOptions {
   judge::JudgeOptions judge;
   cache::JudgeCache* cache = nullptr;  // optional
   cache::CacheMode cache_mode = cache::CacheMode::kReadWrite;
+  int repeat = 1;                               // calls per LLM criterion (--repeat), samples 0..N-1
   const output::ResumeIndex* resume = nullptr;  // rows already recorded are not counted
   std::int64_t limit = -1;
   std::size_t lookups_in_flight = 256;  // cache lookups outstanding at once

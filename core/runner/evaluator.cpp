@@ -1,5 +1,6 @@
 #include "core/runner/evaluator.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/runner/evaluator_impl.h"
@@ -40,17 +41,25 @@ RowId Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
   row->started = clock.now();
   const auto& criteria = row->item.criteria;
   row->results.resize(criteria.size());
+  row->samples.resize(criteria.size());
+  const int repeat = std::max(1, options.repeat);
   for (std::size_t i = 0; i < criteria.size(); ++i) {
     if (!criteria[i].llm) {
       row->results[i] = deterministic_result(criteria[i], row->item.output);
       continue;
     }
-    auto call = std::make_unique<JudgeCall>();
-    call->row = row.get();
-    call->criterion_index = i;
-    call->request = judge::build_judge_request(row->item, criteria[i], options.judge);
-    call->reserved_tokens = judge::estimate_tokens(call->request);
-    row->calls.push_back(std::move(call));
+    row->samples[i].by_index.resize(static_cast<std::size_t>(repeat));
+    row->samples[i].pending = repeat;
+    provider::CompletionRequest request = judge::build_judge_request(row->item, criteria[i], options.judge);
+    for (int sample = 0; sample < repeat; ++sample) {
+      auto call = std::make_unique<JudgeCall>();
+      call->row = row.get();
+      call->criterion_index = i;
+      call->sample = sample;
+      call->request = request;
+      call->reserved_tokens = judge::estimate_tokens(call->request);
+      row->calls.push_back(std::move(call));
+    }
   }
   row->pending_calls = row->calls.size();
   ++rows_active;
@@ -100,20 +109,41 @@ void Evaluator::Impl::dispatch() {
 }
 
 void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info) {
-  const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
-  output::CriterionResult r = verdict_result(criterion, verdict);
-  r.judge = std::move(info);
-  call->row->results[call->criterion_index] = std::move(r);
-  finish_call(call);
+  call->row->samples[call->criterion_index].by_index[static_cast<std::size_t>(call->sample)] = output::Sample{
+      verdict.score, verdict.reason, std::move(info)};
+  finish_sample(call);
 }
 
 void Evaluator::Impl::fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
   RowState* row = call->row;
   const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
-  if (!row->first_error) {
-    row->first_error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
-  }
+  CriterionSamples& samples = row->samples[call->criterion_index];
+  ++samples.failed;
+  if (!samples.error) samples.error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
   log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
+  finish_sample(call);
+}
+
+void Evaluator::Impl::finish_sample(JudgeCall* call) {
+  RowState* row = call->row;
+  const std::size_t index = call->criterion_index;
+  CriterionSamples& samples = row->samples[index];
+  if (--samples.pending == 0) {
+    std::vector<output::Sample> judged;
+    for (auto& sample : samples.by_index) {
+      if (sample) judged.push_back(std::move(*sample));
+    }
+    const dataset::Criterion& criterion = row->item.criteria[index];
+    if (judged.empty()) {
+      if (!row->first_error) row->first_error = std::move(samples.error);
+    } else if (samples.by_index.size() == 1) {
+      output::CriterionResult r = verdict_result(criterion, judge::Verdict{judged[0].score, judged[0].reason});
+      r.judge = std::move(judged[0].judge);
+      row->results[index] = std::move(r);
+    } else {
+      row->results[index] = repeated_result(criterion, std::move(judged), samples.failed);
+    }
+  }
   finish_call(call);
 }
 

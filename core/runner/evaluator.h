@@ -56,6 +56,9 @@ struct ProviderSlot {
 
 struct EvaluatorOptions {
   int concurrency = 64;              // judge calls in flight (-j)
+  // --repeat: each LLM criterion is judged this many times (samples 0..N-1, each its own cache
+  // entry); its score is the samples' mean (output::CriterionResult::samples).
+  int repeat = 1;
   judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
   // Attempts (--retries + 1), backoff, and the row deadline, counted from the row's hand-over
   // to evaluate(): see call_policy.h.

@@ -79,6 +79,9 @@ struct Evaluator::Impl {
   // The call has its verdict; `info` says who judged it, at what cost.
   void succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info);
   void fail_call(JudgeCall* call, const std::string& kind, const std::string& message);
+  // One judgment of a criterion is in (or failed): when it was the criterion's last, the
+  // criterion gets its result from the samples that succeeded, or fails when none did.
+  void finish_sample(JudgeCall* call);
   void stop(std::function<void()> quiet);
   void post_when_quiet();
 

@@ -1,5 +1,7 @@
 #include "core/runner/row_state.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/judge/checks.h"
@@ -29,6 +31,35 @@ output::CriterionResult verdict_result(const dataset::Criterion& criterion, cons
   r.pass = verdict.score >= criterion.threshold;
   r.weight = criterion.weight;
   r.reason = verdict.reason;
+  return r;
+}
+
+output::CriterionResult repeated_result(const dataset::Criterion& criterion, std::vector<output::Sample> samples,
+                                        int failed) {
+  double sum = 0;
+  for (const auto& s : samples) sum += s.score;
+  const double mean = sum / static_cast<double>(samples.size());
+  double squares = 0;
+  for (const auto& s : samples) squares += (s.score - mean) * (s.score - mean);
+  output::CriterionResult r = verdict_result(criterion, judge::Verdict{mean, samples.front().reason});
+  r.stddev = samples.size() > 1 ? std::sqrt(squares / static_cast<double>(samples.size() - 1)) : 0.0;
+  r.samples_failed = failed;
+  output::JudgeInfo judge = samples.front().judge;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    const output::JudgeInfo& next = samples[i].judge;
+    judge.attempts += next.attempts;
+    judge.fallback = judge.fallback || next.fallback;
+    judge.latency_ms = std::max(judge.latency_ms, next.latency_ms);
+    judge.tokens.input += next.tokens.input;
+    judge.tokens.output += next.tokens.output;
+    judge.tokens.cached_input += next.tokens.cached_input;
+    judge.tokens.cache_write += next.tokens.cache_write;
+    judge.tokens.reasoning += next.tokens.reasoning;
+    judge.simulated = judge.simulated || next.simulated;
+    judge.cached = judge.cached && next.cached;
+  }
+  r.judge = std::move(judge);
+  r.samples = std::move(samples);
   return r;
 }
 

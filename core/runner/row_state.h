@@ -49,12 +49,21 @@ struct JudgeCall {
   std::optional<std::size_t> cache_provider;
 };
 
+// The judgments of one LLM criterion (one, or --repeat N), gathered until the last is done.
+struct CriterionSamples {
+  std::vector<std::optional<output::Sample>> by_index;  // by sample index; empty: it failed
+  int pending = 0;
+  int failed = 0;
+  std::optional<output::ResultError> error;  // the first failure's
+};
+
 struct RowState {
   std::uint64_t id = 0;    // the evaluator's RowId
   bool cancelled = false;  // Evaluator::cancel(): calls not yet sent never are
   dataset::EvalItem item;
   Clock::TimePoint started;  // handed to evaluate(); the row deadline counts from here
   std::vector<std::optional<output::CriterionResult>> results;  // by criterion index
+  std::vector<CriterionSamples> samples;                        // by criterion index (LLM ones)
   std::vector<std::unique_ptr<JudgeCall>> calls;
   std::size_t pending_calls = 0;
   std::optional<output::ResultError> first_error;
@@ -65,6 +74,12 @@ output::CriterionResult deterministic_result(const dataset::Criterion& criterion
 
 // An LLM criterion's result from the judge's verdict; the caller adds the JudgeInfo.
 output::CriterionResult verdict_result(const dataset::Criterion& criterion, const judge::Verdict& verdict);
+
+// An LLM criterion judged several times (--repeat), from the samples that succeeded (at least
+// one): the mean score and what follows from it, their standard deviation, every sample, the
+// summed JudgeInfo.
+output::CriterionResult repeated_result(const dataset::Criterion& criterion, std::vector<output::Sample> samples,
+                                        int failed);
 
 // The row's record, moving its id, metadata and results out: criteria in the row's order,
 // status error with the first error when any call failed.

@@ -127,6 +127,7 @@ files=(
   tests/bench/judge_prompts.cpp
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
+  tests/cli/repeat_test.cpp
   tests/cli/validate_test.cpp
   tests/common/ascii_test.cpp
   tests/common/duration_test.cpp
