@@ -60,6 +60,7 @@ struct RunFlags {
   bool dry_run = false;
   bool json = false;  // with --dry-run
   int repeat = 1;
+  double confidence = 0.95;
 };
 
 std::FILE* open_dataset(const std::string& path) {
@@ -311,6 +312,7 @@ int execute(RunFlags flags) {
   MetricsFileWriter metrics_file(loop, registry, flags.metrics_path);
 
   summary.set_prices(settings.prices());
+  summary.set_confidence(flags.confidence);
   auto started = clock.now();
   runner::Runner run(loop, clock, reader, engine.chain(), engine.limiter(),
                      [&](const output::ResultRecord& record) -> Result<Ok> {
@@ -454,6 +456,10 @@ std::function<int()> register_run_command(CLI::App& app) {
                   "Judge each LLM criterion N times: its score is the mean, with every sample and their stddev "
                   "(each sample is its own judge-cache entry)")
       ->check(CLI::Range(1, 100));
+  run->add_option("--confidence", flags->confidence,
+                  "Confidence level of the summary's intervals (pass rates: Wilson; mean scores: t, or clustered "
+                  "by the rows' group), e.g. 0.99 (default 0.95)")
+      ->check(CLI::Range(0.5, 0.9999));
   run->add_flag("--dry-run", flags->dry_run,
                 "Send nothing: read the dataset, build every judge request, ask the judge cache, and print the "
                 "rows, calls, cached calls, estimated tokens and cost; exit 1 if rows are invalid");

@@ -20,6 +20,9 @@ struct EvalItem {
   std::string reference;     // aliases: expected, expected_output, ideal; empty when absent
   std::string context;       // empty when absent
   nlohmann::json metadata = nlohmann::json::object();
+  // Rows sharing a group are not independent (several questions on one document): the summary's
+  // intervals are clustered by it. String or number; null when the row has none.
+  nlohmann::json group;
   std::vector<Criterion> criteria;  // never empty
 };
 

@@ -25,7 +25,7 @@ constexpr std::size_t kKeepCapacity = 1 << 20;
 constexpr std::size_t kMaxDetailBytes = 200;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-enum Field { kId, kPrompt, kOutput, kReference, kContext, kMetadata, kCriteria, kFieldCount };
+enum Field { kId, kPrompt, kOutput, kReference, kContext, kMetadata, kCriteria, kGroup, kFieldCount };
 
 struct Alias {
   std::string_view key;
@@ -47,6 +47,7 @@ constexpr Alias kAliases[] = {
     {"context", kContext},
     {"metadata", kMetadata},
     {"criteria", kCriteria},
+    {"group", kGroup},
 };
 
 std::optional<Field> field_of(const std::string& key) {
@@ -255,6 +256,14 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
                  std::string("field \"metadata\" must be an object (got ") + metadata->type_name() + ")");
     }
     item.metadata = std::move(*metadata);
+  }
+  if (json* group = slots.value[kGroup]) {
+    if (!group->is_string() && !group->is_number()) {
+      return bad(item.id, number, "invalid_field",
+                 std::string("field \"group\" must be a string or a number (got ") + group->type_name() +
+                     "): rows with the same group are judged as related, e.g. questions on one document");
+    }
+    item.group = std::move(*group);
   }
   if (auto error = take_criteria(slots.value[kCriteria], options, item)) return *std::move(error);
   return item;

@@ -160,6 +160,7 @@ CriterionResult parse_criterion(const std::string& name, const Json& value, Type
       if (!sample.is_object()) continue;
       Sample s;
       fields.read(sample, "score", sample_path, s.score);
+      fields.read(sample, "pass", sample_path, s.pass);
       fields.read(sample, "reason", sample_path, s.reason);
       if (auto judge = sample.find("judge"); judge != sample.end() && judge->is_object()) {
         s.judge = parse_judge(*judge, path_of(sample_path, "judge"), fields);
@@ -318,6 +319,8 @@ std::optional<ResultRecord> parse_with_simdjson(std::string_view line) {
       }
     } else if (key == "metadata" && value.type() == element_type::OBJECT) {
       record.metadata = to_nlohmann(value);
+    } else if (key == "group" && (value.type() == element_type::STRING || is_number(value))) {
+      record.group = to_nlohmann(value);
     } else if (key == "error" && value.type() == element_type::OBJECT) {
       ResultError error;
       FieldReader error_fields;
@@ -363,6 +366,9 @@ Result<ResultRecord> parse_result_line_nlohmann(std::string_view line) {
   }
   if (auto metadata = row.find("metadata"); metadata != row.end() && metadata->is_object()) {
     record.metadata = nlohmann::json::parse(metadata->dump());
+  }
+  if (auto group = row.find("group"); group != row.end() && (group->is_string() || group->is_number())) {
+    record.group = nlohmann::json::parse(group->dump());
   }
   if (auto error = row.find("error"); error != row.end() && error->is_object()) {
     ResultError result_error;

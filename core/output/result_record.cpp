@@ -115,6 +115,8 @@ void append_criterion(std::string& out, const CriterionResult& c) {
       if (i > 0) out += ',';
       out += "{\"score\":";
       append_json_number(out, c.samples[i].score);
+      out += ",\"pass\":";
+      append_bool(out, c.samples[i].pass);
       out += ",\"reason\":";
       append_json_string(out, c.samples[i].reason);
       out += ",\"judge\":";
@@ -133,6 +135,10 @@ void append_json(std::string& out, const ResultRecord& record) {
   append_value(out, record.id);
   out += ",\"line\":";
   append_json_number(out, record.line);
+  if (!record.group.is_null()) {
+    out += ",\"group\":";
+    append_value(out, record.group);
+  }
   out += ",\"status\":";
   append_json_string(out, to_string(record.status));
   if (record.status == Status::kOk) {

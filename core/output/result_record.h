@@ -32,6 +32,7 @@ struct JudgeInfo {
 // One judgment of an LLM criterion judged several times (--repeat).
 struct Sample {
   double score = 0;  // in the scale's units
+  bool pass = false;  // score >= the criterion's threshold: this sample's own verdict
   std::string reason;
   JudgeInfo judge;
 };
@@ -66,6 +67,7 @@ struct ResultRecord {
   std::vector<CriterionResult> criteria;  // for error rows: the criteria that were scored
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<ResultError> error;
+  nlohmann::json group;  // the dataset row's group; null when it has none (not written)
 
   // Weighted mean of `normalized` over all criteria; only meaningful for kOk rows.
   double score() const;

@@ -1,6 +1,7 @@
 #include "core/output/summary.h"
 
 #include "core/provider/price_table.h"
+#include "core/stats/proportion.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,9 +16,7 @@ constexpr int kMaxNameWidth = 40;
 constexpr std::size_t kLatencyBuckets = 120'001;  // 0..120 s in 1 ms steps, then overflow
 constexpr std::size_t kFirstLinesKept = 5;
 
-nlohmann::json optional_number(std::optional<double> v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
+nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 std::string fixed(double v, int decimals) {
   char buf[64];
@@ -51,6 +50,8 @@ void Summary::add(const ResultRecord& record) {
     case Status::kInvalid: ++invalid_; break;
   }
   if (record.status == Status::kOk && record.pass()) ++passed_;
+  const std::string cluster = record.group.is_null() ? std::string() : record.group.dump();
+  if (record.status == Status::kOk) row_score_.add(record.score(), cluster);
   if (record.error) {
     auto& e = errors_by_kind_[record.error->kind];
     ++e.count;
@@ -76,6 +77,17 @@ void Summary::add(const ResultRecord& record) {
     double delta = c.score - s.mean;
     s.mean += delta / static_cast<double>(s.count);
     s.m2 += delta * (c.score - s.mean);
+    s.normalized.add(c.normalized, cluster);
+    if (c.samples.size() > 1) {
+      ++s.repeated;
+      s.within_stddev_sum += c.stddev.value_or(0.0);
+      bool all_pass = true, any_pass = false;
+      for (const auto& sample : c.samples) {
+        all_pass = all_pass && sample.pass;
+        any_pass = any_pass || sample.pass;
+      }
+      if (all_pass != any_pass) ++s.disagreeing;
+    }
   }
 }
 
@@ -100,6 +112,17 @@ void Summary::add_judge(const JudgeInfo& judge) {
   ++latency_count_;
   simulated_ = simulated_ || judge.simulated;
 }
+
+nlohmann::json Summary::interval_json(const std::optional<stats::Interval>& interval) {
+  if (!interval) return nullptr;
+  return nlohmann::json::array({interval->lo, interval->hi});
+}
+
+std::optional<stats::Interval> Summary::pass_rate_ci() const {
+  return stats::wilson_interval(static_cast<std::uint64_t>(passed_), static_cast<std::uint64_t>(ok_), confidence_);
+}
+
+std::optional<stats::MeanEstimate> Summary::mean_score_ci() const { return row_score_.interval(confidence_); }
 
 std::optional<double> Summary::pass_rate() const {
   if (ok_ == 0) return std::nullopt;
@@ -150,15 +173,28 @@ std::optional<double> Summary::cost() const { return priced(tokens_by_provider_)
 std::optional<double> Summary::cost_saved() const { return priced(saved_by_provider_); }
 
 nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds) const {
+  const std::optional<stats::MeanEstimate> mean_ci = mean_score_ci();
   nlohmann::json criteria = nlohmann::json::object();
   for (const auto& [name, s] : criteria_) {
     double stddev = s.count > 1 ? std::sqrt(s.m2 / static_cast<double>(s.count - 1)) : 0.0;
-    criteria[name] = {{"count", s.count},
-                      {"mean", s.mean},
-                      {"stddev", stddev},
-                      {"min", s.min},
-                      {"max", s.max},
-                      {"pass_rate", static_cast<double>(s.passed) / static_cast<double>(s.count)}};
+    auto mean_ci = s.normalized.interval(confidence_);
+    criteria[name] = {
+        {"count", s.count},
+        {"mean", s.mean},
+        {"stddev", stddev},
+        {"min", s.min},
+        {"max", s.max},
+        {"pass_rate", static_cast<double>(s.passed) / static_cast<double>(s.count)},
+        {"pass_rate_ci", interval_json(stats::wilson_interval(static_cast<std::uint64_t>(s.passed),
+                                                              static_cast<std::uint64_t>(s.count), confidence_))},
+        {"normalized_mean", s.normalized.mean().value_or(0.0)},
+        {"mean_ci", interval_json(mean_ci ? std::optional<stats::Interval>(mean_ci->interval) : std::nullopt)}};
+    if (s.repeated > 0) {
+      criteria[name]["consistency"] = {{"rows", s.repeated},
+                                       {"mean_stddev", s.within_stddev_sum / static_cast<double>(s.repeated)},
+                                       {"disagreement",
+                                        static_cast<double>(s.disagreeing) / static_cast<double>(s.repeated)}};
+    }
   }
   nlohmann::json errors = nlohmann::json::object();
   for (const auto& [kind, e] : errors_by_kind_) errors[kind] = {{"count", e.count}, {"first_lines", e.first_lines}};
@@ -169,6 +205,12 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
       {"invalid", invalid_},
       {"passed", passed_},
       {"pass_rate", optional_number(pass_rate())},
+      {"confidence", confidence_},
+      {"pass_rate_ci", interval_json(pass_rate_ci())},
+      {"mean_score", optional_number(row_score_.mean())},
+      {"mean_ci", interval_json(mean_ci ? std::optional<stats::Interval>(mean_ci->interval) : std::nullopt)},
+      {"ci_method", mean_ci && row_score_.clustered() ? "clustered" : "t"},
+      {"clusters", mean_ci ? nlohmann::json(mean_ci->clusters) : nlohmann::json(nullptr)},
       {"criteria", criteria},
       {"errors_by_kind", errors},
       {"latency_ms",
@@ -207,8 +249,20 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
   out += simulated_ ? "llmeval summary (SIMULATED judge: scores are not real)\n" : "llmeval summary\n";
   line("rows", std::to_string(rows_) + "  (ok " + std::to_string(ok_) + ", error " + std::to_string(errors_) +
                    ", invalid " + std::to_string(invalid_) + ")");
+  const std::string level = fixed(confidence_ * 100, confidence_ * 100 == std::floor(confidence_ * 100) ? 0 : 1) + "%";
+  auto ci = [](const std::optional<stats::Interval>& i, bool as_percent) {
+    if (!i) return std::string();
+    return as_percent ? "[" + fixed(i->lo * 100, 1) + ", " + fixed(i->hi * 100, 1) + "]"
+                      : "[" + fixed(i->lo, 3) + ", " + fixed(i->hi, 3) + "]";
+  };
   line("pass rate", percent(pass_rate()) + "  (" + std::to_string(passed_) + " of " + std::to_string(ok_) +
-                        " judged rows)");
+                        " judged rows" + (pass_rate_ci() ? "; " + level + " CI " + ci(pass_rate_ci(), true) : "") +
+                        ")");
+  if (auto mean = mean_score_ci()) {
+    line("mean score",
+         fixed(mean->mean, 3) + "  (" + level + " CI " + ci(mean->interval, false) +
+             (row_score_.clustered() ? ", clustered over " + std::to_string(mean->clusters) + " groups" : "") + ")");
+  }
   if (!criteria_.empty()) {
     // The name column fits the longest name (up to kMaxNameWidth), so names are never cut short
     // in the usual case and the numbers stay in columns.
@@ -216,18 +270,28 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
     for (const auto& [name, s] : criteria_) width = std::max(width, static_cast<int>(name.size()));
     width = std::min(width, kMaxNameWidth);
     char head[256];
-    std::snprintf(head, sizeof head, "  %-*s %8s %8s %8s %8s %9s %7s\n", width, "criterion", "mean", "stddev", "min",
-                  "max", "pass", "count");
+    std::snprintf(head, sizeof head, "  %-*s %8s %8s %8s %8s %9s %15s %7s\n", width, "criterion", "mean", "stddev",
+                  "min", "max", "pass", ("pass " + level + " CI").c_str(), "count");
     out += head;
     for (const auto& [name, s] : criteria_) {
       double stddev = s.count > 1 ? std::sqrt(s.m2 / static_cast<double>(s.count - 1)) : 0.0;
       std::string shown = name.size() > static_cast<std::size_t>(width) ? name.substr(0, width - 1) + "~" : name;
-      char row[256];
-      std::snprintf(row, sizeof row, "  %-*s %8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld\n", width, shown.c_str(), s.mean,
-                    stddev, s.min, s.max, 100.0 * static_cast<double>(s.passed) / static_cast<double>(s.count),
-                    static_cast<long long>(s.count));
+      std::string pass_ci = ci(stats::wilson_interval(static_cast<std::uint64_t>(s.passed),
+                                                      static_cast<std::uint64_t>(s.count), confidence_),
+                               true);
+      char row[320];
+      std::snprintf(row, sizeof row, "  %-*s %8.2f %8.2f %8.2f %8.2f %8.1f%% %15s %7lld\n", width, shown.c_str(),
+                    s.mean, stddev, s.min, s.max, 100.0 * static_cast<double>(s.passed) / static_cast<double>(s.count),
+                    pass_ci.c_str(), static_cast<long long>(s.count));
       out += row;
     }
+  }
+  for (const auto& [name, s] : criteria_) {
+    if (s.repeated == 0) continue;
+    line("consistency", name + ": within-row stddev " +
+                            fixed(s.within_stddev_sum / static_cast<double>(s.repeated), 2) + ", verdicts differ in " +
+                            percent(static_cast<double>(s.disagreeing) / static_cast<double>(s.repeated)) + " of " +
+                            std::to_string(s.repeated) + " rows");
   }
   if (!errors_by_kind_.empty()) {
     std::size_t kind_width = 0;
@@ -256,8 +320,8 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
   }
   if (cache_hits_ > 0) {
     auto saved = cost_saved();
-    line("judge cache", std::to_string(cache_hits_) + " verdicts reused" +
-                            (saved ? "  ($" + fixed(*saved, 4) + " not spent)" : ""));
+    line("judge cache",
+         std::to_string(cache_hits_) + " verdicts reused" + (saved ? "  ($" + fixed(*saved, 4) + " not spent)" : ""));
   }
   line("requests", std::to_string(counters.provider_requests) + "  (retries " + std::to_string(counters.retries) +
                        ", fallbacks " + std::to_string(counters.fallbacks) + ", rate-limit waits " +

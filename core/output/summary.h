@@ -16,6 +16,7 @@
 
 #include "core/output/result_record.h"
 #include "core/provider/provider_config.h"
+#include "core/stats/streaming_mean.h"
 
 namespace llmeval::output {
 
@@ -61,6 +62,14 @@ class Summary {
   std::int64_t invalid() const { return invalid_; }
   std::optional<double> pass_rate() const;
 
+  // Intervals at this two-sided confidence (--confidence; default 0.95).
+  void set_confidence(double confidence) { confidence_ = confidence; }
+  // The pass rate's Wilson score interval; nullopt when no row was judged.
+  std::optional<stats::Interval> pass_rate_ci() const;
+  // The mean row score (0..1) of judged rows, with its t-interval, or clustered by the rows'
+  // `group` when rows share one (stats::StreamingMean).
+  std::optional<stats::MeanEstimate> mean_score_ci() const;
+
   // docs/formats.md §4 JSON. wall_seconds is the run's elapsed time.
   nlohmann::json to_json(const RunCounters& counters, double wall_seconds) const;
   // The same numbers as an aligned table for people.
@@ -74,6 +83,12 @@ class Summary {
     double m2 = 0;  // Welford's running sum of squared differences
     double min = 0;
     double max = 0;
+    stats::StreamingMean normalized;  // by the rows' group
+    // --repeat: rows judged more than once, their mean within-row stddev, and those whose
+    // samples' verdicts (pass/fail) differ.
+    std::int64_t repeated = 0;
+    double within_stddev_sum = 0;
+    std::int64_t disagreeing = 0;
   };
   struct ErrorStats {
     std::int64_t count = 0;
@@ -81,6 +96,7 @@ class Summary {
   };
 
   std::optional<double> latency_percentile(double p) const;
+  static nlohmann::json interval_json(const std::optional<stats::Interval>& interval);
   // One judgment's calls, tokens and latency (a criterion's, or each sample's with --repeat).
   void add_judge(const JudgeInfo& judge);
   // Dollars for `by_provider`'s tokens; nullopt when one that used tokens has no price.
@@ -97,6 +113,8 @@ class Summary {
   std::map<std::string, provider::Price> prices_;
   std::map<std::string, std::string> model_of_;  // by provider: the model its first judged row names
   std::map<std::string, CriterionStats> criteria_;
+  double confidence_ = 0.95;
+  stats::StreamingMean row_score_;  // judged rows' score, by group
   std::map<std::string, ErrorStats> errors_by_kind_;
   std::vector<std::uint32_t> latency_ms_hist_;  // index = ms, last bucket = overflow
   std::int64_t latency_count_ = 0;

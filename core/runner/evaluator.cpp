@@ -109,8 +109,9 @@ void Evaluator::Impl::dispatch() {
 }
 
 void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info) {
+  const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
   call->row->samples[call->criterion_index].by_index[static_cast<std::size_t>(call->sample)] = output::Sample{
-      verdict.score, verdict.reason, std::move(info)};
+      verdict.score, verdict.score >= criterion.threshold, verdict.reason, std::move(info)};
   finish_sample(call);
 }
 

@@ -68,6 +68,7 @@ output::ResultRecord take_record(RowState& row) {
   record.id = std::move(row.item.id);
   record.line = row.item.line;
   record.metadata = std::move(row.item.metadata);
+  record.group = std::move(row.item.group);
   for (auto& result : row.results) {
     if (result) record.criteria.push_back(std::move(*result));
   }

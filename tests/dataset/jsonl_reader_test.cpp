@@ -468,3 +468,13 @@ TEST_CASE("The shards of a dataset cover each line exactly once", "[dataset]") {
   }
   for (int line = 1; line <= 17; ++line) CHECK(seen[static_cast<std::size_t>(line)] == 1);
 }
+
+TEST_CASE("parse_row reads a row's group: a string or a number, else invalid_field", "[dataset]") {
+  CHECK(item_of(parse(R"({"output": "O", "criteria": "c", "group": "doc-7"})")).group == "doc-7");
+  CHECK(item_of(parse(R"({"output": "O", "criteria": "c", "group": 7})")).group == 7);
+  CHECK(item_of(parse(R"({"output": "O", "criteria": "c"})")).group.is_null());
+  InvalidLine bad = invalid_of(parse(R"({"output": "O", "criteria": "c", "group": ["a"]})"));
+  CHECK(bad.kind == "invalid_field");
+  CHECK(bad.message == "line 7: field \"group\" must be a string or a number (got array): rows with the same group "
+                       "are judged as related, e.g. questions on one document");
+}

@@ -124,6 +124,17 @@ files=(
   core/server/http_metrics.h
   core/server/listen_address.h
   core/server/service_state.h
+  core/stats/distributions.cpp
+  core/stats/distributions.h
+  core/stats/interval.h
+  core/stats/mean_interval.cpp
+  core/stats/mean_interval.h
+  core/stats/proportion.cpp
+  core/stats/proportion.h
+  core/stats/sample_size.cpp
+  core/stats/sample_size.h
+  core/stats/streaming_mean.cpp
+  core/stats/streaming_mean.h
   tests/bench/judge_prompts.cpp
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
@@ -158,6 +169,11 @@ files=(
   tests/server/evaluate_request_test.cpp
   tests/server/http_metrics_test.cpp
   tests/server/listen_address_test.cpp
+  tests/stats/distributions_test.cpp
+  tests/stats/mean_interval_test.cpp
+  tests/stats/proportion_test.cpp
+  tests/stats/sample_size_test.cpp
+  tests/stats/streaming_mean_test.cpp
   tests/support/fake_provider.cpp
   tests/support/files.cpp
   tests/support/files.h

@@ -130,3 +130,42 @@ TEST_CASE("for_each_result_row names the file, the line and the field", "[output
   REQUIRE(good.ok());
   CHECK(good.value() == 2);
 }
+
+TEST_CASE("a row's group and a repeated criterion's samples are written and read back by both parsers",
+          "[output][result_reader][repeat]") {
+  output::ResultRecord record;
+  record.id = "q1";
+  record.line = 3;
+  record.group = "doc-a";
+  output::CriterionResult c;
+  c.name = "quality";
+  c.score = 4.5;
+  c.normalized = 0.875;
+  c.pass = true;
+  c.reason = "first";
+  c.judge = output::JudgeInfo{"openai", "m", 2, false, 40, {.input = 20, .output = 4}, false};
+  c.samples = {output::Sample{4, true, "first", output::JudgeInfo{"openai", "m", 1, false, 40, {}, false}},
+               output::Sample{5, true, "second", output::JudgeInfo{"openai", "m", 1, false, 30, {}, false, true}}};
+  c.stddev = 0.7071;
+  c.samples_failed = 1;
+  record.criteria.push_back(c);
+  std::string line;
+  output::append_json(line, record);
+  CHECK(line.find(R"("line":3,"group":"doc-a","status":"ok")") != std::string::npos);
+  for (auto parse : {&output::parse_result_line, &output::parse_result_line_nlohmann}) {
+    auto read = parse(line);
+    REQUIRE(read.ok());
+    CHECK(read.value().group == "doc-a");
+    const output::CriterionResult& back = read.value().criteria.at(0);
+    REQUIRE(back.samples.size() == 2);
+    CHECK(back.samples[1].score == 5);
+    CHECK(back.samples[1].pass);
+    CHECK(back.samples[1].reason == "second");
+    CHECK(back.samples[1].judge.cached);
+    CHECK(back.stddev == 0.7071);
+    CHECK(back.samples_failed == 1);
+    std::string again;
+    output::append_json(again, read.value());
+    CHECK(again == line);
+  }
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -115,9 +116,16 @@ TEST_CASE("The summary table is aligned and matches its golden copy", "[output][
   Summary summary = golden_summary();
   RunCounters counters{12, 3, 1, 0, 2};
   std::string table = summary.to_table(counters, 2.5);
-  std::string golden = llmeval::testing::read_file(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/summary.txt");
+  std::string golden = llmeval::testing::read_file(std::string(llmeval::testing::source_dir()) +
+                                                   "/tests/data/golden/summary.txt");
   INFO("got:\n" << table);
   CHECK(table == golden);
+}
+
+std::string fixed1(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", v);
+  return text;
 }
 
 TEST_CASE("The summary table shows the numbers of the summary JSON", "[output][golden]") {
@@ -127,9 +135,13 @@ TEST_CASE("The summary table shows the numbers of the summary JSON", "[output][g
   nlohmann::json json = summary.to_json(counters, 2.5);
   for (const auto& [name, c] : json.at("criteria").items()) {
     char expected[128];
-    std::snprintf(expected, sizeof expected, "%8.2f %8.2f %8.2f %8.2f %8.1f%% %7lld", c.at("mean").get<double>(),
+    const nlohmann::json& ci = c.at("pass_rate_ci");
+    const std::string interval = "[" + fixed1(100 * ci[0].get<double>()) + ", " + fixed1(100 * ci[1].get<double>()) +
+                                 "]";
+    std::snprintf(expected, sizeof expected, "%8.2f %8.2f %8.2f %8.2f %8.1f%% %15s %7lld", c.at("mean").get<double>(),
                   c.at("stddev").get<double>(), c.at("min").get<double>(), c.at("max").get<double>(),
-                  100.0 * c.at("pass_rate").get<double>(), static_cast<long long>(c.at("count").get<std::int64_t>()));
+                  100.0 * c.at("pass_rate").get<double>(), interval.c_str(),
+                  static_cast<long long>(c.at("count").get<std::int64_t>()));
     INFO(name);
     // Names past 40 characters are cut in the table, with a ~.
     std::string shown = name.size() > 40 ? name.substr(0, 39) + "~" : name;
@@ -169,13 +181,12 @@ TEST_CASE("Summary prices cache reads and writes at their own rates, per provide
   RunCounters counters;
   auto j = summary.to_json(counters, 1.0);
   CHECK(j["cost"].get<double>() == Approx(0.02415).epsilon(1e-12));
-  CHECK(j["tokens"] == nlohmann::json{{"input", 12'000},
-                                      {"output", 600},
-                                      {"cached_input", 9'000},
-                                      {"cache_write", 1'000},
-                                      {"reasoning", 200}});
+  CHECK(j["tokens"] ==
+        nlohmann::json{
+            {"input", 12'000}, {"output", 600}, {"cached_input", 9'000}, {"cache_write", 1'000}, {"reasoning", 200}});
   CHECK(summary.tokens() == 12'000 + 600);  // cache reads, writes and reasoning are not counted twice
-  CHECK_THAT(summary.to_table(counters, 1.0), Catch::Contains("  tokens             in 12000 (cached 9000)  out 600\n"));
+  CHECK_THAT(summary.to_table(counters, 1.0),
+             Catch::Contains("  tokens             in 12000 (cached 9000)  out 600\n"));
   CHECK(j["unpriced_providers"] == nlohmann::json::array());
 
   // A provider without a price, and a model the built-in table does not list: unknown, not $0.
@@ -215,4 +226,54 @@ TEST_CASE("Summary JSON always has every token count; the table names cached tok
   Summary empty;
   CHECK(empty.to_json({}, 1.0)["tokens"] ==
         nlohmann::json{{"input", 0}, {"output", 0}, {"cached_input", 0}, {"cache_write", 0}, {"reasoning", 0}});
+}
+
+TEST_CASE("Summary intervals: Wilson for pass rates, t or clustered by group for means, judge consistency",
+          "[output][stats]") {
+  Summary summary;
+  // 10 judged rows, 7 pass. Rows 1-4 share group "doc-a", 5-6 "doc-b", the rest have none.
+  for (int line = 1; line <= 10; ++line) {
+    ResultRecord r = judged(line, line <= 7 ? 5 : 2, line <= 7, 10);
+    r.criteria[0].normalized = line <= 7 ? 1.0 : 0.25;
+    if (line <= 4) r.group = "doc-a";
+    if (line == 5 || line == 6) r.group = 42;
+    summary.add(r);
+  }
+  nlohmann::json j = summary.to_json({}, 1.0);
+  // statsmodels.stats.proportion.proportion_confint(7, 10, alpha=0.05, method="wilson")
+  // = (0.39677814746114537, 0.8922087325936989)
+  CHECK(j["confidence"] == 0.95);
+  CHECK(j["pass_rate_ci"][0].get<double>() == Approx(0.39677814746114537).epsilon(1e-12));
+  CHECK(j["pass_rate_ci"][1].get<double>() == Approx(0.8922087325936989).epsilon(1e-12));
+  CHECK(j["criteria"]["quality"]["pass_rate_ci"] == j["pass_rate_ci"]);
+  CHECK(j["mean_score"].get<double>() == Approx(0.775));
+  CHECK(j["ci_method"] == "clustered");
+  CHECK(j["clusters"] == 6);  // doc-a, 42 and four rows of their own
+  CHECK(j["criteria"]["quality"]["normalized_mean"].get<double>() == Approx(0.775));
+  CHECK(j["criteria"]["quality"]["mean_ci"] == j["mean_ci"]);  // one criterion: the row score is its score
+  CHECK_FALSE(j["criteria"]["quality"].contains("consistency"));
+
+  summary.set_confidence(0.99);
+  nlohmann::json wider = summary.to_json({}, 1.0);
+  CHECK(wider["pass_rate_ci"][0].get<double>() < j["pass_rate_ci"][0].get<double>());
+  CHECK_THAT(summary.to_table({}, 1.0), Catch::Contains("70.0%  (7 of 10 judged rows; 99% CI ["));
+  CHECK_THAT(summary.to_table({}, 1.0), Catch::Contains(", clustered over 6 groups)"));
+
+  // Repeated criteria: the mean within-row stddev and the rows whose samples disagree.
+  Summary repeated;
+  for (int line = 1; line <= 4; ++line) {
+    ResultRecord r = judged(line, 4, true, 10);
+    auto& c = r.criteria[0];
+    const bool split = line == 4;  // one row: the samples disagree on pass/fail
+    c.samples = {llmeval::output::Sample{4, true, "a", *c.judge},
+                 llmeval::output::Sample{split ? 3.0 : 4.0, !split, "b", *c.judge}};
+    c.stddev = split ? std::sqrt(0.5) : 0.0;
+    repeated.add(r);
+  }
+  nlohmann::json consistency = repeated.to_json({}, 1.0)["criteria"]["quality"]["consistency"];
+  CHECK(consistency["rows"] == 4);
+  CHECK(consistency["mean_stddev"].get<double>() == Approx(std::sqrt(0.5) / 4));
+  CHECK(consistency["disagreement"].get<double>() == Approx(0.25));
+  CHECK(repeated.to_json({}, 1.0)["ci_method"] == "t");
+  CHECK_THAT(repeated.to_table({}, 1.0), Catch::Contains("verdicts differ in 25.0% of 4 rows"));
 }
