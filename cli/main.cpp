@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cache_command.h"
+#include "cli/compare_command.h"
 #include "cli/fatal_error.h"
 #include "cli/merge_command.h"
 #include "cli/probe_command.h"
@@ -26,6 +27,7 @@ using Register = std::function<int()> (*)(CLI::App&);
 constexpr Register kSubcommands[] = {
     llmeval::cli::register_run_command,    llmeval::cli::register_serve_command,
     llmeval::cli::register_merge_command,  llmeval::cli::register_report_command,
+    llmeval::cli::register_compare_command,
     llmeval::cli::register_validate_command, llmeval::cli::register_probe_command,
     llmeval::cli::register_cache_command,
 };

@@ -26,6 +26,7 @@ struct ReportFlags {
   std::string compare;
   std::size_t max_text = 2000;
   std::string summary;  // the run's --summary JSON, for its budget
+  double confidence = 0.95;
 };
 
 // The "budget" object of the run's summary file, or null when it has none.
@@ -48,6 +49,7 @@ int write_html(const ReportFlags& flags) {
   options.baseline_path = flags.compare;
   options.max_text_bytes = flags.max_text;
   options.budget = budget_of(flags.summary);
+  options.confidence = flags.confidence;
   options.version = LLMEVAL_VERSION;
   if (flags.output == "-" || flags.output.empty()) {
     or_exit(report::write_html_report(options, std::cout));
@@ -162,6 +164,9 @@ std::function<int()> register_report_command(CLI::App& app) {
   report->add_option("--summary", flags->summary,
                      "The run's --summary JSON: the report shows its cost budget (--max-cost) and what was spent")
       ->check(CLI::ExistingFile);
+  report->add_option("--confidence", flags->confidence,
+                     "Confidence level of the intervals and of --compare's verdicts (default 0.95)")
+      ->check(CLI::Range(0.5, 0.9999));
   report->add_option("--format", flags->format, "junit or csv: convert the results file instead of the HTML report")
       ->check(CLI::IsMember({"junit", "csv"}));
   return [report, flags]() -> int {

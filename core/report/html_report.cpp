@@ -67,7 +67,9 @@ Result<ReportOverview> read_results(const ReportOptions& options) {
     auto comparison = RunComparison::load(options.baseline_path);
     if (!comparison.ok()) return comparison.error();
     overview.comparison = std::move(comparison).value();
+    overview.paired = std::make_unique<PairedComparison>(options.confidence);
   }
+  overview.summary.set_confidence(options.confidence);
   std::unique_ptr<DatasetTexts> texts;
   if (!options.dataset_path.empty()) {
     auto loaded = DatasetTexts::load(options.dataset_path, options.max_text_bytes);
@@ -98,7 +100,10 @@ Result<ReportOverview> read_results(const ReportOptions& options) {
     context.comparing = overview.comparison != nullptr;
     context.baseline = overview.comparison ? overview.comparison->find(row) : nullptr;
     context.max_text_bytes = options.max_text_bytes;
-    if (overview.comparison) overview.comparison->count(row);
+    if (overview.comparison) {
+      overview.paired->add(row, context.baseline);
+      overview.comparison->count(row);
+    }
     if (!first_row) chunk += ',';
     first_row = false;
     append_row_data(chunk, row, context);
@@ -116,6 +121,7 @@ Result<ReportOverview> read_results(const ReportOptions& options) {
   overview.row_data = std::move(encoded).str();
   overview.summary_json = overview.summary.to_json(overview.summary.counters_from_rows(), 0);
   overview.budget = options.budget;
+  if (overview.paired) overview.paired->set_baseline_only(overview.comparison->counts().baseline_only);
   return overview;
 }
 

@@ -29,6 +29,7 @@ struct ReportOptions {
   // The run's cost budget, the "budget" object of its --summary JSON (docs/formats.md §4);
   // null: the report shows no budget.
   nlohmann::json budget;
+  double confidence = 0.95;  // of the summary's intervals and the comparison's verdicts
 };
 
 // Writes the report to `out` and returns the number of rows. An Error for an unreadable or

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/output/summary.h"
+#include "core/report/paired_comparison.h"
 #include "core/report/report_stats.h"
 #include "core/report/run_comparison.h"
 
@@ -18,6 +19,7 @@ struct ReportOverview {
   output::Summary summary;
   ReportStats stats;
   std::unique_ptr<RunComparison> comparison;  // with --compare
+  std::unique_ptr<PairedComparison> paired;   // with --compare: the statistics of `llmeval compare`
   nlohmann::json summary_json;                // summary.to_json(), docs/formats.md §4
   nlohmann::json budget;                      // ReportOptions::budget
   std::int64_t rows = 0;

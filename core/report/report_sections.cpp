@@ -153,7 +153,14 @@ std::string compare_section(const ReportOverview& overview) {
   html += card("Unmatched rows", format_count(counts.added + counts.baseline_only),
                format_count(counts.added) + " only here · " + format_count(counts.baseline_only) + " only in baseline",
                counts.added + counts.baseline_only > 0 ? "warn" : "");
-  html += "</div><table class=\"grid\">";
+  html += "</div>";
+  if (overview.paired) {
+    // The same text `llmeval compare` prints, digit for digit.
+    const bool significant = overview.paired->any_significant();
+    html += "<h3>Beyond noise?</h3><pre class=\"significance" + std::string(significant ? " significant" : "") +
+            "\">" + html_escape(overview.paired->to_table()) + "</pre>";
+  }
+  html += "<table class=\"grid\">";
   html += header_row({"Criterion", "Mean before", "Mean now", "Δ mean", "Pass before", "Pass now", "Δ pass", "Rows"}, 1);
   html += "<tbody>";
   // Biggest drops in pass rate first; criteria only one run has go last.

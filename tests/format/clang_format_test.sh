@@ -17,6 +17,8 @@ fi
 cd "$src"
 
 files=(
+  cli/compare_command.cpp
+  cli/compare_command.h
   cli/cost_budget_option.cpp
   cli/cost_budget_option.h
   cli/engine_setup.h
@@ -91,6 +93,8 @@ files=(
   core/report/html_report.cpp
   core/report/html_text.cpp
   core/report/html_text.h
+  core/report/paired_comparison.cpp
+  core/report/paired_comparison.h
   core/report/report_assets.h
   core/report/report_overview.h
   core/report/row_data.cpp
@@ -136,6 +140,7 @@ files=(
   core/stats/streaming_mean.cpp
   core/stats/streaming_mean.h
   tests/bench/judge_prompts.cpp
+  tests/cli/compare_command_test.cpp
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
   tests/cli/repeat_test.cpp
@@ -160,6 +165,7 @@ files=(
   tests/output/csv_writer_test.cpp
   tests/provider/price_table_test.cpp
   tests/redis/redis_url_test.cpp
+  tests/report/paired_comparison_test.cpp
   tests/resilience/circuit_breaker_test.cpp
   tests/resilience/cost_budget_test.cpp
   tests/resilience/retry_budget_test.cpp
