@@ -87,6 +87,12 @@ ComparisonLine PairedComparison::line_of(const std::string& name, const Metric& 
                          : stats::paired_t_test(metric.candidate_scores, metric.baseline_scores, confidence_);
   line.mean_verdict = kNoDifference;
   if (line.mean && line.mean->p_value < alpha) line.mean_verdict = line.mean->mean_difference > 0 ? "better" : "worse";
+  if (line.mean && line.mean_verdict == kNoDifference && line.mean->mean_difference != 0) {
+    // The per-row differences' spread, from the standard error of their mean.
+    line.mean_rows_needed = stats::paired_means_sample_size(
+        line.mean->mean_difference, line.mean->standard_error * std::sqrt(static_cast<double>(line.mean->n)),
+        confidence_);
+  }
   if (line.verdict == kNoDifference && metric.candidate_only != metric.baseline_only) {
     line.rows_needed = stats::paired_proportions_sample_size(
         static_cast<double>(metric.candidate_only + metric.baseline_only) / n, line.pass.difference, confidence_);
@@ -127,7 +133,9 @@ nlohmann::json PairedComparison::to_json() const {
               {"difference_ci", interval_json(line.mean->interval)},
               {"p_value", line.mean->p_value},
               {"method", clustered_ ? "clustered" : "paired_t"},
-              {"verdict", line.mean_verdict}};
+              {"verdict", line.mean_verdict},
+              {"rows_needed",
+               line.mean_rows_needed ? nlohmann::json(std::ceil(*line.mean_rows_needed)) : nlohmann::json(nullptr)}};
     }
     out_lines.push_back(
         {{"name", line.name},
@@ -182,10 +190,12 @@ std::string PairedComparison::to_table() const {
     if (!line.mean) continue;
     std::string diff = format("%+.3f", line.mean->mean_difference) + " [" + format("%+.3f", line.mean->interval.lo) +
                        ", " + format("%+.3f", line.mean->interval.hi) + "]";
+    std::string verdict = line.mean_verdict;
+    if (line.mean_rows_needed) verdict += format(" (~%.0f rows would show it)", std::ceil(*line.mean_rows_needed));
     char row[512];
     std::snprintf(row, sizeof row, "  %-20s %9.3f %9.3f %26s %9s  %s\n", line.name.substr(0, 20).c_str(),
                   line.baseline_mean, line.candidate_mean, diff.c_str(), p_text(line.mean->p_value).c_str(),
-                  line.mean_verdict.c_str());
+                  verdict.c_str());
     out += row;
   }
   out += "p: pass rates by McNemar's exact test, means by the paired " +

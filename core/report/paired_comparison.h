@@ -36,9 +36,10 @@ struct ComparisonLine {
   std::int64_t candidate_only = 0, baseline_only = 0;  // discordant rows: passed in one run only
   std::optional<stats::PairedDifference> mean;         // of the scores (0..1); nullopt with < 2 rows
   double baseline_mean = 0, candidate_mean = 0;
-  std::string verdict;                // "better", "worse" or "no significant difference"
-  std::string mean_verdict;           // the same, for the mean score
-  std::optional<double> rows_needed;  // no significant pass-rate difference: rows for 80% power
+  std::string verdict;                     // "better", "worse" or "no significant difference"
+  std::string mean_verdict;                // the same, for the mean score
+  std::optional<double> rows_needed;       // no significant pass-rate difference: rows for 80% power
+  std::optional<double> mean_rows_needed;  // the same for the mean score's difference
 };
 
 class PairedComparison {

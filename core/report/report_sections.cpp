@@ -1,6 +1,7 @@
 #include "core/report/report_sections.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -53,6 +54,14 @@ std::string delta_cell(std::optional<double> now, std::optional<double> before, 
   return cell(text, "num delta " + direction);
 }
 
+// "95% CI [a, b]" of a summary interval ([lo, hi] or null), as a percentage or a 0..1 number.
+std::string ci_text(const json& interval, double confidence, bool as_percent) {
+  if (!interval.is_array()) return "";
+  auto value = [as_percent](double v) { return as_percent ? format_decimal(v * 100, 1) : format_decimal(v, 3); };
+  return format_decimal(confidence * 100, confidence * 100 == std::floor(confidence * 100) ? 0 : 1) + "% CI [" +
+         value(interval[0].get<double>()) + ", " + value(interval[1].get<double>()) + "]";
+}
+
 std::string dollars(double value) {
   char text[64];
   std::snprintf(text, sizeof text, "$%.4f", value);
@@ -95,9 +104,12 @@ std::string headline_section(const ReportOverview& overview) {
                format_count(ok) + " judged · " + format_count(errors) + " error · " + format_count(invalid) +
                    " invalid");
   html += card("Pass rate", format_percent(optional_number(s["pass_rate"])),
-               format_count(s["passed"].get<std::int64_t>()) + " of " + format_count(ok) + " judged rows passed");
-  const std::optional<double> mean_score =
-      ok > 0 ? std::optional<double>(overview.stats.row_score_sum() / static_cast<double>(ok)) : std::nullopt;
+               format_count(s["passed"].get<std::int64_t>()) + " of " + format_count(ok) + " judged rows passed" +
+                   (s["pass_rate_ci"].is_array() ? " · " + ci_text(s["pass_rate_ci"], s.value("confidence", 0.95), true)
+                                                 : ""));
+  const std::optional<double> mean_score = ok > 0 ? std::optional<double>(overview.stats.row_score_sum() /
+                                                                          static_cast<double>(ok))
+                                                  : std::nullopt;
   html += card("Mean score", mean_score ? format_decimal(*mean_score, 3) : "–", "weighted, normalized to 0–1");
   std::string top_kind;
   std::int64_t top_count = 0;
@@ -113,7 +125,8 @@ std::string headline_section(const ReportOverview& overview) {
   const json& latency = s["latency_ms"];
   if (overview.stats.llm_calls() > 0) {
     html += card("Judge latency p50", format_ms(latency["p50"].get<double>()),
-                 "p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " + format_ms(latency["p99"].get<double>()));
+                 "p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " +
+                     format_ms(latency["p99"].get<double>()));
   }
   const std::int64_t tokens_in = s["tokens"]["input"], tokens_out = s["tokens"]["output"];
   const std::int64_t tokens_cached = s["tokens"].value("cached_input", std::int64_t{0});
@@ -141,14 +154,14 @@ std::string compare_section(const ReportOverview& overview) {
   const auto pass_now = optional_number(now["pass_rate"]), pass_before = optional_number(before["pass_rate"]);
   std::string pass_delta = "–";
   if (pass_now && pass_before) pass_delta = format_delta((*pass_now - *pass_before) * 100, 1, " pp");
-  html += card("Pass rate", pass_delta,
-               format_percent(pass_before) + " → " + format_percent(pass_now),
+  html += card("Pass rate", pass_delta, format_percent(pass_before) + " → " + format_percent(pass_now),
                pass_now && pass_before ? (*pass_now < *pass_before ? "bad" : (*pass_now > *pass_before ? "good" : ""))
                                        : "");
-  html += card("Regressed", format_count(counts.regressed), "passed before, fail now", counts.regressed > 0 ? "bad" : "good");
+  html += card("Regressed", format_count(counts.regressed), "passed before, fail now",
+               counts.regressed > 0 ? "bad" : "good");
   html += card("Fixed", format_count(counts.fixed), "failed before, pass now", counts.fixed > 0 ? "good" : "");
-  html += card("New errors", format_count(counts.new_error),
-               format_count(counts.recovered) + " recovered from errors", counts.new_error > 0 ? "bad" : "");
+  html += card("New errors", format_count(counts.new_error), format_count(counts.recovered) + " recovered from errors",
+               counts.new_error > 0 ? "bad" : "");
   html += card("Other changes", format_count(counts.changed), "same verdict, a criterion's verdict changed");
   html += card("Unmatched rows", format_count(counts.added + counts.baseline_only),
                format_count(counts.added) + " only here · " + format_count(counts.baseline_only) + " only in baseline",
@@ -157,11 +170,12 @@ std::string compare_section(const ReportOverview& overview) {
   if (overview.paired) {
     // The same text `llmeval compare` prints, digit for digit.
     const bool significant = overview.paired->any_significant();
-    html += "<h3>Beyond noise?</h3><pre class=\"significance" + std::string(significant ? " significant" : "") +
-            "\">" + html_escape(overview.paired->to_table()) + "</pre>";
+    html += "<h3>Beyond noise?</h3><pre class=\"significance" + std::string(significant ? " significant" : "") + "\">" +
+            html_escape(overview.paired->to_table()) + "</pre>";
   }
   html += "<table class=\"grid\">";
-  html += header_row({"Criterion", "Mean before", "Mean now", "Δ mean", "Pass before", "Pass now", "Δ pass", "Rows"}, 1);
+  html += header_row({"Criterion", "Mean before", "Mean now", "Δ mean", "Pass before", "Pass now", "Δ pass", "Rows"},
+                     1);
   html += "<tbody>";
   // Biggest drops in pass rate first; criteria only one run has go last.
   std::vector<std::string> names = overview.stats.criterion_order();
@@ -188,7 +202,8 @@ std::string compare_section(const ReportOverview& overview) {
             cell(mean_b ? format_decimal(*mean_b, 2) : "–", "num") + delta_cell(mean_b, mean_a, 2, 1, "") +
             cell(format_percent(rate_a), "num") + cell(format_percent(rate_b), "num") +
             delta_cell(rate_b, rate_a, 1, 100, " pp") +
-            cell(format_count(a.value("count", std::int64_t{0})) + " → " + format_count(b.value("count", std::int64_t{0})),
+            cell(format_count(a.value("count", std::int64_t{0})) + " → " +
+                     format_count(b.value("count", std::int64_t{0})),
                  "num") +
             "</tr>";
   }
@@ -196,13 +211,21 @@ std::string compare_section(const ReportOverview& overview) {
          "table below to see every row whose verdict moved.</p></section>";
 }
 
-std::string criterion_block(const std::string& title, const std::string& stats_line,
-                            std::optional<double> pass_rate, const std::vector<Bar>& bars) {
+// The pass rate as a bar, with its confidence interval drawn over it as an error bar.
+std::string criterion_block(const std::string& title, const std::string& stats_line, std::optional<double> pass_rate,
+                            const json& pass_ci, double confidence, const std::vector<Bar>& bars) {
   std::string html = "<div class=\"criterion\"><h3>" + html_escape(title) + "</h3><div class=\"stats\">" +
                      html_escape(stats_line) + "</div>";
   if (pass_rate) {
     html += "<div class=\"passbar\" title=\"pass rate " + format_percent(pass_rate) +
-            "\"><div class=\"pass\" style=\"width:" + format_decimal(*pass_rate * 100, 1) + "%\"></div></div>";
+            (pass_ci.is_array() ? ", " + ci_text(pass_ci, confidence, true) : "") +
+            "\"><div class=\"pass\" style=\"width:" + format_decimal(*pass_rate * 100, 1) + "%\"></div>";
+    if (pass_ci.is_array()) {
+      const double lo = pass_ci[0].get<double>() * 100, hi = pass_ci[1].get<double>() * 100;
+      html += "<div class=\"ci\" style=\"left:" + format_decimal(lo, 1) + "%;width:" + format_decimal(hi - lo, 1) +
+              "%\"></div>";
+    }
+    html += "</div>";
   }
   return html + bar_chart_svg(bars, title + " score distribution") + "</div>";
 }
@@ -212,27 +235,34 @@ std::string criteria_section(const ReportOverview& overview) {
   std::string html = "<section id=\"criteria\"><h2>Criteria</h2><div class=\"criteria-grid\">";
   const std::int64_t ok = s["ok"];
   if (ok > 0) {
-    html += criterion_block("Row score (all criteria)",
-                            "mean " + format_decimal(overview.stats.row_score_sum() / static_cast<double>(ok), 3) +
-                                " · pass " + format_percent(optional_number(s["pass_rate"])) + " · " +
-                                format_count(ok) + " judged rows",
-                            optional_number(s["pass_rate"]), overview.stats.row_score_bars());
+    const double confidence = s.value("confidence", 0.95);
+    html += criterion_block(
+        "Row score (all criteria)",
+        "mean " + format_decimal(overview.stats.row_score_sum() / static_cast<double>(ok), 3) +
+            (s["mean_ci"].is_array() ? " (" + ci_text(s["mean_ci"], confidence, false) + ")" : "") + " · pass " +
+            format_percent(optional_number(s["pass_rate"])) +
+            (s["pass_rate_ci"].is_array() ? " (" + ci_text(s["pass_rate_ci"], confidence, true) + ")" : "") + " · " +
+            format_count(ok) + " judged rows",
+        optional_number(s["pass_rate"]), s["pass_rate_ci"], confidence, overview.stats.row_score_bars());
   }
   const auto& names = overview.stats.criterion_order();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
     if (i == kCriteriaShown && names.size() > kCriteriaShown + 1) {
-      html += "</div><details class=\"more-criteria\"><summary>" + format_count(static_cast<std::int64_t>(names.size() - i)) +
+      html += "</div><details class=\"more-criteria\"><summary>" +
+              format_count(static_cast<std::int64_t>(names.size() - i)) +
               " more criteria</summary><div class=\"criteria-grid\">";
     }
     const json& c = s["criteria"][name];
     const auto pass_rate = optional_number(c["pass_rate"]);
-    html += criterion_block(name,
-                            "mean " + format_decimal(c["mean"].get<double>(), 2) + " (" +
-                                format_decimal(c["min"].get<double>(), 2) + "–" +
-                                format_decimal(c["max"].get<double>(), 2) + ") · pass " + format_percent(pass_rate) +
-                                " · " + format_count(c["count"].get<std::int64_t>()) + " rows",
-                            pass_rate, overview.stats.scores().at(name).bars());
+    const double confidence = s.value("confidence", 0.95);
+    html += criterion_block(
+        name,
+        "mean " + format_decimal(c["mean"].get<double>(), 2) + " (" + format_decimal(c["min"].get<double>(), 2) + "–" +
+            format_decimal(c["max"].get<double>(), 2) + ") · pass " + format_percent(pass_rate) +
+            (c["pass_rate_ci"].is_array() ? " (" + ci_text(c["pass_rate_ci"], confidence, true) + ")" : "") + " · " +
+            format_count(c["count"].get<std::int64_t>()) + " rows",
+        pass_rate, c["pass_rate_ci"], confidence, overview.stats.scores().at(name).bars());
   }
   if (ok == 0 && names.empty()) html += "<p class=\"none\">No row was judged.</p>";
   html += "</div>";
@@ -273,7 +303,8 @@ std::string providers_section(const ReportOverview& overview) {
   html += "</tbody></table>";
   const std::int64_t fallback_rows = stats.rows_with_fallback();
   html += "<p class=\"note\">" + format_count(fallback_rows) + (fallback_rows == 1 ? " row" : " rows") + " (" +
-          format_percent(overview.rows > 0 ? static_cast<double>(fallback_rows) / static_cast<double>(overview.rows) : 0) +
+          format_percent(overview.rows > 0 ? static_cast<double>(fallback_rows) / static_cast<double>(overview.rows)
+                                           : 0) +
           ") had a criterion judged by a fallback provider. Calls count retries and repairs of unparseable replies; " +
           "failed calls of error rows are not in the results file.</p>";
   return html + "</section>";

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -58,8 +59,16 @@ int judge_calls(const FakeProviderServer& fake) { return fake.stats().at("by_pat
 
 std::vector<std::string> run_args(const FakeProviderServer& fake, const std::string& data, const std::string& out,
                                   std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", data, "-o", out, "-q", "-j", "32",
-                                   "-p", "openai:judge-model@" + fake.base_url_openai()};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),
+                                   "run",
+                                   data,
+                                   "-o",
+                                   out,
+                                   "-q",
+                                   "-j",
+                                   "32",
+                                   "-p",
+                                   "openai:judge-model@" + fake.base_url_openai()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -75,7 +84,8 @@ std::map<std::string, json> rows_by_id(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("judge cache: a rerun makes no call, a changed rubric only its own, --no-cache every one", "[integration][cache]") {
+TEST_CASE("judge cache: a rerun makes no call, a changed rubric only its own, --no-cache every one",
+          "[integration][cache]") {
   FakeProviderServer fake;
   TempDir dir;
   const auto env = machine(dir.file("cache-home"));
@@ -86,9 +96,9 @@ TEST_CASE("judge cache: a rerun makes no call, a changed rubric only its own, --
   CHECK(judge_calls(fake) == 1000);
 
   fake.reset_stats();
-  auto second = run_process(
-      run_args(fake, dir.file("data.jsonl"), dir.file("second.jsonl"), {"--summary", dir.file("summary.json")}), "",
-      env);
+  auto second = run_process(run_args(fake, dir.file("data.jsonl"), dir.file("second.jsonl"),
+                                     {"--summary", dir.file("summary.json")}),
+                            "", env);
   REQUIRE(second.exit_code == 0);
   CHECK(judge_calls(fake) == 0);
   auto before = rows_by_id(dir.file("first.jsonl"));
@@ -138,7 +148,8 @@ TEST_CASE("judge cache: a rerun makes no call, a changed rubric only its own, --
   CHECK(judge_calls(fake) == 3);  // both stored by the write run
 }
 
-TEST_CASE("judge cache: shards on one machine fill Redis, the same shards on another make no call", "[integration][cache][redis]") {
+TEST_CASE("judge cache: shards on one machine fill Redis, the same shards on another make no call",
+          "[integration][cache][redis]") {
   FakeProviderServer fake;
   RedisServer redis;
   TempDir dir;
@@ -165,7 +176,8 @@ TEST_CASE("judge cache: shards on one machine fill Redis, the same shards on ano
   for (int index = 0; index < 3; ++index) {
     auto part = read_lines(dir.file("b-" + std::to_string(index) + ".jsonl"));
     CHECK(part.size() == 100);
-    for (const auto& line : part) CHECK(json::parse(line).at("criteria").at("default").at("judge").at("cached") == true);
+    for (const auto& line : part)
+      CHECK(json::parse(line).at("criteria").at("default").at("judge").at("cached") == true);
   }
 }
 
@@ -184,8 +196,9 @@ TEST_CASE("judge cache: four processes share one file, and kill -9 mid-run leave
     all += part;
     std::string data = dir.file("part" + std::to_string(p) + ".jsonl");
     write_file(data, part);
-    processes.push_back(std::make_unique<BackgroundProcess>(
-        run_args(fake, data, dir.file("out" + std::to_string(p) + ".jsonl")), env, dir.file("err" + std::to_string(p))));
+    processes.push_back(
+        std::make_unique<BackgroundProcess>(run_args(fake, data, dir.file("out" + std::to_string(p) + ".jsonl")), env,
+                                            dir.file("err" + std::to_string(p))));
   }
   for (int p = 0; p < 4; ++p) {
     CHECK(processes[p]->wait(60s) == 0);
@@ -203,7 +216,12 @@ TEST_CASE("judge cache: four processes share one file, and kill -9 mid-run leave
   for (int i = 10000; i < 13000; ++i) big += row(i);
   write_file(dir.file("big.jsonl"), big);
   BackgroundProcess victim(run_args(slow, dir.file("big.jsonl"), dir.file("killed.jsonl")), env);
-  std::this_thread::sleep_for(700ms);
+  // Killed once it has judged (and cached) some rows: waiting for them rather than for a fixed
+  // time keeps the test meaningful on a slow or loaded machine (under the sanitizers).
+  for (auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
+    if (std::filesystem::exists(dir.file("killed.jsonl")) && read_lines(dir.file("killed.jsonl")).size() > 100) break;
+    std::this_thread::sleep_for(20ms);
+  }
   victim.signal(SIGKILL);
   victim.wait();
   auto recorded = rows_by_id(dir.file("killed.jsonl"));

@@ -55,7 +55,8 @@ TEST_CASE("report writes an HTML page with every row of a run and its prompts", 
 }
 
 TEST_CASE("report writes HTML to stdout without -o", "[cli][report]") {
-  auto report = run_llmeval({"report", std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl"});
+  auto report = run_llmeval(
+      {"report", std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl"});
   REQUIRE(report.exit_code == 0);
   CHECK(report.out.rfind("<!doctype html>", 0) == 0);
 }
@@ -91,18 +92,19 @@ TEST_CASE("report's HTML options are refused with --format", "[cli][report]") {
 // library's "[json.exception.type_error.302] type must be number, but is null".
 TEST_CASE("report names the line and the field of a results row with a wrong type", "[cli][report]") {
   TempDir dir;
-  const std::string golden = read_file(std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl");
+  const std::string golden = read_file(std::string(llmeval::testing::source_dir()) +
+                                       "/tests/data/golden/results.jsonl");
   const std::string results = dir.file("results.jsonl"), html = dir.file("report.html");
   // Line 7: an ok row whose criterion has "score": null.
   write_file(results, golden + R"({"id":"q9","line":9,"status":"ok","pass":true,"score":1,"criteria":{"correctness":)"
                                R"({"score":null,"normalized":1,"pass":true,"reason":"r"}},"metadata":{},"error":null})"
                                "\n");
-  const std::string expected =
-      results + R"(:7: not a result row: field "criteria.correctness.score" must be a number, got null)";
+  const std::string expected = results +
+                               R"(:7: not a result row: field "criteria.correctness.score" must be a number, got null)";
   write_file(html, "the previous report");
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"report", results, "-o", html}, {"report", results, "--format", "csv", "-o", dir.file("r.csv")},
-        {"report", results, "--format", "junit"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"report", results, "-o", html},
+                                               {"report", results, "--format", "csv", "-o", dir.file("r.csv")},
+                                               {"report", results, "--format", "junit"}}) {
     auto report = run_llmeval(args);
     INFO(args[2] << " " << report.err);
     CHECK(report.exit_code == 2);
@@ -114,12 +116,15 @@ TEST_CASE("report names the line and the field of a results row with a wrong typ
 
   SECTION("a status that is not a string, in the baseline of --compare") {
     const std::string baseline = dir.file("baseline.jsonl");
-    write_file(baseline, R"({"id":"q1","line":1,"status":5,"criteria":{}})" "\n");
-    auto report = run_llmeval({"report", std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl",
+    write_file(baseline, R"({"id":"q1","line":1,"status":5,"criteria":{}})"
+                         "\n");
+    auto report = run_llmeval({"report",
+                               std::string(llmeval::testing::source_dir()) + "/tests/data/golden/results.jsonl",
                                "--compare", baseline, "-o", html});
     CHECK(report.exit_code == 2);
     CHECK(report.err == "llmeval: error: " + baseline +
-                            R"(:1: not a result row: field "status" must be "ok", "error" or "invalid", got 5)" "\n");
+                            R"(:1: not a result row: field "status" must be "ok", "error" or "invalid", got 5)"
+                            "\n");
   }
 }
 
@@ -127,18 +132,21 @@ TEST_CASE("report shows the cost, the judge cache's savings and, with --summary,
   TempDir dir;
   // Two rows judged by gpt-4.1-mini (priced by the built-in table), the second from the cache.
   auto row = [](int line, bool cached) {
-    nlohmann::json judge = {{"provider", "openai"}, {"model", "gpt-4.1-mini-2025-04-14"}, {"attempts", 1},
-                            {"latency_ms", 40},     {"tokens", {{"input", 1'000'000}, {"output", 0}}}};
+    nlohmann::json judge = {{"provider", "openai"},
+                            {"model", "gpt-4.1-mini-2025-04-14"},
+                            {"attempts", 1},
+                            {"latency_ms", 40},
+                            {"tokens", {{"input", 1'000'000}, {"output", 0}}}};
     if (cached) judge["cached"] = true;
-    return nlohmann::json{{"id", line},
-                          {"line", line},
-                          {"status", "ok"},
-                          {"score", 1.0},
-                          {"pass", true},
-                          {"criteria",
-                           {{"default",
-                             {{"score", 5}, {"normalized", 1.0}, {"pass", true}, {"reason", "ok"}, {"judge", judge}}}}}}
-               .dump();
+    return nlohmann::json{
+        {"id", line},
+        {"line", line},
+        {"status", "ok"},
+        {"score", 1.0},
+        {"pass", true},
+        {"criteria",
+         {{"default", {{"score", 5}, {"normalized", 1.0}, {"pass", true}, {"reason", "ok"}, {"judge", judge}}}}}}
+        .dump();
   };
   write_file(dir.file("results.jsonl"), row(1, false) + "\n" + row(2, true) + "\n");
   write_file(dir.file("summary.json"),
@@ -153,6 +161,10 @@ TEST_CASE("report shows the cost, the judge cache's savings and, with --summary,
   CHECK(report.out.find("<div class=\"label\">Budget</div><div class=\"value\">$0.4000 spent</div>") !=
         std::string::npos);
   CHECK(report.out.find("of $1.0000 · stopped, 7 rows left") != std::string::npos);
+  // Both rows pass: the Wilson interval of 2 of 2 at 95% is [34.2, 100] (statsmodels
+  // proportion_confint(2, 2, method="wilson") = (0.3423802, 1.0)), drawn over the pass bar.
+  CHECK(report.out.find("2 of 2 judged rows passed · 95% CI [34.2, 100]") != std::string::npos);
+  CHECK(report.out.find("<div class=\"ci\" style=\"left:34.2%;width:65.8%\"></div>") != std::string::npos);
 
   // A model the table does not list: unknown, not $0.
   std::string unpriced = row(1, false);

@@ -97,6 +97,7 @@ files=(
   core/report/paired_comparison.h
   core/report/report_assets.h
   core/report/report_overview.h
+  core/report/report_sections.cpp
   core/report/row_data.cpp
   core/report/run_comparison.cpp
   core/report/run_comparison.h
@@ -143,7 +144,9 @@ files=(
   tests/cli/compare_command_test.cpp
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
+  tests/cli/judge_cache_test.cpp
   tests/cli/repeat_test.cpp
+  tests/cli/report_command_test.cpp
   tests/cli/validate_test.cpp
   tests/common/ascii_test.cpp
   tests/common/duration_test.cpp
