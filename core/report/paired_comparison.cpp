@@ -1,5 +1,6 @@
 #include "core/report/paired_comparison.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -75,6 +76,9 @@ ComparisonLine PairedComparison::line_of(const std::string& name, const Metric& 
                                                       static_cast<std::uint64_t>(metric.baseline_only),
                                                       static_cast<std::uint64_t>(metric.n), confidence_)) {
     line.pass = *pass;
+    // A difference of two rates lies in [-1, 1]; the Wald interval can overshoot on few rows.
+    line.pass.interval.lo = std::max(-1.0, line.pass.interval.lo);
+    line.pass.interval.hi = std::min(1.0, line.pass.interval.hi);
   }
   line.verdict = line.pass.p_value < alpha ? (line.pass.difference > 0 ? "better" : "worse") : kNoDifference;
   double baseline_sum = 0, candidate_sum = 0;
@@ -167,7 +171,7 @@ std::string PairedComparison::to_table() const {
                     " excluded (error or invalid in one), " + std::to_string(baseline_only_) +
                     " only in the baseline, " + std::to_string(candidate_only_rows_) + " only in the candidate\n";
   char head[256];
-  std::snprintf(head, sizeof head, "  %-20s %9s %9s %26s %9s  %s\n", "pass rate", "baseline", "candidate",
+  std::snprintf(head, sizeof head, "  %-20s %9s %9s %28s %9s  %s\n", "pass rate", "baseline", "candidate",
                 ("difference [" + level + " CI]").c_str(), "p", "verdict");
   out += head;
   const auto all = lines();
@@ -178,12 +182,12 @@ std::string PairedComparison::to_table() const {
     std::string verdict = line.verdict;
     if (line.rows_needed) verdict += format(" (~%.0f rows would show it)", std::ceil(*line.rows_needed));
     char row[512];
-    std::snprintf(row, sizeof row, "  %-20s %8.1f%% %8.1f%% %26s %9s  %s\n", line.name.substr(0, 20).c_str(),
+    std::snprintf(row, sizeof row, "  %-20s %8.1f%% %8.1f%% %28s %9s  %s\n", line.name.substr(0, 20).c_str(),
                   line.baseline_rate * 100, line.candidate_rate * 100, diff.c_str(), p_text(line.pass.p_value).c_str(),
                   verdict.c_str());
     out += row;
   }
-  std::snprintf(head, sizeof head, "  %-20s %9s %9s %26s %9s  %s\n", "mean score", "baseline", "candidate",
+  std::snprintf(head, sizeof head, "  %-20s %9s %9s %28s %9s  %s\n", "mean score", "baseline", "candidate",
                 ("difference [" + level + " CI]").c_str(), "p", clustered_ ? "verdict (clustered)" : "verdict");
   out += head;
   for (const auto& line : all) {
@@ -193,7 +197,7 @@ std::string PairedComparison::to_table() const {
     std::string verdict = line.mean_verdict;
     if (line.mean_rows_needed) verdict += format(" (~%.0f rows would show it)", std::ceil(*line.mean_rows_needed));
     char row[512];
-    std::snprintf(row, sizeof row, "  %-20s %9.3f %9.3f %26s %9s  %s\n", line.name.substr(0, 20).c_str(),
+    std::snprintf(row, sizeof row, "  %-20s %9.3f %9.3f %28s %9s  %s\n", line.name.substr(0, 20).c_str(),
                   line.baseline_mean, line.candidate_mean, diff.c_str(), p_text(line.mean->p_value).c_str(),
                   verdict.c_str());
     out += row;

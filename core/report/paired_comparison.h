@@ -2,8 +2,9 @@
 // (`llmeval compare`, `report --compare`; docs/statistics.md.) Rows are matched by id as in
 // RunComparison; only rows judged (status ok) in both runs are compared. For the row pass rate
 // and each criterion present in both runs:
-//   - pass rates: both rates, their paired difference with its Wald interval, and McNemar's exact
-//     test on the discordant rows; the line's verdict (better, worse, no significant difference)
+//   - pass rates: both rates, their paired difference with its Wald interval (clipped to [-1, 1]),
+//     and McNemar's exact test on the discordant rows; the line's verdict (better, worse, no
+//     significant difference)
 //     comes from this test, so a gate on it fires on noise at most 1 - confidence of the time;
 //   - mean scores (row score, criterion normalized score, 0..1): the paired difference with a
 //     paired t-interval, or clustered by the rows' group when rows share one, and its p-value;

@@ -211,23 +211,45 @@ std::string compare_section(const ReportOverview& overview) {
          "table below to see every row whose verdict moved.</p></section>";
 }
 
-// The pass rate as a bar, with its confidence interval drawn over it as an error bar.
-std::string criterion_block(const std::string& title, const std::string& stats_line, std::optional<double> pass_rate,
-                            const json& pass_ci, double confidence, const std::vector<Bar>& bars) {
-  std::string html = "<div class=\"criterion\"><h3>" + html_escape(title) + "</h3><div class=\"stats\">" +
-                     html_escape(stats_line) + "</div>";
-  if (pass_rate) {
-    html += "<div class=\"passbar\" title=\"pass rate " + format_percent(pass_rate) +
-            (pass_ci.is_array() ? ", " + ci_text(pass_ci, confidence, true) : "") +
-            "\"><div class=\"pass\" style=\"width:" + format_decimal(*pass_rate * 100, 1) + "%\"></div>";
-    if (pass_ci.is_array()) {
-      const double lo = pass_ci[0].get<double>() * 100, hi = pass_ci[1].get<double>() * 100;
-      html += "<div class=\"ci\" style=\"left:" + format_decimal(lo, 1) + "%;width:" + format_decimal(hi - lo, 1) +
-              "%\"></div>";
-    }
-    html += "</div>";
+// What one criterion's block shows: its pass rate and mean (0..1), each with its interval
+// ([lo, hi] from the summary JSON, or null), and its score distribution.
+struct CriterionView {
+  std::string title;
+  std::string stats_line;
+  std::optional<double> pass_rate;
+  json pass_ci;
+  std::optional<double> mean;  // normalized, 0..1
+  json mean_ci;
+  double confidence = 0.95;
+  std::vector<Bar> bars;
+};
+
+// An interval drawn as an error bar over a 0..1 track: a line with end caps.
+std::string error_bar(const json& interval) {
+  if (!interval.is_array()) return "";
+  const double lo = std::clamp(interval[0].get<double>(), 0.0, 1.0) * 100;
+  const double hi = std::clamp(interval[1].get<double>(), 0.0, 1.0) * 100;
+  return "<div class=\"ci\" style=\"left:" + format_decimal(lo, 1) + "%;width:" + format_decimal(hi - lo, 1) +
+         "%\"></div>";
+}
+
+std::string criterion_block(const CriterionView& view) {
+  std::string html = "<div class=\"criterion\"><h3>" + html_escape(view.title) + "</h3><div class=\"stats\">" +
+                     html_escape(view.stats_line) + "</div>";
+  if (view.pass_rate) {
+    html += "<div class=\"passbar\" title=\"pass rate " + format_percent(view.pass_rate) +
+            (view.pass_ci.is_array() ? ", " + ci_text(view.pass_ci, view.confidence, true) : "") +
+            "\"><div class=\"pass\" style=\"width:" + format_decimal(*view.pass_rate * 100, 1) + "%\"></div>" +
+            error_bar(view.pass_ci) + "</div>";
   }
-  return html + bar_chart_svg(bars, title + " score distribution") + "</div>";
+  if (view.mean) {
+    html += "<div class=\"meanbar\" title=\"mean " + format_decimal(*view.mean, 3) + " of 0–1" +
+            (view.mean_ci.is_array() ? ", " + ci_text(view.mean_ci, view.confidence, false) : "") + "\">" +
+            error_bar(view.mean_ci) +
+            "<div class=\"dot\" style=\"left:" + format_decimal(std::clamp(*view.mean, 0.0, 1.0) * 100, 1) +
+            "%\"></div></div>";
+  }
+  return html + bar_chart_svg(view.bars, view.title + " score distribution") + "</div>";
 }
 
 std::string criteria_section(const ReportOverview& overview) {
@@ -236,14 +258,16 @@ std::string criteria_section(const ReportOverview& overview) {
   const std::int64_t ok = s["ok"];
   if (ok > 0) {
     const double confidence = s.value("confidence", 0.95);
-    html += criterion_block(
+    const double mean = overview.stats.row_score_sum() / static_cast<double>(ok);
+    html += criterion_block(CriterionView{
         "Row score (all criteria)",
-        "mean " + format_decimal(overview.stats.row_score_sum() / static_cast<double>(ok), 3) +
+        "mean " + format_decimal(mean, 3) +
             (s["mean_ci"].is_array() ? " (" + ci_text(s["mean_ci"], confidence, false) + ")" : "") + " · pass " +
             format_percent(optional_number(s["pass_rate"])) +
             (s["pass_rate_ci"].is_array() ? " (" + ci_text(s["pass_rate_ci"], confidence, true) + ")" : "") + " · " +
             format_count(ok) + " judged rows",
-        optional_number(s["pass_rate"]), s["pass_rate_ci"], confidence, overview.stats.row_score_bars());
+        optional_number(s["pass_rate"]), s["pass_rate_ci"], mean, s["mean_ci"], confidence,
+        overview.stats.row_score_bars()});
   }
   const auto& names = overview.stats.criterion_order();
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -256,13 +280,14 @@ std::string criteria_section(const ReportOverview& overview) {
     const json& c = s["criteria"][name];
     const auto pass_rate = optional_number(c["pass_rate"]);
     const double confidence = s.value("confidence", 0.95);
-    html += criterion_block(
+    html += criterion_block(CriterionView{
         name,
         "mean " + format_decimal(c["mean"].get<double>(), 2) + " (" + format_decimal(c["min"].get<double>(), 2) + "–" +
             format_decimal(c["max"].get<double>(), 2) + ") · pass " + format_percent(pass_rate) +
             (c["pass_rate_ci"].is_array() ? " (" + ci_text(c["pass_rate_ci"], confidence, true) + ")" : "") + " · " +
             format_count(c["count"].get<std::int64_t>()) + " rows",
-        pass_rate, c["pass_rate_ci"], confidence, overview.stats.scores().at(name).bars());
+        pass_rate, c["pass_rate_ci"], optional_number(c["normalized_mean"]), c["mean_ci"], confidence,
+        overview.stats.scores().at(name).bars()});
   }
   if (ok == 0 && names.empty()) html += "<p class=\"none\">No row was judged.</p>";
   html += "</div>";

@@ -165,6 +165,9 @@ TEST_CASE("report shows the cost, the judge cache's savings and, with --summary,
   // proportion_confint(2, 2, method="wilson") = (0.3423802, 1.0)), drawn over the pass bar.
   CHECK(report.out.find("2 of 2 judged rows passed · 95% CI [34.2, 100]") != std::string::npos);
   CHECK(report.out.find("<div class=\"ci\" style=\"left:34.2%;width:65.8%\"></div>") != std::string::npos);
+  // The mean (both rows 1.0 of 0-1) as a dot on its track, the interval's bar with it.
+  CHECK(report.out.find("<div class=\"meanbar\" title=\"mean 1 of 0–1, 95% CI [1, 1]\">") != std::string::npos);
+  CHECK(report.out.find("<div class=\"dot\" style=\"left:100%\"></div>") != std::string::npos);
 
   // A model the table does not list: unknown, not $0.
   std::string unpriced = row(1, false);
