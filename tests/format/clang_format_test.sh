@@ -129,6 +129,8 @@ files=(
   core/server/http_metrics.h
   core/server/listen_address.h
   core/server/service_state.h
+  core/stats/agreement.cpp
+  core/stats/agreement.h
   core/stats/distributions.cpp
   core/stats/distributions.h
   core/stats/interval.h
@@ -178,6 +180,7 @@ files=(
   tests/server/evaluate_request_test.cpp
   tests/server/http_metrics_test.cpp
   tests/server/listen_address_test.cpp
+  tests/stats/agreement_test.cpp
   tests/stats/distributions_test.cpp
   tests/stats/mean_interval_test.cpp
   tests/stats/proportion_test.cpp
