@@ -56,7 +56,8 @@ RowId Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
       call->row = row.get();
       call->criterion_index = i;
       call->sample = sample;
-      call->request = request;
+      // The last (with --repeat 1, the only) sample takes the request itself: no copy per row.
+      call->request = sample + 1 < repeat ? request : std::move(request);
       call->reserved_tokens = judge::estimate_tokens(call->request);
       row->calls.push_back(std::move(call));
     }
