@@ -18,29 +18,39 @@ using llmeval::output::Status;
 using llmeval::report::BaselineRow;
 using llmeval::report::PairedComparison;
 
-// One run pair on `rows` rows whose pass probabilities are p[i] (baseline) and p[i] + lift
-// (candidate), drawn independently: the verdict of the row pass-rate line.
-std::string verdict_of_simulated_pair(std::mt19937_64& random, const std::vector<double>& p, double lift) {
-  PairedComparison comparison(0.95);
+// One row judged on one criterion, "quality", in both runs; set() gives it its two verdicts.
+struct RowPair {
   ResultRecord candidate;
-  candidate.status = Status::kOk;
-  CriterionResult c;
-  c.name = "quality";
-  candidate.criteria.push_back(c);
   BaselineRow baseline;
-  baseline.criteria.push_back({"quality", 0, false});
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const bool before = uniform(random) < p[i];
-    const bool now = uniform(random) < std::min(1.0, p[i] + lift);
-    candidate.line = static_cast<std::int64_t>(i + 1);
+  RowPair() {
+    candidate.status = Status::kOk;
+    CriterionResult c;
+    c.name = "quality";
+    candidate.criteria.push_back(c);
+    baseline.criteria.push_back({"quality", 0, false});
+  }
+  void set(std::int64_t line, bool before, bool now) {
+    candidate.line = line;
     candidate.criteria[0].pass = now;
     candidate.criteria[0].normalized = now ? 1.0 : 0.0;
     baseline.pass = before;
     baseline.score = before ? 1.0 : 0.0;
     baseline.criteria[0].pass = before;
     baseline.criteria[0].normalized = baseline.score;
-    comparison.add(candidate, &baseline);
+  }
+};
+
+// One run pair on `rows` rows whose pass probabilities are p[i] (baseline) and p[i] + lift
+// (candidate), drawn independently: the verdict of the row pass-rate line.
+std::string verdict_of_simulated_pair(std::mt19937_64& random, const std::vector<double>& p, double lift) {
+  PairedComparison comparison(0.95);
+  RowPair row;
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const bool before = uniform(random) < p[i];
+    const bool now = uniform(random) < std::min(1.0, p[i] + lift);
+    row.set(static_cast<std::int64_t>(i + 1), before, now);
+    comparison.add(row.candidate, &row.baseline);
   }
   return comparison.lines().at(0).verdict;
 }
@@ -82,18 +92,11 @@ TEST_CASE("compare: a true 5-point pass-rate gain on 2,000 rows is found in at l
 
 TEST_CASE("compare: counts matched, excluded and unmatched rows, and clusters by group", "[report][compare]") {
   PairedComparison comparison(0.95);
-  ResultRecord candidate;
-  candidate.status = Status::kOk;
-  CriterionResult c;
-  c.name = "quality";
-  c.pass = true;
-  c.normalized = 1;
-  candidate.criteria.push_back(c);
-  BaselineRow baseline;
-  baseline.pass = false;
-  baseline.criteria.push_back({"quality", 0, false});
+  RowPair row;
+  ResultRecord& candidate = row.candidate;
+  BaselineRow& baseline = row.baseline;
   for (int line = 1; line <= 6; ++line) {
-    candidate.line = line;
+    row.set(line, false, true);
     candidate.group = line <= 3 ? nlohmann::json("doc") : nlohmann::json();
     comparison.add(candidate, &baseline);
   }
@@ -121,22 +124,13 @@ TEST_CASE("compare: counts matched, excluded and unmatched rows, and clusters by
 
 TEST_CASE("compare: a difference that is not significant comes with the rows that would show it", "[report][compare]") {
   PairedComparison comparison(0.95);
-  ResultRecord candidate;
-  candidate.status = Status::kOk;
-  CriterionResult c;
-  c.name = "quality";
-  candidate.criteria.push_back(c);
-  BaselineRow baseline;
-  baseline.criteria.push_back({"quality", 0, false});
+  RowPair row;
   // 100 rows: 6 pass only in the candidate, 3 only in the baseline, the rest agree.
   for (int line = 1; line <= 100; ++line) {
     const bool now = line <= 6 || line > 9;
     const bool before = (line >= 7 && line <= 9) || line > 9;
-    candidate.line = line;
-    candidate.criteria[0].pass = now;
-    baseline.pass = before;
-    baseline.criteria[0].pass = before;
-    comparison.add(candidate, &baseline);
+    row.set(line, before, now);
+    comparison.add(row.candidate, &row.baseline);
   }
   const auto line = comparison.lines().at(0);
   CHECK(line.verdict == "no significant difference");
