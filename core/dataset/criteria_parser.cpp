@@ -175,13 +175,35 @@ MaybeError parse_check_value(const json& object, Criterion& out) {
   return out.check == CheckType::kRegex ? parse_regex(value, out) : std::nullopt;
 }
 
+// {"name": ..., "type": "pairwise", "rubric": "what makes one answer better"}: judged on the
+// row's output_a and output_b (jsonl_reader.cpp checks the row has them).
+MaybeError parse_pairwise_fields(const json& object, Criterion& out) {
+  for (const char* key : {"scale", "threshold", "value"}) {
+    if (object.contains(key)) {
+      return invalid(prefix(out.name) + "\"" + key + "\" does not apply to a \"pairwise\" criterion (the judge " +
+                     "picks the better of output_a and output_b); remove it");
+    }
+  }
+  auto rubric = object.find("rubric");
+  if (rubric == object.end() || !rubric->is_string() || is_blank(rubric->get_ref<const std::string&>())) {
+    return invalid(prefix(out.name) + "a \"pairwise\" criterion needs a \"rubric\": what makes one answer " +
+                   "better than the other");
+  }
+  out.pairwise = true;
+  out.rubric = rubric->get<std::string>();
+  out.scale = Scale::kBinary;  // its score is answer b's points, 0..1 (see criterion.h)
+  out.threshold = 0.5;         // b passes when it is at least as good as a
+  return std::nullopt;
+}
+
 MaybeError parse_check_fields(const json& object, Criterion& out) {
   const json& type = object["type"];
   std::optional<CheckType> check;
   if (type.is_string()) check = parse_check_type(type.get_ref<const std::string&>());
   if (!check) {
     return invalid(prefix(out.name) + "unknown \"type\" " + describe_value(type) + "; use " + kCheckTypeList +
-                   ", or leave out \"type\" and give a \"rubric\" for an LLM-judged criterion");
+                   ", \"pairwise\" to compare output_a with output_b, or leave out \"type\" and give a " +
+                   "\"rubric\" for an LLM-judged criterion");
   }
   out.llm = false;
   out.check = *check;
@@ -222,8 +244,10 @@ MaybeError parse_object(const json& object, std::string default_name, Scale defa
                      "(LLM-judged) or \"name\", \"type\", \"value\", \"weight\" (deterministic)");
     }
   }
-  MaybeError error = object.contains("type") ? parse_check_fields(object, out)
-                                             : parse_llm_fields(object, out, default_scale);
+  const auto type = object.find("type");
+  MaybeError error = type == object.end()  ? parse_llm_fields(object, out, default_scale)
+                     : *type == "pairwise" ? parse_pairwise_fields(object, out)
+                                           : parse_check_fields(object, out);
   return error ? error : parse_weight(object, out);
 }
 

@@ -33,6 +33,10 @@ const char* to_string(CheckType type);
 struct Criterion {
   std::string name;
   bool llm = true;  // true: judged by a provider; false: deterministic `check`
+  // "type": "pairwise" (LLM-judged): the judge picks the better of the row's two answers,
+  // output_a and output_b, shown once in each order. No scale or threshold: see
+  // docs/formats.md for its score (answer b's points: 1 win, 0.5 tie, 0 loss).
+  bool pairwise = false;
 
   // LLM-judged
   std::string rubric;

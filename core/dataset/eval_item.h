@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,21 @@ struct EvalItem {
   std::string output;        // aliases: response, completion, actual_output
   std::string reference;     // aliases: expected, expected_output, ideal; empty when absent
   std::string context;       // empty when absent
+  // Two answers to compare, for "pairwise" criteria; empty when absent. model_a and model_b
+  // name what produced them (optional; the summary ranks models by them).
+  std::string output_a;
+  std::string output_b;
+  std::string model_a;
+  std::string model_b;
   nlohmann::json metadata = nlohmann::json::object();
   // Rows sharing a group are not independent (several questions on one document): the summary's
   // intervals are clustered by it. String or number; null when the row has none.
   nlohmann::json group;
   std::vector<Criterion> criteria;  // never empty
+  // Human labels (`labels`), by criterion index: a score in the criterion's scale (binary: 0 or
+  // 1). Empty when the row has none; nullopt for a criterion without one. Never changes a
+  // verdict: the summary measures the judge's agreement with them.
+  std::vector<std::optional<double>> labels;
 };
 
 struct InvalidLine {

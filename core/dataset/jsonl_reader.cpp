@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -25,7 +26,22 @@ constexpr std::size_t kKeepCapacity = 1 << 20;
 constexpr std::size_t kMaxDetailBytes = 200;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-enum Field { kId, kPrompt, kOutput, kReference, kContext, kMetadata, kCriteria, kGroup, kFieldCount };
+enum Field {
+  kId,
+  kPrompt,
+  kOutput,
+  kReference,
+  kContext,
+  kMetadata,
+  kCriteria,
+  kGroup,
+  kOutputA,
+  kOutputB,
+  kModelA,
+  kModelB,
+  kLabels,
+  kFieldCount
+};
 
 struct Alias {
   std::string_view key;
@@ -48,6 +64,11 @@ constexpr Alias kAliases[] = {
     {"metadata", kMetadata},
     {"criteria", kCriteria},
     {"group", kGroup},
+    {"output_a", kOutputA},
+    {"output_b", kOutputB},
+    {"model_a", kModelA},
+    {"model_b", kModelB},
+    {"labels", kLabels},
 };
 
 std::optional<Field> field_of(const std::string& key) {
@@ -215,6 +236,75 @@ std::optional<ReadItem> take_criteria(const json* criteria, const ReaderOptions&
   return std::nullopt;
 }
 
+// A pairwise criterion needs output_a and output_b; any other criterion needs output.
+std::optional<ReadItem> check_answers(const Slots& slots, const EvalItem& item) {
+  for (const Criterion& criterion : item.criteria) {
+    if (criterion.pairwise && !(slots.value[kOutputA] && slots.value[kOutputB])) {
+      return bad(item.id, item.line, "missing_field",
+                 "criterion " + quote_for_message(criterion.name) +
+                     " is \"pairwise\": the row needs the two answers to compare, \"output_a\" and \"output_b\"");
+    }
+    if (!criterion.pairwise && !slots.value[kOutput]) {
+      return bad(item.id, item.line, "missing_field",
+                 "missing field \"output\" for criterion " + quote_for_message(criterion.name) +
+                     " (output_a and output_b serve only \"pairwise\" criteria)");
+    }
+  }
+  return std::nullopt;
+}
+
+// One label: a whole number in the criterion's scale; binary also takes true and false.
+std::optional<double> label_value(const json& value, const Criterion& criterion) {
+  const ScaleRange range = range_of(criterion.scale);
+  if (value.is_boolean()) {
+    if (criterion.scale != Scale::kBinary) return std::nullopt;
+    return value.get<bool>() ? 1.0 : 0.0;
+  }
+  if (!value.is_number()) return std::nullopt;
+  const double number = value.get<double>();
+  if (number != std::floor(number) || number < range.min || number > range.max) return std::nullopt;
+  return number;
+}
+
+// `labels`: {"<criterion name>": <score in its scale, or true/false for binary>}.
+std::optional<ReadItem> take_labels(const json* labels, EvalItem& item) {
+  if (!labels) return std::nullopt;
+  if (!labels->is_object()) {
+    return bad(item.id, item.line, "invalid_field",
+               std::string("field \"labels\" must be an object {\"<criterion name>\": <score>} (got ") +
+                   labels->type_name() + ")");
+  }
+  item.labels.assign(item.criteria.size(), std::nullopt);
+  for (const auto& [name, value] : labels->items()) {
+    if (value.is_null()) continue;
+    const auto found = std::find_if(item.criteria.begin(), item.criteria.end(),
+                                    [&](const Criterion& c) { return c.name == name; });
+    if (found == item.criteria.end()) {
+      return bad(item.id, item.line, "invalid_field",
+                 "field \"labels\" names " + quote_for_message(name) +
+                     ", which is not one of the row's criteria; label a criterion by its name");
+    }
+    if (!found->llm || found->pairwise) {
+      return bad(item.id, item.line, "invalid_field",
+                 "field \"labels\": criterion " + quote_for_message(name) +
+                     " is not scored by the judge (a check or a pairwise criterion); only scored LLM criteria "
+                     "take labels");
+    }
+    const std::optional<double> label = label_value(value, *found);
+    if (!label) {
+      const ScaleRange range = range_of(found->scale);
+      return bad(item.id, item.line, "invalid_field",
+                 "field \"labels\": " + quote_for_message(name) + " is " + describe_value(value) +
+                     ", outside its scale; give " +
+                     (found->scale == Scale::kBinary
+                          ? std::string("true or false (or 1 or 0)")
+                          : "a whole number from " + std::to_string(range.min) + " to " + std::to_string(range.max)));
+    }
+    item.labels[static_cast<std::size_t>(found - item.criteria.begin())] = label;
+  }
+  return std::nullopt;
+}
+
 // id_given: the row named its own id (so it takes part in the duplicate check).
 ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOptions& options, bool& id_given) {
   Slots slots = find_fields(row);
@@ -234,10 +324,10 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
                "fields " + quote_for_message(*slots.conflict[0]) + " and " +
                    quote_for_message(*slots.conflict[1]) + " mean the same thing; keep one of them");
   }
-  const std::pair<Field, std::string*> strings[] = {{kPrompt, &item.prompt},
-                                                    {kOutput, &item.output},
-                                                    {kReference, &item.reference},
-                                                    {kContext, &item.context}};
+  const std::pair<Field, std::string*> strings[] = {
+      {kPrompt, &item.prompt},     {kOutput, &item.output},     {kReference, &item.reference},
+      {kContext, &item.context},   {kOutputA, &item.output_a},  {kOutputB, &item.output_b},
+      {kModelA, &item.model_a},    {kModelB, &item.model_b}};
   for (const auto& [field, out] : strings) {
     if (!take_string(slots, field, *out)) {
       return bad(item.id, number, "invalid_field",
@@ -245,7 +335,13 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
                      slots.value[field]->type_name() + ")");
     }
   }
-  if (!slots.value[kOutput]) {
+  const bool two_answers = slots.value[kOutputA] && slots.value[kOutputB];
+  if (!slots.value[kOutput] && !two_answers) {
+    if (slots.value[kOutputA] || slots.value[kOutputB]) {
+      return bad(item.id, number, "missing_field",
+                 std::string("field \"") + (slots.value[kOutputA] ? "output_b" : "output_a") +
+                     "\" is missing: a pairwise row gives both answers, output_a and output_b");
+    }
     const auto found = row.find("output");
     return bad(item.id, number, "missing_field",
                missing_output_message(row, found == row.end() ? nullptr : &found->second));
@@ -266,6 +362,8 @@ ReadItem build_item(json::object_t& row, std::int64_t number, const ReaderOption
     item.group = std::move(*group);
   }
   if (auto error = take_criteria(slots.value[kCriteria], options, item)) return *std::move(error);
+  if (auto error = check_answers(slots, item)) return *std::move(error);
+  if (auto error = take_labels(slots.value[kLabels], item)) return *std::move(error);
   return item;
 }
 

@@ -76,9 +76,12 @@ const json* find_key(const json& object, const auto& names) {
   return nullptr;
 }
 
-// The first balanced {...} in the text that parses as a JSON object with a score. Code fences
-// and prose around the object need no special case: they are skipped like any other text.
-std::optional<json> find_verdict_object(std::string_view text) {
+constexpr std::array<std::string_view, 3> kWinnerKeys = {"winner", "better", "preferred"};
+
+// The first balanced {...} in the text that parses as a JSON object with one of `keys` (the
+// score's, or a pairwise winner's). Code fences and prose around the object need no special
+// case: they are skipped like any other text.
+std::optional<json> find_verdict_object(std::string_view text, const auto& keys) {
   int tried = 0;
   for (std::size_t open = text.find('{'); open != std::string_view::npos && tried < kMaxCandidates;
        ++tried) {
@@ -88,7 +91,7 @@ std::optional<json> find_verdict_object(std::string_view text) {
       continue;
     }
     json parsed = json::parse(text.substr(open, close - open + 1), nullptr, false);
-    if (parsed.is_object() && find_key(parsed, kScoreKeys) != nullptr) return parsed;
+    if (parsed.is_object() && find_key(parsed, keys) != nullptr) return parsed;
     // A valid object without a score is skipped whole: a score nested inside it (one of a list
     // of sub-scores, say) is not the verdict. Text that did not parse may hide one inside.
     open = text.find('{', parsed.is_discarded() ? open + 1 : close + 1);
@@ -160,7 +163,7 @@ Result<double> checked_score(const json& score, dataset::Scale scale) {
 
 Result<Verdict> parse_judge_reply(std::string_view text, dataset::Scale scale) {
   if (trim(text).empty()) return parse_error("the reply is empty");
-  std::optional<json> object = find_verdict_object(text);
+  std::optional<json> object = find_verdict_object(text, kScoreKeys);
   if (!object) {
     if (text.find('{') == std::string_view::npos) {
       return parse_error("the reply contains no JSON object");
@@ -177,6 +180,42 @@ Result<Verdict> parse_judge_reply(std::string_view text, dataset::Scale scale) {
     verdict.reason = reason->get<std::string>();
   }
   return verdict;
+}
+
+Result<Verdict> parse_pairwise_reply(std::string_view text) {
+  if (trim(text).empty()) return parse_error("the reply is empty");
+  std::optional<json> object = find_verdict_object(text, kWinnerKeys);
+  if (!object) {
+    if (text.find('{') == std::string_view::npos) return parse_error("the reply contains no JSON object");
+    return parse_error("the reply contains no JSON object with a \"winner\"");
+  }
+  const json& winner = *find_key(*object, kWinnerKeys);
+  std::string_view name = winner.is_string() ? trim(winner.get_ref<const std::string&>()) : std::string_view();
+  // "Answer A" and "a" name A as well; a tie may be called a draw.
+  if (name.size() > 7 && iequals(name.substr(0, 7), "answer ")) name.remove_prefix(7);
+  Verdict verdict;
+  if (iequals(name, "A")) {
+    verdict.score = static_cast<double>(Shown::kA);
+  } else if (iequals(name, "B")) {
+    verdict.score = static_cast<double>(Shown::kB);
+  } else if (iequals(name, "tie") || iequals(name, "draw")) {
+    verdict.score = static_cast<double>(Shown::kTie);
+  } else {
+    return parse_error("winner " + winner.dump() + " is not \"A\", \"B\" or \"tie\"");
+  }
+  if (const json* reason = find_key(*object, kReasonKeys); reason && reason->is_string()) {
+    verdict.reason = reason->get<std::string>();
+  }
+  return verdict;
+}
+
+const char* to_string(Shown shown) {
+  switch (shown) {
+    case Shown::kA: return "A";
+    case Shown::kB: return "B";
+    case Shown::kTie: return "tie";
+  }
+  return "tie";
 }
 
 }  // namespace llmeval::judge

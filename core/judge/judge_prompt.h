@@ -24,6 +24,13 @@ provider::CompletionRequest build_judge_request(const dataset::EvalItem& item,
                                                 const dataset::Criterion& criterion,
                                                 const JudgeOptions& options);
 
+// A pairwise criterion's request: the row's two answers in <answer_a> and <answer_b>, output_a
+// first unless b_shown_as_a, and a reply {"reason", "winner": "A" | "B" | "tie"}
+// (CompletionRequest::pairwise).
+provider::CompletionRequest build_pairwise_request(const dataset::EvalItem& item,
+                                                   const dataset::Criterion& criterion, bool b_shown_as_a,
+                                                   const JudgeOptions& options);
+
 // The original conversation plus the bad reply and a user turn saying what was wrong and
 // asking again for only the JSON object.
 provider::CompletionRequest build_repair_request(const provider::CompletionRequest& original,

@@ -168,6 +168,51 @@ CriterionResult parse_criterion(const std::string& name, const Json& value, Type
       c.samples.push_back(std::move(s));
     }
   }
+  if (auto label = value.find("label"); label != value.end()) {
+    double number = 0;
+    fields.read(value, "label", path, number);
+    c.label = number;
+  }
+  fields.read(value, "tie", path, c.tie);
+  if (auto jury = value.find("jury"); jury != value.end() && jury->is_array()) {
+    for (std::size_t i = 0; i < jury->size(); ++i) {
+      const Json& entry = (*jury)[i];
+      const std::string juror_path = path + ".jury[" + std::to_string(i) + "]";
+      if (!entry.is_object()) continue;
+      JurorVerdict juror;
+      fields.read(entry, "provider", juror_path, juror.provider);
+      fields.read(entry, "model", juror_path, juror.model);
+      if (auto score = entry.find("score"); score != entry.end() && !score->is_null()) {
+        double number = 0;
+        fields.read(entry, "score", juror_path, number);
+        juror.score = number;
+      }
+      fields.read(entry, "reason", juror_path, juror.reason);
+      fields.read(entry, "status", juror_path, juror.status);
+      fields.read(entry, "winner", juror_path, juror.winner);
+      if (auto judge = entry.find("judge"); judge != entry.end() && judge->is_object()) {
+        juror.judge = parse_judge(*judge, path_of(juror_path, "judge"), fields);
+      }
+      c.jury.push_back(std::move(juror));
+    }
+  }
+  fields.read(value, "winner", path, c.winner);
+  fields.read(value, "position_inconsistent", path, c.position_inconsistent);
+  if (auto orders = value.find("orders"); orders != value.end() && orders->is_array()) {
+    for (std::size_t i = 0; i < orders->size(); ++i) {
+      const Json& entry = (*orders)[i];
+      const std::string order_path = path + ".orders[" + std::to_string(i) + "]";
+      if (!entry.is_object()) continue;
+      PairwiseOrder order;
+      fields.read(entry, "shown_as_a", order_path, order.shown_as_a);
+      fields.read(entry, "winner", order_path, order.winner);
+      fields.read(entry, "reason", order_path, order.reason);
+      if (auto judge = entry.find("judge"); judge != entry.end() && judge->is_object()) {
+        order.judge = parse_judge(*judge, path_of(order_path, "judge"), fields);
+      }
+      c.orders.push_back(std::move(order));
+    }
+  }
   return c;
 }
 
@@ -272,8 +317,10 @@ bool read_criterion(std::string_view name, element value, CriterionResult& c) {
     } else if (key == "reason" || key == "type") {
       if (field.type() != element_type::STRING) return false;
       (key == "reason" ? c.reason : c.check) = std::string(std::string_view(field));
-    } else if (key == "samples" || key == "stddev" || key == "samples_failed") {
-      return false;  // a repeated criterion (--repeat): rare enough for the general path
+    } else if (key == "samples" || key == "stddev" || key == "samples_failed" || key == "label" || key == "tie" ||
+               key == "jury" || key == "winner" || key == "position_inconsistent" || key == "orders") {
+      // --repeat, labels, --jury, pairwise: rare enough for the general path
+      return false;
     } else if (key == "judge" && field.type() == element_type::OBJECT) {
       JudgeInfo info;
       if (!read_judge(simdjson::dom::object(field), info)) return false;
@@ -321,6 +368,8 @@ std::optional<ResultRecord> parse_with_simdjson(std::string_view line) {
       record.metadata = to_nlohmann(value);
     } else if (key == "group" && (value.type() == element_type::STRING || is_number(value))) {
       record.group = to_nlohmann(value);
+    } else if (key == "model_a" || key == "model_b") {
+      return std::nullopt;  // a pairwise row: the general path
     } else if (key == "error" && value.type() == element_type::OBJECT) {
       ResultError error;
       FieldReader error_fields;
@@ -370,6 +419,8 @@ Result<ResultRecord> parse_result_line_nlohmann(std::string_view line) {
   if (auto group = row.find("group"); group != row.end() && (group->is_string() || group->is_number())) {
     record.group = nlohmann::json::parse(group->dump());
   }
+  fields.read(row, "model_a", "", record.model_a);
+  fields.read(row, "model_b", "", record.model_b);
   if (auto error = row.find("error"); error != row.end() && error->is_object()) {
     ResultError result_error;
     fields.read(*error, "kind", "error", result_error.kind);

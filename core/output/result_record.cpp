@@ -81,6 +81,31 @@ void append_judge(std::string& out, const JudgeInfo& judge) {
   out += "}";
 }
 
+void append_juror(std::string& out, const JurorVerdict& juror, bool comma) {
+  if (comma) out += ',';
+  out += "{\"provider\":";
+  append_json_string(out, juror.provider);
+  out += ",\"model\":";
+  append_json_string(out, juror.model);
+  out += ",\"score\":";
+  if (juror.score) {
+    append_json_number(out, *juror.score);
+  } else {
+    out += "null";
+  }
+  out += ",\"reason\":";
+  append_json_string(out, juror.reason);
+  out += ",\"status\":";
+  append_json_string(out, juror.status);
+  if (!juror.winner.empty()) {
+    out += ",\"winner\":";
+    append_json_string(out, juror.winner);
+  }
+  out += ",\"judge\":";
+  append_judge(out, juror.judge);
+  out += '}';
+}
+
 void append_criterion(std::string& out, const CriterionResult& c) {
   append_key(out, c.name);
   out += "{\"score\":";
@@ -125,6 +150,36 @@ void append_criterion(std::string& out, const CriterionResult& c) {
     }
     out += ']';
   }
+  if (c.label) {
+    out += ",\"label\":";
+    append_json_number(out, *c.label);
+  }
+  if (c.tie) out += ",\"tie\":true";
+  if (!c.jury.empty()) {
+    out += ",\"jury\":[";
+    for (std::size_t i = 0; i < c.jury.size(); ++i) append_juror(out, c.jury[i], i > 0);
+    out += ']';
+  }
+  if (!c.winner.empty()) {
+    out += ",\"winner\":";
+    append_json_string(out, c.winner);
+    out += ",\"position_inconsistent\":";
+    append_bool(out, c.position_inconsistent);
+    out += ",\"orders\":[";
+    for (std::size_t i = 0; i < c.orders.size(); ++i) {
+      if (i > 0) out += ',';
+      out += "{\"shown_as_a\":";
+      append_json_string(out, c.orders[i].shown_as_a);
+      out += ",\"winner\":";
+      append_json_string(out, c.orders[i].winner);
+      out += ",\"reason\":";
+      append_json_string(out, c.orders[i].reason);
+      out += ",\"judge\":";
+      append_judge(out, c.orders[i].judge);
+      out += '}';
+    }
+    out += ']';
+  }
   out += "}";
 }
 
@@ -138,6 +193,12 @@ void append_json(std::string& out, const ResultRecord& record) {
   if (!record.group.is_null()) {
     out += ",\"group\":";
     append_value(out, record.group);
+  }
+  if (!record.model_a.empty() || !record.model_b.empty()) {
+    out += ",\"model_a\":";
+    append_json_string(out, record.model_a);
+    out += ",\"model_b\":";
+    append_json_string(out, record.model_b);
   }
   out += ",\"status\":";
   append_json_string(out, to_string(record.status));

@@ -37,6 +37,28 @@ struct Sample {
   JudgeInfo judge;
 };
 
+// One juror's verdict on a criterion (--jury): its score (the mean of its samples with
+// --repeat; answer b's points for a pairwise criterion), or none when it abstained.
+struct JurorVerdict {
+  std::string provider;
+  std::string model;
+  std::optional<double> score;  // nullopt: abstained
+  std::string reason;
+  // "ok", or why it abstained: the error kind of its last failure (judge_unparseable, timeout,
+  // ...), after its retries and repair.
+  std::string status = "ok";
+  std::string winner;  // pairwise criteria: "a", "b" or "tie" as this juror resolved it
+  JudgeInfo judge;     // its calls: attempts, tokens, latency (for its cost line)
+};
+
+// One order of a pairwise criterion: the answers shown as A and B, and the judge's reply.
+struct PairwiseOrder {
+  std::string shown_as_a;  // "a": output_a was shown as A (first); "b": output_b was
+  std::string winner;      // as the judge named it: "A", "B" or "tie"
+  std::string reason;
+  JudgeInfo judge;
+};
+
 struct CriterionResult {
   std::string name;
   bool llm = true;
@@ -53,6 +75,18 @@ struct CriterionResult {
   std::vector<Sample> samples;
   std::optional<double> stddev;  // of the samples' scores (n - 1), with samples
   int samples_failed = 0;        // samples that failed after their retries
+  // The row's human label for this criterion (dataset `labels`), in the scale's units; it
+  // never changes the verdict.
+  std::optional<double> label;
+  // --jury: every juror's verdict, in the order of -p; score is their aggregate, and judge is
+  // absent (each juror's calls are in its own entry).
+  std::vector<JurorVerdict> jury;
+  bool tie = false;  // --jury majority: as many jurors passed as failed; the criterion fails
+  // Pairwise criteria: the resolved winner ("a", "b" or "tie"); score is answer b's points
+  // (1, 0.5 or 0). position_inconsistent: the two orders named different answers.
+  std::string winner;
+  bool position_inconsistent = false;
+  std::vector<PairwiseOrder> orders;  // both orders' raw verdicts, a-first one first
 };
 
 struct ResultError {
@@ -68,6 +102,8 @@ struct ResultRecord {
   nlohmann::json metadata = nlohmann::json::object();
   std::optional<ResultError> error;
   nlohmann::json group;  // the dataset row's group; null when it has none (not written)
+  std::string model_a;   // pairwise rows: what produced output_a and output_b (empty: unnamed)
+  std::string model_b;
 
   // Weighted mean of `normalized` over all criteria; only meaningful for kOk rows.
   double score() const;

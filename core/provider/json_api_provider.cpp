@@ -248,6 +248,10 @@ std::string take_model(nlohmann::json& reply, const std::string& configured) {
 }
 
 void append_verdict_schema(std::string& body, const CompletionRequest& request) {
+  if (request.pairwise) {
+    body += R"({"type":"object","properties":{"reason":{"type":"string"},"winner":{"type":"string","enum":["A","B","tie"]}},"required":["reason","winner"],"additionalProperties":false})";
+    return;
+  }
   body += R"({"type":"object","properties":{"reason":{"type":"string"},"score":{"type":"integer","enum":[)";
   for (int score = request.score_min; score <= request.score_max; ++score) {
     if (score != request.score_min) body += ',';

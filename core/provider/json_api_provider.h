@@ -63,7 +63,8 @@ std::int64_t int_field(const nlohmann::json& object, const char* field);
 std::int64_t nested_int_field(const nlohmann::json& object, const char* outer, const char* inner);
 // The reply's "model" (moved out), or `configured` when the reply names none.
 std::string take_model(nlohmann::json& reply, const std::string& configured);
-// The verdict's JSON schema: {"reason": string, "score": one of the scale's whole numbers},
+// The verdict's JSON schema: {"reason": string, "score": one of the scale's whole numbers}, or for a
+// pairwise request {"reason": string, "winner": "A", "B" or "tie"};
 // both required, nothing else — reason first, so that the model explains before it scores.
 void append_verdict_schema(std::string& body, const CompletionRequest& request);
 

@@ -40,6 +40,10 @@ struct CompletionRequest {
   // offline `sim` judge answers in it without parsing the prompt.
   int score_min = 1;
   int score_max = 5;
+  // A pairwise comparison: the verdict is {"reason", "winner": "A" | "B" | "tie"} instead of a
+  // score (its schema says so); score_min..max is then 0..2, the winner's code
+  // (judge::Shown).
+  bool pairwise = false;
 };
 
 // What a call used, as the API reports it. `input` counts every input token, cache reads and

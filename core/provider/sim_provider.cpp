@@ -109,7 +109,8 @@ std::string_view judged_message(const CompletionRequest& request) {
   for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
     if (it->role != "user") continue;
     if (last_user == nullptr) last_user = &*it;
-    if (it->content.find("<output>") != std::string::npos || it->content.find("<reference>") != std::string::npos) {
+    if (it->content.find("<output>") != std::string::npos || it->content.find("<reference>") != std::string::npos ||
+        it->content.find("<answer_a>") != std::string::npos) {
       return it->content;
     }
   }
@@ -142,6 +143,27 @@ SimVerdict judge(std::string_view message, int low, int high) {
           "the prompt, not a judgment"};
 }
 
+// A pairwise request: the answer closer to the reference (word overlap) wins, a tie when they
+// are as close; without a reference, a stable hash of the prompt picks A, B or a tie.
+std::string pairwise_reply(std::string_view message) {
+  auto reference = find_section(message, "<reference>", "</reference>");
+  auto a = find_section(message, "<answer_a>", "</answer_a>");
+  auto b = find_section(message, "<answer_b>", "</answer_b>");
+  const char* winner = "tie";
+  std::string reason;
+  if (reference && !is_blank(reference->inner) && a && b) {
+    const double overlap_a = jaccard(a->inner, reference->inner), overlap_b = jaccard(b->inner, reference->inner);
+    winner = overlap_a > overlap_b ? "A" : overlap_b > overlap_a ? "B" : "tie";
+    reason = "simulated judge (no model was called): the answer with more word overlap with the reference wins";
+  } else {
+    static constexpr const char* kWinners[] = {"A", "B", "tie"};
+    winner = kWinners[fnv1a(message) % 3];
+    reason = "simulated judge (no model was called): no reference given, so the winner is a stable hash of the "
+             "prompt, not a judgment";
+  }
+  return nlohmann::ordered_json{{"reason", std::move(reason)}, {"winner", winner}}.dump();
+}
+
 std::int64_t estimate_tokens(std::size_t chars) { return static_cast<std::int64_t>((chars + 3) / 4); }
 
 class SimProvider final : public Provider {
@@ -152,6 +174,10 @@ class SimProvider final : public Provider {
   const std::string& model() const override { return config_.model; }
 
   void complete(const CompletionRequest& request, CompletionCallback callback) override {
+    if (request.pairwise) {
+      answer(request, pairwise_reply(judged_message(request)), std::move(callback));
+      return;
+    }
     int low = std::min(request.score_min, request.score_max);
     int high = std::max(request.score_min, request.score_max);
     SimVerdict verdict = judge(judged_message(request), low, high);
@@ -159,8 +185,13 @@ class SimProvider final : public Provider {
     nlohmann::ordered_json reply = {
         {"score", verdict.score}, {"pass", normalized >= kPassAt}, {"reason", std::move(verdict.reason)}};
 
+    answer(request, reply.dump(), std::move(callback));
+  }
+
+ private:
+  void answer(const CompletionRequest& request, std::string text, CompletionCallback callback) {
     CompletionResponse response;
-    response.text = reply.dump();
+    response.text = std::move(text);
     response.model = "sim";
     response.simulated = true;
     std::size_t prompt_chars = request.system.size();
@@ -172,7 +203,6 @@ class SimProvider final : public Provider {
     });
   }
 
- private:
   EventLoop& loop_;
   ProviderConfig config_;
 };

@@ -26,7 +26,9 @@ Evaluator::Impl::Impl(EventLoop& l, Clock& c, std::vector<ProviderSlot> ch, resi
                       EvaluatorOptions o)
     : loop(l), clock(c), chain(std::move(ch)), provider_disabled(chain.size(), false), limiter(lim), options(o),
       random(o.seed), fallback_announced(chain.size(), false),
-      metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight, provider_prices(chain)) {}
+      metrics(o.metrics, provider_names(chain), o.judge_calls_are_inflight, provider_prices(chain)) {
+  for (const auto& slot : chain) jurors.push_back(Juror{slot.provider->name(), slot.provider->model()});
+}
 
 Evaluator::Impl::~Impl() {
   for (auto& [id, row] : live_rows) delete row;
@@ -42,25 +44,12 @@ RowId Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
   const auto& criteria = row->item.criteria;
   row->results.resize(criteria.size());
   row->samples.resize(criteria.size());
-  const int repeat = std::max(1, options.repeat);
   for (std::size_t i = 0; i < criteria.size(); ++i) {
     if (!criteria[i].llm) {
       row->results[i] = deterministic_result(criteria[i], row->item.output);
       continue;
     }
-    row->samples[i].by_index.resize(static_cast<std::size_t>(repeat));
-    row->samples[i].pending = repeat;
-    provider::CompletionRequest request = judge::build_judge_request(row->item, criteria[i], options.judge);
-    for (int sample = 0; sample < repeat; ++sample) {
-      auto call = std::make_unique<JudgeCall>();
-      call->row = row.get();
-      call->criterion_index = i;
-      call->sample = sample;
-      // The last (with --repeat 1, the only) sample takes the request itself: no copy per row.
-      call->request = sample + 1 < repeat ? request : std::move(request);
-      call->reserved_tokens = judge::estimate_tokens(call->request);
-      row->calls.push_back(std::move(call));
-    }
+    add_calls(*row, i);
   }
   row->pending_calls = row->calls.size();
   ++rows_active;
@@ -76,6 +65,51 @@ RowId Evaluator::Impl::evaluate(dataset::EvalItem item, Done done) {
   update_queue_depth();
   dispatch();
   return id;
+}
+
+CallLayout Evaluator::Impl::layout_of(const dataset::Criterion& criterion) const {
+  CallLayout layout;
+  layout.jurors = options.jury.method == JuryMethod::kNone ? 1 : chain.size();
+  layout.samples = criterion.pairwise ? 1 : std::max(1, options.repeat);
+  layout.orders = criterion.pairwise ? 2 : 1;
+  return layout;
+}
+
+void Evaluator::Impl::add_calls(RowState& row, std::size_t criterion_index) {
+  const dataset::Criterion& criterion = row.item.criteria[criterion_index];
+  const CallLayout layout = layout_of(criterion);
+  CriterionSamples& samples = row.samples[criterion_index];
+  samples.layout = layout;
+  samples.by_index.resize(layout.size());
+  samples.pending = layout.size();
+  // One request per order, shared by every juror and sample: the last call of an order takes
+  // it by move, so a criterion judged once copies nothing.
+  std::vector<provider::CompletionRequest> requests;
+  for (int order = 0; order < layout.orders; ++order) {
+    requests.push_back(criterion.pairwise ? judge::build_pairwise_request(row.item, criterion, order == 1, options.judge)
+                                          : judge::build_judge_request(row.item, criterion, options.judge));
+  }
+  const bool jury = options.jury.method != JuryMethod::kNone;
+  for (std::size_t juror = 0; juror < layout.jurors; ++juror) {
+    for (int sample = 0; sample < layout.samples; ++sample) {
+      for (int order = 0; order < layout.orders; ++order) {
+        auto call = std::make_unique<JudgeCall>();
+        call->row = &row;
+        call->criterion_index = criterion_index;
+        call->sample = sample;
+        call->slot = layout.index(juror, sample, order);
+        if (jury) {
+          call->juror = juror;
+          call->provider_index = juror;
+        }
+        const bool last_of_order = juror + 1 == layout.jurors && sample + 1 == layout.samples;
+        auto& request = requests[static_cast<std::size_t>(order)];
+        call->request = last_of_order ? std::move(request) : request;
+        call->reserved_tokens = judge::estimate_tokens(call->request);
+        row.calls.push_back(std::move(call));
+      }
+    }
+  }
 }
 
 void Evaluator::Impl::finish_call(JudgeCall* call) {
@@ -111,17 +145,16 @@ void Evaluator::Impl::dispatch() {
 
 void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info) {
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
-  call->row->samples[call->criterion_index].by_index[static_cast<std::size_t>(call->sample)] = output::Sample{
-      verdict.score, verdict.score >= criterion.threshold, verdict.reason, std::move(info)};
+  call->row->samples[call->criterion_index].by_index[call->slot].verdict =
+      output::Sample{verdict.score, verdict.score >= criterion.threshold, verdict.reason, std::move(info)};
   finish_sample(call);
 }
 
 void Evaluator::Impl::fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
   RowState* row = call->row;
   const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
-  CriterionSamples& samples = row->samples[call->criterion_index];
-  ++samples.failed;
-  if (!samples.error) samples.error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
+  row->samples[call->criterion_index].by_index[call->slot].error =
+      output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
   log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
   finish_sample(call);
 }
@@ -131,19 +164,12 @@ void Evaluator::Impl::finish_sample(JudgeCall* call) {
   const std::size_t index = call->criterion_index;
   CriterionSamples& samples = row->samples[index];
   if (--samples.pending == 0) {
-    std::vector<output::Sample> judged;
-    for (auto& sample : samples.by_index) {
-      if (sample) judged.push_back(std::move(*sample));
-    }
-    const dataset::Criterion& criterion = row->item.criteria[index];
-    if (judged.empty()) {
-      if (!row->first_error) row->first_error = std::move(samples.error);
-    } else if (samples.by_index.size() == 1) {
-      output::CriterionResult r = verdict_result(criterion, judge::Verdict{judged[0].score, judged[0].reason});
-      r.judge = std::move(judged[0].judge);
-      row->results[index] = std::move(r);
-    } else {
-      row->results[index] = repeated_result(criterion, std::move(judged), samples.failed);
+    CriterionOutcome outcome = resolve_criterion(row->item.criteria[index], samples.layout,
+                                                 std::move(samples.by_index), options.jury, jurors);
+    if (auto* result = std::get_if<output::CriterionResult>(&outcome)) {
+      row->results[index] = std::move(*result);
+    } else if (!row->first_error) {
+      row->first_error = std::get<output::ResultError>(std::move(outcome));
     }
   }
   finish_call(call);

@@ -42,6 +42,7 @@
 #include "core/resilience/rate_limiter.h"
 #include "core/resilience/retry_budget.h"
 #include "core/resilience/call_policy.h"
+#include "core/runner/verdict_resolution.h"
 
 namespace llmeval::runner {
 
@@ -59,6 +60,9 @@ struct EvaluatorOptions {
   // --repeat: each LLM criterion is judged this many times (samples 0..N-1, each its own cache
   // entry); its score is the samples' mean (output::CriterionResult::samples).
   int repeat = 1;
+  // --jury: every provider of the chain is a juror and judges every LLM criterion (no fallback
+  // between them); the criterion's result aggregates their verdicts (verdict_resolution.h).
+  JuryOptions jury;
   judge::JudgeOptions judge;         // prompt settings and per-attempt timeout
   // Attempts (--retries + 1), backoff, and the row deadline, counted from the row's hand-over
   // to evaluate(): see call_policy.h.

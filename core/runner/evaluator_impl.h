@@ -28,6 +28,7 @@ struct Evaluator::Impl {
   Clock& clock;
   std::vector<ProviderSlot> chain;
   std::vector<bool> provider_disabled;  // rejected our key (401/403)
+  std::vector<Juror> jurors;            // by chain index: with --jury, who each juror is
   resilience::RateLimiter& limiter;
   EvaluatorOptions options;
   std::mt19937_64 random;
@@ -70,6 +71,10 @@ struct Evaluator::Impl {
   // ---- rows (evaluator.cpp) -------------------------------------------------------------
 
   RowId evaluate(dataset::EvalItem item, Done done);
+  // How an LLM criterion's calls are laid out (jurors x samples x orders).
+  CallLayout layout_of(const dataset::Criterion& criterion) const;
+  // Creates the calls of one LLM criterion of the row.
+  void add_calls(RowState& row, std::size_t criterion_index);
   // A call has its result: frees its concurrency slot, finishes its row when it was the last.
   void finish_call(JudgeCall* call);
   // Frees the row, then hands its record to done (which may evaluate() more rows).
@@ -79,18 +84,18 @@ struct Evaluator::Impl {
   // The call has its verdict; `info` says who judged it, at what cost.
   void succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info);
   void fail_call(JudgeCall* call, const std::string& kind, const std::string& message);
-  // One judgment of a criterion is in (or failed): when it was the criterion's last, the
-  // criterion gets its result from the samples that succeeded, or fails when none did.
+  // One call of a criterion is in (or failed): when it was the criterion's last, the criterion
+  // gets its result from its calls (resolve_criterion), or its row the error.
   void finish_sample(JudgeCall* call);
   void stop(std::function<void()> quiet);
   void post_when_quiet();
 
   // ---- one judge call (judge_calls.cpp) --------------------------------------------------
 
-  // A provider this call may not use: it rejected our key, or it runs another judge model
-  // while the run must keep to one.
-  bool unusable(std::size_t index) const;
-  std::vector<bool> usable_now() const;  // by chain position: !unusable(i)
+  // A provider this call may not use: it rejected our key, it runs another judge model while
+  // the run must keep to one, or (--jury) it is another juror.
+  bool unusable(const JudgeCall* call, std::size_t index) const;
+  std::vector<bool> usable_now(const JudgeCall* call) const;  // by chain position: !unusable
   // Skips unusable providers; false when none is left.
   bool choose_provider(JudgeCall* call);
   // Asks the limiter for the call's provider (or the breaker says it is open); then sends.

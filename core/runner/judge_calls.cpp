@@ -1,5 +1,6 @@
 // One judge call's life, from admission to its result: Evaluator::Impl's steps declared in
 // evaluator_impl.h under "one judge call".
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <vector>
@@ -20,19 +21,20 @@ using std::chrono::milliseconds;
 
 }  // namespace
 
-bool Evaluator::Impl::unusable(std::size_t index) const {
+bool Evaluator::Impl::unusable(const JudgeCall* call, std::size_t index) const {
   if (provider_disabled[index]) return true;
+  if (call->juror) return index != *call->juror;
   return options.same_model_only && chain[index].provider->model() != chain.front().provider->model();
 }
 
-std::vector<bool> Evaluator::Impl::usable_now() const {
+std::vector<bool> Evaluator::Impl::usable_now(const JudgeCall* call) const {
   std::vector<bool> usable(chain.size());
-  for (std::size_t i = 0; i < chain.size(); ++i) usable[i] = !unusable(i);
+  for (std::size_t i = 0; i < chain.size(); ++i) usable[i] = !unusable(call, i);
   return usable;
 }
 
 bool Evaluator::Impl::choose_provider(JudgeCall* call) {
-  std::optional<std::size_t> next = resilience::next_usable(call->provider_index, usable_now());
+  std::optional<std::size_t> next = resilience::next_usable(call->provider_index, usable_now(call));
   if (!next) return false;
   if (*next != call->provider_index) {
     call->provider_index = *next;
@@ -283,7 +285,8 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   call->tokens.reasoning += response.usage.reasoning;
   metrics.tokens(call->provider_index, response.usage);
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
-  Result<judge::Verdict> verdict = judge::parse_judge_reply(response.text, criterion.scale);
+  Result<judge::Verdict> verdict = criterion.pairwise ? judge::parse_pairwise_reply(response.text)
+                                                      : judge::parse_judge_reply(response.text, criterion.scale);
   if (verdict.ok()) {
     const provider::Provider* p = slot.provider;
     output::JudgeInfo info;
@@ -322,7 +325,7 @@ CallContext Evaluator::Impl::context_of(const JudgeCall* call) {
   CallContext context;
   context.now = clock.now();
   context.row_started = call->row->started;
-  context.usable = usable_now();
+  context.usable = usable_now(call);
   const ProviderSlot& slot = chain[call->provider_index];
   context.retry_budget_left = slot.retry_budget == nullptr || slot.retry_budget->has_room();
   context.jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);
@@ -380,7 +383,11 @@ void Evaluator::Impl::carry_out(JudgeCall* call, const Decision& decision, const
       return;
     }
     case Decision::Action::kFail:
-      if (decision.disable_provider) auth_failed = true;  // no provider left that takes our key
+      // No provider left that takes our key; a jury goes on while any juror does.
+      if (decision.disable_provider) {
+        auth_failed = !call->juror || std::all_of(provider_disabled.begin(), provider_disabled.end(),
+                                                  [](bool disabled) { return disabled; });
+      }
       fail_call(call, decision.fail_kind, decision.message);
       return;
   }

@@ -34,6 +34,19 @@ output::CriterionResult verdict_result(const dataset::Criterion& criterion, cons
   return r;
 }
 
+void add_judge_info(output::JudgeInfo& total, const output::JudgeInfo& next) {
+  total.attempts += next.attempts;
+  total.fallback = total.fallback || next.fallback;
+  total.latency_ms = std::max(total.latency_ms, next.latency_ms);
+  total.tokens.input += next.tokens.input;
+  total.tokens.output += next.tokens.output;
+  total.tokens.cached_input += next.tokens.cached_input;
+  total.tokens.cache_write += next.tokens.cache_write;
+  total.tokens.reasoning += next.tokens.reasoning;
+  total.simulated = total.simulated || next.simulated;
+  total.cached = total.cached && next.cached;
+}
+
 output::CriterionResult repeated_result(const dataset::Criterion& criterion, std::vector<output::Sample> samples,
                                         int failed) {
   double sum = 0;
@@ -45,19 +58,7 @@ output::CriterionResult repeated_result(const dataset::Criterion& criterion, std
   r.stddev = samples.size() > 1 ? std::sqrt(squares / static_cast<double>(samples.size() - 1)) : 0.0;
   r.samples_failed = failed;
   output::JudgeInfo judge = samples.front().judge;
-  for (std::size_t i = 1; i < samples.size(); ++i) {
-    const output::JudgeInfo& next = samples[i].judge;
-    judge.attempts += next.attempts;
-    judge.fallback = judge.fallback || next.fallback;
-    judge.latency_ms = std::max(judge.latency_ms, next.latency_ms);
-    judge.tokens.input += next.tokens.input;
-    judge.tokens.output += next.tokens.output;
-    judge.tokens.cached_input += next.tokens.cached_input;
-    judge.tokens.cache_write += next.tokens.cache_write;
-    judge.tokens.reasoning += next.tokens.reasoning;
-    judge.simulated = judge.simulated || next.simulated;
-    judge.cached = judge.cached && next.cached;
-  }
+  for (std::size_t i = 1; i < samples.size(); ++i) add_judge_info(judge, samples[i].judge);
   r.judge = std::move(judge);
   r.samples = std::move(samples);
   return r;
@@ -69,8 +70,12 @@ output::ResultRecord take_record(RowState& row) {
   record.line = row.item.line;
   record.metadata = std::move(row.item.metadata);
   record.group = std::move(row.item.group);
-  for (auto& result : row.results) {
-    if (result) record.criteria.push_back(std::move(*result));
+  record.model_a = std::move(row.item.model_a);
+  record.model_b = std::move(row.item.model_b);
+  for (std::size_t i = 0; i < row.results.size(); ++i) {
+    if (!row.results[i]) continue;
+    if (i < row.item.labels.size()) row.results[i]->label = row.item.labels[i];
+    record.criteria.push_back(std::move(*row.results[i]));
   }
   if (row.first_error) {
     record.status = output::Status::kError;

@@ -22,6 +22,7 @@
 #include "core/provider/provider.h"
 #include "core/resilience/cost_budget.h"
 #include "core/resilience/probe_lease.h"
+#include "core/runner/verdict_resolution.h"
 
 namespace llmeval::runner {
 
@@ -43,18 +44,21 @@ struct JudgeCall {
   Clock::TimePoint sent_at;
   std::optional<Clock::TimePoint> limiter_asked_at;  // first ask of the current admission
   int sample = 0;  // which judgment of the request this is (repeats); part of the cache key
+  // --jury: the provider (chain index) this call belongs to; it never falls back to another.
+  std::optional<std::size_t> juror;
+  std::size_t slot = 0;  // its place in the criterion's CriterionSamples::by_index
   // The judge-cache key for the provider at cache_provider (the one the cache was last asked
   // for); empty when the call is not cached.
   std::string cache_key;
   std::optional<std::size_t> cache_provider;
 };
 
-// The judgments of one LLM criterion (one, or --repeat N), gathered until the last is done.
+// The calls of one LLM criterion (jurors x samples x orders: verdict_resolution.h), gathered
+// until the last is done.
 struct CriterionSamples {
-  std::vector<std::optional<output::Sample>> by_index;  // by sample index; empty: it failed
-  int pending = 0;
-  int failed = 0;
-  std::optional<output::ResultError> error;  // the first failure's
+  CallLayout layout;
+  std::vector<CallOutcome> by_index;  // by CallLayout::index
+  std::size_t pending = 0;
 };
 
 struct RowState {
@@ -74,6 +78,10 @@ output::CriterionResult deterministic_result(const dataset::Criterion& criterion
 
 // An LLM criterion's result from the judge's verdict; the caller adds the JudgeInfo.
 output::CriterionResult verdict_result(const dataset::Criterion& criterion, const judge::Verdict& verdict);
+
+// Adds another judgment's calls to a total: attempts and tokens summed, the slowest latency,
+// fallback and simulated when any was, cached only when all were.
+void add_judge_info(output::JudgeInfo& total, const output::JudgeInfo& next);
 
 // An LLM criterion judged several times (--repeat), from the samples that succeeded (at least
 // one): the mean score and what follows from it, their standard deviation, every sample, the
