@@ -131,6 +131,8 @@ files=(
   core/server/service_state.h
   core/stats/agreement.cpp
   core/stats/agreement.h
+  core/stats/agreement_table.cpp
+  core/stats/agreement_table.h
   core/stats/distributions.cpp
   core/stats/distributions.h
   core/stats/interval.h
@@ -180,6 +182,7 @@ files=(
   tests/server/evaluate_request_test.cpp
   tests/server/http_metrics_test.cpp
   tests/server/listen_address_test.cpp
+  tests/stats/agreement_table_test.cpp
   tests/stats/agreement_test.cpp
   tests/stats/distributions_test.cpp
   tests/stats/mean_interval_test.cpp
