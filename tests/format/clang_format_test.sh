@@ -136,6 +136,8 @@ files=(
   core/stats/distributions.cpp
   core/stats/distributions.h
   core/stats/interval.h
+  core/stats/krippendorff.cpp
+  core/stats/krippendorff.h
   core/stats/mean_interval.cpp
   core/stats/mean_interval.h
   core/stats/proportion.cpp
@@ -185,6 +187,7 @@ files=(
   tests/stats/agreement_table_test.cpp
   tests/stats/agreement_test.cpp
   tests/stats/distributions_test.cpp
+  tests/stats/krippendorff_test.cpp
   tests/stats/mean_interval_test.cpp
   tests/stats/proportion_test.cpp
   tests/stats/sample_size_test.cpp
