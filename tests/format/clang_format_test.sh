@@ -133,6 +133,8 @@ files=(
   core/stats/agreement.h
   core/stats/agreement_table.cpp
   core/stats/agreement_table.h
+  core/stats/bradley_terry.cpp
+  core/stats/bradley_terry.h
   core/stats/distributions.cpp
   core/stats/distributions.h
   core/stats/interval.h
@@ -186,6 +188,7 @@ files=(
   tests/server/listen_address_test.cpp
   tests/stats/agreement_table_test.cpp
   tests/stats/agreement_test.cpp
+  tests/stats/bradley_terry_test.cpp
   tests/stats/distributions_test.cpp
   tests/stats/krippendorff_test.cpp
   tests/stats/mean_interval_test.cpp
