@@ -5,6 +5,8 @@
 #include <numeric>
 #include <vector>
 
+#include "core/stats/agreement_table.h"
+
 namespace llmeval::stats {
 namespace {
 
@@ -29,33 +31,15 @@ std::vector<double> average_ranks(std::span<const double> values) {
 std::optional<double> cohen_kappa(std::span<const double> a, std::span<const double> b, int min, int max,
                                   KappaWeights weights) {
   if (a.size() != b.size() || max < min) return std::nullopt;
-  const auto k = static_cast<std::size_t>(max - min + 1);
-  std::vector<double> observed(k * k, 0.0), row(k, 0.0), column(k, 0.0);
-  double n = 0;
+  // One definition of kappa: the table's. Range-check in double before the cast to int, which
+  // would be undefined for a score far outside int (and NaN fails both comparisons).
+  AgreementTable table(min, max);
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const double x = std::round(a[i]) - min, y = std::round(b[i]) - min;
-    if (x < 0 || y < 0 || x >= static_cast<double>(k) || y >= static_cast<double>(k)) continue;
-    const auto xi = static_cast<std::size_t>(x), yi = static_cast<std::size_t>(y);
-    observed[xi * k + yi] += 1;
-    row[xi] += 1;
-    column[yi] += 1;
-    n += 1;
+    const double x = std::round(a[i]), y = std::round(b[i]);
+    if (!(x >= min && x <= max && y >= min && y <= max)) continue;
+    table.add(static_cast<int>(x), static_cast<int>(y));
   }
-  if (n == 0) return std::nullopt;
-  double weighted_observed = 0, weighted_expected = 0;
-  for (std::size_t i = 0; i < k; ++i) {
-    for (std::size_t j = 0; j < k; ++j) {
-      double w = i == j ? 0.0 : 1.0;
-      if (weights == KappaWeights::kQuadratic && k > 1) {
-        const double d = (static_cast<double>(i) - static_cast<double>(j)) / static_cast<double>(k - 1);
-        w = d * d;
-      }
-      weighted_observed += w * observed[i * k + j] / n;
-      weighted_expected += w * (row[i] / n) * (column[j] / n);
-    }
-  }
-  if (weighted_expected == 0) return std::nullopt;
-  return 1 - weighted_observed / weighted_expected;
+  return table.kappa(weights);
 }
 
 std::optional<double> spearman_rho(std::span<const double> a, std::span<const double> b) {

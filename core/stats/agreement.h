@@ -2,6 +2,8 @@
 // Cohen's kappa (unweighted for nominal verdicts, quadratic-weighted for ordinal scales), and
 // the rank correlations Spearman's rho and Kendall's tau-b, both with ties. Percent agreement
 // hides agreement by chance; kappa corrects for it (Cohen 1960; weighted: Cohen 1968).
+// Over whole-number scores, AgreementTable (agreement_table.h) gives the same statistics from a
+// k x k table of counts in constant memory; cohen_kappa is computed by one.
 #pragma once
 
 #include <optional>

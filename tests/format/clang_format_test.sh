@@ -131,9 +131,15 @@ files=(
   core/server/service_state.h
   core/stats/agreement.cpp
   core/stats/agreement.h
+  core/stats/agreement_table.cpp
+  core/stats/agreement_table.h
+  core/stats/bradley_terry.cpp
+  core/stats/bradley_terry.h
   core/stats/distributions.cpp
   core/stats/distributions.h
   core/stats/interval.h
+  core/stats/krippendorff.cpp
+  core/stats/krippendorff.h
   core/stats/mean_interval.cpp
   core/stats/mean_interval.h
   core/stats/proportion.cpp
@@ -180,8 +186,11 @@ files=(
   tests/server/evaluate_request_test.cpp
   tests/server/http_metrics_test.cpp
   tests/server/listen_address_test.cpp
+  tests/stats/agreement_table_test.cpp
   tests/stats/agreement_test.cpp
+  tests/stats/bradley_terry_test.cpp
   tests/stats/distributions_test.cpp
+  tests/stats/krippendorff_test.cpp
   tests/stats/mean_interval_test.cpp
   tests/stats/proportion_test.cpp
   tests/stats/sample_size_test.cpp
