@@ -17,9 +17,17 @@
 // The verdict, {"reason": "...", "score": N}: the score range comes from a `Scale: MIN-MAX` line
 // (user messages first, then the system prompt; default 1-5; `binary` means 0-1); the score is
 // FNV-1a(last user message; its ends when long) mod range + MIN, held to a response schema's
-// properties.score.enum if there is one. Markers `[[fake:key=value]]` in any user message script
-// one request (see kUsage). Latency is an evtimer, never a sleep, so a single thread holds
-// thousands of requests in flight.
+// properties.score.enum if there is one (--fixed-score N: always N). Markers `[[fake:key=value]]`
+// in any user message script one request (see kUsage). Latency is an evtimer, never a sleep, so
+// a single thread holds thousands of requests in flight.
+//
+// Pairwise comparison: a request whose user messages (any of them: a repair turn does not
+// repeat them) hold both an `<answer_a>\n...\n</answer_a>` and an `<answer_b>\n...\n</answer_b>`
+// section gets {"reason": "fake judge: ...", "winner": "A"|"B"|"tie"}, the label as shown in
+// that request: with --pairwise better (default) the section with the higher
+// [[fake:quality=N]] wins (absent: 0; equal: "tie"), so the same answer wins in either order;
+// with --pairwise first it is always "A". --verdict garbage makes every reply (score or
+// pairwise, first attempt or repair) prose without a JSON object: a juror that never answers.
 //
 // Each API's documented parameter rules apply by model name (after the last '/', any case), so
 // that a client's request shapes meet them here before they meet the vendor: reasoning models
@@ -91,10 +99,17 @@ constexpr const char* kUsage = R"(usage: llmeval_fake_provider [options]
     bucket is full: it then goes into debt). A refused request costs nothing and gets an
     immediate 429 with retry-after-ms (until enough has refilled) and retry-after (ceil s).
     Requests refused as invalid (401, 400) are not charged; scripted faults are.
+  --verdict V       normal (default) | garbage: every judge reply's text, score or pairwise,
+                    first attempt or repair, is prose with no JSON object: "I would rather not
+                    give a number." (score) / "I would rather not pick either answer." (pairwise)
+  --fixed-score N   every score verdict is N (not held to a schema's enum); a [[fake:score=N]]
+                    marker still wins
+  --pairwise P      better (default) | first: how a pairwise request's winner is picked (below)
 Markers in a user message: [[fake:score=N]] [[fake:status=NNN]] [[fake:delay_ms=N]]
   [[fake:reply=unparseable|unparseable_once|fenced|out_of_range|no_score]] [[fake:fail_first=N]]
   [[fake:body=not_json|error_object]] [[fake:exhausted=N]] (rate-limit headers: used up for N s)
   [[fake:retry_after_ms=N]] (with status=NNN: retry-after-ms: N, retry-after: ceil(N/1000))
+  [[fake:quality=N]] inside an <answer_a>/<answer_b> section: that answer's quality (Pairwise)
   Hostile replies: [[fake:body=html]] a proxy's HTML error page (text/html; with status=NNN,
   that status; else 200); [[fake:body=cut]] the completion cut in half (a consistent
   Content-Length); [[fake:body=truncated]] a Content-Length of the whole completion but only
@@ -102,6 +117,17 @@ Markers in a user message: [[fake:score=N]] [[fake:status=NNN]] [[fake:delay_ms=
   (Content-Length set, streamed from one 1 MiB block); [[fake:body=huge_chunked]] the same
   in chunked encoding, with no length up front; [[fake:content_type=T]] sends
   Content-Type T on whatever the reply is (text/plain, text/html, ...).
+Pairwise: a request is pairwise when its user messages (any of them) hold both a section
+  `<answer_a>\n...\n</answer_a>` and a section `<answer_b>\n...\n</answer_b>` (the first
+  `</answer_a>` after `<answer_a>\n` closes it: a client escapes one inside the content as
+  `<\/answer_a`). Its reply is {"reason": "fake judge: ...", "winner": "A"|"B"|"tie"}, the label
+  as shown in this request. --pairwise first: always "A" (total position bias). --pairwise
+  better: the section holding the higher [[fake:quality=N]] (integer; absent 0) wins, equal is
+  "tie"; so the same answer wins in either order. Reasons: "the first answer shown", "the
+  higher quality marker", "equal quality". Other markers apply as to a score request (score=
+  is ignored); reply=no_score drops the winner, reply=out_of_range answers winner "C". A
+  response schema without properties.score (the pairwise one: reason + winner enum A|B|tie)
+  is validated like any other.
 Control (not counted as API requests):
   POST /control {"mode": "ok"|"fail"|"hang", "status": NNN, "throttle_ms": N}
     fail: every API request arriving later gets `status` (default 500) after the latency;
@@ -167,6 +193,10 @@ enum RefuseBit : unsigned {
 
 enum class Flavor { kOpenAi, kOllama };
 
+// --verdict: what every judge reply says. --pairwise: how a pairwise judge picks its winner.
+enum class VerdictMode { kNormal, kGarbage };
+enum class PairwiseMode { kBetter, kFirst };
+
 struct Options {
   int port = 0;
   int latency_ms = 0;
@@ -183,6 +213,9 @@ struct Options {
   std::uint64_t reasoning_tokens = 600;  // R: what a reasoning model spends before its answer
   unsigned refuse = 0;  // RefuseBit set
   std::map<std::string, std::string> azure_deployments;  // deployment name -> model
+  VerdictMode verdict = VerdictMode::kNormal;  // garbage: every reply is prose without JSON
+  std::optional<int> fixed_score;  // every score verdict (a [[fake:score=N]] marker still wins)
+  PairwiseMode pairwise = PairwiseMode::kBetter;
 };
 
 [[noreturn]] void usage_error(const std::string& message);
@@ -266,6 +299,16 @@ Options parse_args(int argc, char** argv) {
         usage_error("--azure-deployment: expected NAME=MODEL");
       }
       options.azure_deployments[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (flag == "--verdict") {
+      if (value == "normal") options.verdict = VerdictMode::kNormal;
+      else if (value == "garbage") options.verdict = VerdictMode::kGarbage;
+      else usage_error("--verdict: expected normal or garbage");
+    } else if (flag == "--fixed-score") {
+      options.fixed_score = parse_number<int>(flag, value);
+    } else if (flag == "--pairwise") {
+      if (value == "better") options.pairwise = PairwiseMode::kBetter;
+      else if (value == "first") options.pairwise = PairwiseMode::kFirst;
+      else usage_error("--pairwise: expected better or first");
     }
     else usage_error("unknown option " + flag);
   }
@@ -326,6 +369,7 @@ struct Markers {
   std::optional<int> exhausted_s;  // rate-limit headers: budget used up, resets in N seconds
   std::optional<int> retry_after_ms;  // with status: retry-after-ms / retry-after headers
   std::optional<int> reasoning;  // reasoning tokens a reasoning/thinking model spends (else --reasoning-tokens)
+  std::optional<int> quality;  // pairwise: an answer's quality, read per <answer_a>/<answer_b> section
   std::string reply;  // unparseable | unparseable_once | fenced | out_of_range | no_score
   std::string body;   // not_json | error_object | html | cut | truncated | huge | huge_chunked
   std::string content_type;  // overrides the reply's Content-Type
@@ -353,6 +397,7 @@ void read_markers(std::string_view text, Markers& markers) {
     else if (key == "exhausted" && numeric) markers.exhausted_s = number;
     else if (key == "retry_after_ms" && numeric && number >= 0) markers.retry_after_ms = number;
     else if (key == "reasoning" && numeric && number >= 0) markers.reasoning = number;
+    else if (key == "quality" && numeric) markers.quality = number;
     else if (key == "reply") markers.reply = value;
     else if (key == "body") markers.body = value;
     else if (key == "content_type") markers.content_type = value;
@@ -362,6 +407,54 @@ void read_markers(std::string_view text, Markers& markers) {
 // The verdict the judge prompt asks for: reason first, then the score.
 std::string verdict_text(int score) {
   return R"({"reason": "fake judge: deterministic score", "score": )" + std::to_string(score) + "}";
+}
+
+// --verdict garbage: what such a juror says instead of a verdict (no JSON object in either).
+constexpr std::string_view kGarbageScore = "I would rather not give a number.";
+constexpr std::string_view kGarbagePairwise = "I would rather not pick either answer.";
+
+// A pairwise verdict: reason first, then the winner ("A", "B" or "tie", as shown).
+std::string pairwise_verdict_text(std::string_view winner, std::string_view reason) {
+  return R"({"reason": "fake judge: )" + std::string(reason) + R"(", "winner": ")" + std::string(winner) + "\"}";
+}
+
+// The content of the first `<tag>\n...\n</tag>` section in text, or nullopt. A "</tag" inside
+// the content is escaped by the client ("<\/tag"), so the first "</tag>" after the opening
+// tag closes it.
+std::optional<std::string_view> find_section(std::string_view text, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">\n";
+  const std::string close = "</" + std::string(tag) + ">";
+  auto start = text.find(open);
+  if (start == std::string_view::npos) return std::nullopt;
+  start += open.size();
+  auto end = text.find(close, start);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view content = text.substr(start, end - start);
+  if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
+  return content;
+}
+
+// The two answers of a pairwise request, as shown (A first).
+struct AnswerPair {
+  std::string_view a;
+  std::string_view b;
+};
+
+// A request is pairwise when its user messages hold both an <answer_a> and an <answer_b>
+// section (in any of them: a repair turn does not repeat the sections).
+std::optional<AnswerPair> find_answer_pair(std::string_view all_user) {
+  auto a = find_section(all_user, "answer_a");
+  if (!a) return std::nullopt;
+  auto b = find_section(all_user, "answer_b");
+  if (!b) return std::nullopt;
+  return AnswerPair{*a, *b};
+}
+
+// An answer's [[fake:quality=N]] (the last one in its section; absent: 0).
+int answer_quality(std::string_view section) {
+  Markers markers;
+  read_markers(section, markers);
+  return markers.quality.value_or(0);
 }
 
 // The value of `allowed` nearest to score (the lower one on a tie): what a decoder held to a
@@ -1843,19 +1936,42 @@ class FakeServer {
   }
 
   // score_enum: the allowed scores of a response schema; a computed score is held to them
-  // (markers script the verdict and are not).
-  static std::string judge_text(const Conversation& conv, const Markers& markers, std::uint64_t hash,
-                                const std::vector<int>& score_enum) {
-    // The Scale line normally sits in the last user message; a repair turn may not repeat it.
-    auto scale = find_scale(conv.last_user);
-    if (!scale) scale = find_scale(conv.all_user);
-    if (!scale) scale = find_scale(conv.system);
-    Scale range = scale.value_or(Scale{});
-    int score = markers.score.value_or(clamp_into(
-        range.min + static_cast<int>(hash % static_cast<std::uint64_t>(range.max - range.min + 1)), score_enum));
-    if (markers.reply == "out_of_range") score = range.max + 5;
-    if (markers.reply == "no_score") return R"({"reason": "fake judge: a verdict without a score"})";
-    std::string verdict = verdict_text(score);
+  // (markers and --fixed-score script the verdict and are not). A pairwise request (both
+  // answer sections present) gets a winner instead of a score.
+  std::string judge_text(const Conversation& conv, const Markers& markers, std::uint64_t hash,
+                         const std::vector<int>& score_enum) const {
+    const auto pair = find_answer_pair(conv.all_user);
+    if (options_.verdict == VerdictMode::kGarbage) return std::string(pair ? kGarbagePairwise : kGarbageScore);
+    std::string verdict;
+    if (pair) {
+      if (markers.reply == "no_score") return R"({"reason": "fake judge: a verdict without a winner"})";
+      if (markers.reply == "out_of_range") {
+        verdict = pairwise_verdict_text("C", "a label that was not shown");
+      } else if (options_.pairwise == PairwiseMode::kFirst) {
+        verdict = pairwise_verdict_text("A", "the first answer shown");
+      } else {
+        const int a = answer_quality(pair->a);
+        const int b = answer_quality(pair->b);
+        verdict = a == b  ? pairwise_verdict_text("tie", "equal quality")
+                  : a > b ? pairwise_verdict_text("A", "the higher quality marker")
+                          : pairwise_verdict_text("B", "the higher quality marker");
+      }
+    } else {
+      // The Scale line normally sits in the last user message; a repair turn may not repeat it.
+      auto scale = find_scale(conv.last_user);
+      if (!scale) scale = find_scale(conv.all_user);
+      if (!scale) scale = find_scale(conv.system);
+      Scale range = scale.value_or(Scale{});
+      int computed = options_.fixed_score
+                         ? *options_.fixed_score
+                         : clamp_into(range.min + static_cast<int>(hash % static_cast<std::uint64_t>(
+                                                                           range.max - range.min + 1)),
+                                      score_enum);
+      int score = markers.score.value_or(computed);
+      if (markers.reply == "out_of_range") score = range.max + 5;
+      if (markers.reply == "no_score") return R"({"reason": "fake judge: a verdict without a score"})";
+      verdict = verdict_text(score);
+    }
     if (markers.reply == "unparseable" || (markers.reply == "unparseable_once" && !conv.has_assistant)) {
       return "I think it is pretty good.";
     }

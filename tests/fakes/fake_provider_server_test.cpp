@@ -1002,3 +1002,147 @@ TEST_CASE("Fake provider /stats counts the fields requests carried", "[fakes][fa
   sent = server.stats()["sent"];
   for (const auto& item : sent.items()) CHECK(item.value() == 0);
 }
+
+// ---- juries and pairwise comparison: jurors that answer garbage or a fixed score; pairwise
+// verdicts ----
+
+namespace {
+
+// A pairwise judge's user message, with its sections written the way llmeval writes them.
+std::string pairwise_prompt(const std::string& answer_a, const std::string& answer_b) {
+  return "<prompt>\nWhat is the capital of France?\n</prompt>\n\n<answer_a>\n" + answer_a + "\n</answer_a>\n\n" +
+         "<answer_b>\n" + answer_b + "\n</answer_b>\n\nReply with only the JSON object.";
+}
+
+const json kPairwiseSchema = json::parse(R"({"type":"object","properties":{"reason":{"type":"string"},
+  "winner":{"type":"string","enum":["A","B","tie"]}},"required":["reason","winner"],"additionalProperties":false})");
+
+std::string anthropic_text(const HttpReply& reply) {
+  return json::parse(reply.body)["content"][0]["text"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("Fake provider --verdict garbage answers prose to every judge request", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--verdict", "garbage"});
+  const std::string score_text = "I would rather not give a number.";
+  const std::string pairwise_text = "I would rather not pick either answer.";
+
+  CHECK(openai_text(ask_openai(server, "Scale: 1-5\nAnswer: Paris")) == score_text);
+  CHECK(openai_text(ask_openai(server, "Scale: 1-5 [[fake:score=4]] [[fake:reply=fenced]]")) == score_text);
+  CHECK(anthropic_text(ask_anthropic(server, "Scale: 0-1\nAnswer: Paris")) == score_text);
+  json repair = json::array({user("Scale: 1-5\nAnswer: Paris"), {{"role", "assistant"}, {"content", score_text}},
+                             user("That was not JSON. Reply with only the JSON object.")});
+  CHECK(openai_text(ask_openai_messages(server, repair)) == score_text);
+
+  std::string pairwise = openai_text(ask_openai(server, pairwise_prompt("Paris", "Lyon")));
+  CHECK(pairwise == pairwise_text);
+  CHECK(pairwise.find('{') == std::string::npos);
+  CHECK(anthropic_text(ask_anthropic(server, pairwise_prompt("Paris", "Lyon"))) == pairwise_text);
+
+  // Faults still apply: a garbage juror can also fail.
+  CHECK(ask_openai(server, "x [[fake:status=503]]").status == 503);
+}
+
+TEST_CASE("Fake provider --fixed-score answers one score unless a marker says otherwise", "[fakes][fake_provider]") {
+  FakeProviderServer pass({"--fixed-score", "5"});
+  FakeProviderServer fail({"--fixed-score=1"});
+  for (int i = 0; i < 5; ++i) {
+    std::string content = "Scale: 1-5\ncandidate " + std::to_string(i);
+    CHECK(openai_verdict(ask_openai(pass, content))["score"] == 5);
+    CHECK(openai_verdict(ask_openai(fail, content))["score"] == 1);
+  }
+  CHECK(json::parse(anthropic_text(ask_anthropic(pass, "Scale: 1-5\nx")))["score"] == 5);
+  CHECK(openai_verdict(ask_openai(pass, "Scale: 1-5 [[fake:score=2]]"))["score"] == 2);  // the marker wins
+  // Not held to a schema's enum (kGoodSchema allows 2, 4, 6).
+  CHECK(openai_verdict(post_openai(pass, chat("gpt-4o", verdict_schema(true, kGoodSchema))))["score"] == 5);
+}
+
+TEST_CASE("Fake provider --pairwise first always picks the answer shown as A", "[fakes][fake_provider]") {
+  FakeProviderServer server({"--pairwise", "first"});
+  const std::string good = "Paris [[fake:quality=3]]";
+  const std::string bad = "Lyon [[fake:quality=1]]";
+  std::string text = openai_text(ask_openai(server, pairwise_prompt(good, bad)));
+  CHECK(text == R"({"reason": "fake judge: the first answer shown", "winner": "A"})");
+  CHECK(openai_verdict(ask_openai(server, pairwise_prompt(bad, good)))["winner"] == "A");
+  CHECK(json::parse(anthropic_text(ask_anthropic(server, pairwise_prompt(bad, good))))["winner"] == "A");
+}
+
+TEST_CASE("Fake provider --pairwise better picks the higher quality marker in either order", "[fakes][fake_provider]") {
+  FakeProviderServer server;  // better is the default
+  const std::string good = "Paris [[fake:quality=3]]";
+  const std::string bad = "Lyon [[fake:quality=1]]";
+
+  SECTION("the quality-3 answer wins whether shown as A or as B") {
+    std::string text = openai_text(ask_openai(server, pairwise_prompt(good, bad)));
+    CHECK(text == R"({"reason": "fake judge: the higher quality marker", "winner": "A"})");
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt(bad, good)))["winner"] == "B");
+    CHECK(json::parse(anthropic_text(ask_anthropic(server, pairwise_prompt(good, bad))))["winner"] == "A");
+    CHECK(json::parse(anthropic_text(ask_anthropic(server, pairwise_prompt(bad, good))))["winner"] == "B");
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt("Paris [[fake:quality=2]]", "Lyon")))["winner"] == "A");
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt("Lyon", "Paris [[fake:quality=-1]]")))["winner"] == "A");
+  }
+
+  SECTION("equal quality is a tie") {
+    std::string text = openai_text(ask_openai(server, pairwise_prompt("Paris", "Lyon")));
+    CHECK(text == R"({"reason": "fake judge: equal quality", "winner": "tie"})");
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt(good, "Lyon [[fake:quality=3]]")))["winner"] == "tie");
+  }
+
+  SECTION("an escaped closing tag inside an answer does not end its section") {
+    std::string tricky = "Paris <\\/answer_a>\n[[fake:quality=5]]";
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt(tricky, good)))["winner"] == "A");
+  }
+
+  SECTION("one section alone is not pairwise") {
+    json verdict = openai_verdict(ask_openai(server, "Scale: 1-5\n<answer_a>\nParis\n</answer_a>\n"));
+    CHECK(verdict.contains("score"));
+    CHECK_FALSE(verdict.contains("winner"));
+  }
+
+  SECTION("markers still script a pairwise request") {
+    CHECK(ask_openai(server, pairwise_prompt(good, bad) + " [[fake:status=503]]").status == 503);
+    const std::string fail_first = pairwise_prompt(good, bad) + " [[fake:fail_first=1]]";
+    CHECK(ask_openai(server, fail_first).status == 500);
+    CHECK(openai_verdict(ask_openai(server, fail_first))["winner"] == "A");
+    CHECK(openai_text(ask_openai(server, pairwise_prompt(good, bad) + " [[fake:reply=unparseable]]")) ==
+          "I think it is pretty good.");
+    auto start = std::chrono::steady_clock::now();
+    CHECK(openai_verdict(ask_openai(server, pairwise_prompt(bad, good) + " [[fake:delay_ms=100]]"))["winner"] == "B");
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(100));
+  }
+
+  SECTION("a repair turn of a pairwise conversation still gets a pairwise verdict") {
+    const std::string content = pairwise_prompt(bad, good) + " [[fake:reply=unparseable_once]]";
+    std::string prose = openai_text(ask_openai(server, content));
+    CHECK(prose == "I think it is pretty good.");
+    json repair = json::array({user(content), {{"role", "assistant"}, {"content", prose}},
+                               user("That was not JSON. Reply with only the JSON object.")});
+    json verdict = openai_verdict(ask_openai_messages(server, repair));
+    CHECK(verdict["winner"] == "B");
+    CHECK_FALSE(verdict.contains("score"));
+  }
+
+  SECTION("the pairwise JSON schema is accepted on the OpenAI and Anthropic routes") {
+    json request = chat("gpt-4o", verdict_schema(true, kPairwiseSchema));
+    request["messages"][0]["content"] = pairwise_prompt(bad, good);
+    HttpReply openai = post_openai(server, request);
+    REQUIRE(openai.status == 200);
+    CHECK(openai_verdict(openai)["winner"] == "B");
+
+    json anthropic = messages_request(
+        "claude-sonnet-4-5", {{"output_config", {{"format", {{"type", "json_schema"}, {"schema", kPairwiseSchema}}}}}});
+    anthropic["messages"][0]["content"] = pairwise_prompt(good, bad);
+    HttpReply claude = post_anthropic(server, anthropic);
+    REQUIRE(claude.status == 200);
+    CHECK(json::parse(anthropic_text(claude))["winner"] == "A");
+
+    // And what was refused before still is: an open object.
+    json open = kPairwiseSchema;
+    open.erase("additionalProperties");
+    request["response_format"]["json_schema"]["schema"] = open;
+    CHECK(post_openai(server, request).status == 400);
+    anthropic["output_config"]["format"]["schema"] = open;
+    CHECK(post_anthropic(server, anthropic).status == 400);
+  }
+}
