@@ -110,6 +110,20 @@ runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const confi
   runner::EvaluatorOptions options;
   options.concurrency = flags.concurrency;
   options.same_model_only = config.judge.same_model_only;
+  const std::string& jury = flags.jury.empty() ? config.judge.jury : flags.jury;
+  if (!jury.empty()) {
+    options.jury.method = *runner::parse_jury_method(jury);  // both sources are checked
+    options.jury.quorum = flags.jury_quorum.value_or(config.judge.jury_quorum);
+    if (providers.size() < 2) {
+      throw FatalError("--jury needs at least two judges: give several -p (or several providers in the config)");
+    }
+    if (options.jury.quorum > static_cast<int>(providers.size())) {
+      throw FatalError("--jury-quorum " + std::to_string(options.jury.quorum) + " is more than the " +
+                       std::to_string(providers.size()) + " jurors");
+    }
+  } else if (flags.jury_quorum) {
+    throw FatalError("--jury-quorum only goes with --jury (or the config's judge.jury)");
+  }
   options.judge.max_tokens = config.judge.max_tokens;
   options.policy = config.retry.policy;
   if (flags.retries) options.policy.max_attempts = *flags.retries + 1;
@@ -190,6 +204,14 @@ void add_engine_flags(CLI::App& command, EngineFlags& flags) {
                      "What to do with the judge cache: readwrite (default), read (reuse, store nothing new), "
                      "write (call every judge, store the verdicts), off (also LLMEVAL_CACHE)")
       ->check(CLI::IsMember({"off", "read", "write", "readwrite"}));
+  command.add_option("--jury", flags.jury,
+                     "Make the providers (-p) a jury instead of a fallback chain: each judges every LLM criterion "
+                     "and the score is their mean, median, or majority pass/fail vote (config judge.jury)")
+      ->check(CLI::IsMember({"mean", "median", "majority"}));
+  command.add_option("--jury-quorum", flags.jury_quorum,
+                     "With --jury: jurors that must answer, else the row is an error (no_quorum); default: a "
+                     "majority of them")
+      ->check(CLI::Range(1, 1000));
   command.add_flag("-q,--quiet", flags.quiet, "Only errors on stderr (run: no summary table either)");
   command.add_flag("-v,--verbose", flags.verbose,
                    "More logging: -v debug; in run, -vv trace, which includes request bodies");

@@ -42,10 +42,12 @@ struct EngineFlags {
   std::string log_format = "text";
   bool no_cache = false;
   std::string cache_mode;  // off|read|write|readwrite; empty: LLMEVAL_CACHE, else readwrite
+  std::string jury;        // mean|median|majority; empty: the config's judge.jury, else none
+  std::optional<int> jury_quorum;
 };
 
-// -c, -p, -j, --rpm, --tpm, --redis, --timeout, --retries, --no-cache, --cache-mode, -q, -v,
-// --log-format.
+// -c, -p, -j, --rpm, --tpm, --redis, --timeout, --retries, --no-cache, --cache-mode, --jury,
+// --jury-quorum, -q, -v, --log-format.
 void add_engine_flags(CLI::App& command, EngineFlags& flags);
 
 // warn by default; -q errors only; -v debug; -vv trace (max_verbosity caps it).

@@ -231,6 +231,7 @@ int execute_dry_run(const RunFlags& flags, const EngineSettings& settings, datas
   runner::DryRunOptions options;
   options.judge = settings.evaluator.judge;
   options.repeat = flags.repeat;
+  options.jury = settings.evaluator.jury.method != runner::JuryMethod::kNone;
   options.cache = engine.cache();
   options.cache_mode = settings.cache.mode;
   options.resume = resume;

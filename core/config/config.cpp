@@ -82,6 +82,13 @@ JudgeConfig parse_judge(const nlohmann::json& obj) {
     if (!it->is_boolean()) throw Invalid("config: \"judge.same_model_only\" must be true or false");
     j.same_model_only = it->get<bool>();
   }
+  if (auto it = obj.find("jury"); it != obj.end() && !it->is_null()) {
+    const bool known = it->is_string() && (*it == "mean" || *it == "median" || *it == "majority");
+    if (!known) throw Invalid("config: \"judge.jury\" must be \"mean\", \"median\" or \"majority\"");
+    j.jury = it->get<std::string>();
+  }
+  j.jury_quorum = static_cast<int>(number(obj, "judge", "jury_quorum", j.jury_quorum));
+  if (j.jury_quorum < 0) throw Invalid("config: \"judge.jury_quorum\" must be at least 1 (or 0: a majority)");
   return j;
 }
 

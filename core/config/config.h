@@ -37,6 +37,9 @@ struct JudgeConfig {
   // Fall back only to providers that run the same judge model as the first one, so every
   // score of a run comes from one model (comparable runs). Off: any provider of the chain.
   bool same_model_only = false;
+  // A jury instead of a fallback chain (--jury): "mean", "median" or "majority"; empty: none.
+  std::string jury;
+  int jury_quorum = 0;  // jurors that must answer (--jury-quorum); 0: a majority of them
 };
 
 struct RedisConfig {

@@ -174,6 +174,7 @@ CriterionResult parse_criterion(const std::string& name, const Json& value, Type
     c.label = number;
   }
   fields.read(value, "tie", path, c.tie);
+  fields.read(value, "scale", path, c.scale);
   if (auto jury = value.find("jury"); jury != value.end() && jury->is_array()) {
     for (std::size_t i = 0; i < jury->size(); ++i) {
       const Json& entry = (*jury)[i];
@@ -317,7 +318,7 @@ bool read_criterion(std::string_view name, element value, CriterionResult& c) {
     } else if (key == "reason" || key == "type") {
       if (field.type() != element_type::STRING) return false;
       (key == "reason" ? c.reason : c.check) = std::string(std::string_view(field));
-    } else if (key == "samples" || key == "stddev" || key == "samples_failed" || key == "label" || key == "tie" ||
+    } else if (key == "samples" || key == "stddev" || key == "samples_failed" || key == "label" || key == "tie" || key == "scale" ||
                key == "jury" || key == "winner" || key == "position_inconsistent" || key == "orders") {
       // --repeat, labels, --jury, pairwise: rare enough for the general path
       return false;

@@ -150,6 +150,10 @@ void append_criterion(std::string& out, const CriterionResult& c) {
     }
     out += ']';
   }
+  if (!c.scale.empty() && (c.label || !c.jury.empty())) {
+    out += ",\"scale\":";
+    append_json_string(out, c.scale);
+  }
   if (c.label) {
     out += ",\"label\":";
     append_json_number(out, *c.label);

@@ -78,6 +78,9 @@ struct CriterionResult {
   // The row's human label for this criterion (dataset `labels`), in the scale's units; it
   // never changes the verdict.
   std::optional<double> label;
+  // LLM criteria: "1-5", "1-10" or "binary". Written only with a label or a jury, where the
+  // summary's agreement statistics need the scale's categories.
+  std::string scale;
   // --jury: every juror's verdict, in the order of -p; score is their aggregate, and judge is
   // absent (each juror's calls are in its own entry).
   std::vector<JurorVerdict> jury;

@@ -58,13 +58,23 @@ void Summary::add(const ResultRecord& record) {
     if (e.first_lines.size() < kFirstLinesKept) e.first_lines.push_back(record.line);
   }
   for (const auto& c : record.criteria) {
-    // A repeated criterion's calls are its samples'; otherwise its one judge's.
-    if (c.samples.empty()) {
-      if (c.judge) add_judge(*c.judge);
-    } else {
+    // The calls are each juror's (one that abstained made none that we know of), each
+    // sample's, each order's, or the one judge's.
+    if (!c.jury.empty()) {
+      for (const auto& juror : c.jury) {
+        if (juror.score) add_judge(juror.judge);
+      }
+    } else if (!c.samples.empty()) {
       for (const auto& sample : c.samples) add_judge(sample.judge);
+    } else if (!c.orders.empty()) {
+      for (const auto& order : c.orders) add_judge(order.judge);
+    } else if (c.judge) {
+      add_judge(*c.judge);
     }
     if (record.status != Status::kOk) continue;  // scores of failed rows would skew the means
+    label_agreement_.add(c);
+    jury_agreement_.add(c);
+    pairwise_.add(record, c);
     auto& s = criteria_[c.name];
     ++s.count;
     if (c.pass) ++s.passed;
@@ -235,6 +245,9 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
       {"wall_seconds", wall_seconds},
       {"rows_per_second", wall_seconds > 0 ? static_cast<double>(rows_) / wall_seconds : 0.0},
   };
+  if (!label_agreement_.empty()) j["agreement"] = label_agreement_.to_json();
+  if (!jury_agreement_.empty()) j["jury_agreement"] = jury_agreement_.to_json();
+  if (!pairwise_.empty()) j["pairwise"] = pairwise_.to_json(confidence_);
   if (simulated_) j["simulated"] = true;
   return j;
 }
@@ -293,6 +306,9 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
                             percent(static_cast<double>(s.disagreeing) / static_cast<double>(s.repeated)) + " of " +
                             std::to_string(s.repeated) + " rows");
   }
+  out += label_agreement_.to_table();
+  out += jury_agreement_.to_table();
+  out += pairwise_.to_table(confidence_);
   if (!errors_by_kind_.empty()) {
     std::size_t kind_width = 0;
     for (const auto& [kind, e] : errors_by_kind_) kind_width = std::max(kind_width, kind.size());

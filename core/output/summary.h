@@ -14,6 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/output/jury_agreement.h"
+#include "core/output/label_agreement.h"
+#include "core/output/pairwise_summary.h"
 #include "core/output/result_record.h"
 #include "core/provider/provider_config.h"
 #include "core/stats/streaming_mean.h"
@@ -113,6 +116,9 @@ class Summary {
   std::map<std::string, provider::Price> prices_;
   std::map<std::string, std::string> model_of_;  // by provider: the model its first judged row names
   std::map<std::string, CriterionStats> criteria_;
+  LabelAgreement label_agreement_;  // judged rows' labelled criteria
+  JuryAgreement jury_agreement_;    // judged rows' jury criteria
+  PairwiseSummary pairwise_;        // judged rows' pairwise criteria
   double confidence_ = 0.95;
   stats::StreamingMean row_score_;  // judged rows' score, by group
   std::map<std::string, ErrorStats> errors_by_kind_;

@@ -25,17 +25,22 @@ class DryRunner {
  public:
   DryRunner(LibeventLoop& loop, dataset::JsonlReader& reader, const std::vector<ProviderSlot>& chain,
             const DryRunOptions& options)
-      : loop_(loop), reader_(reader), slot_(chain.front()), options_(options) {}
+      : tallies(options.jury ? chain.size() : 1), loop_(loop), reader_(reader), chain_(chain), options_(options) {}
 
   void run() {
     loop_.post([this] { pump(); });
     loop_.run();
   }
 
+  // What one provider would be asked (chain[0]; with a jury, each juror).
+  struct Tally {
+    std::int64_t calls = 0, cached = 0, input_tokens = 0;
+    std::int64_t hit_output_tokens = 0, hits_with_usage = 0;
+    provider::TokenUsage saved;
+  };
+
   DryRunEstimate estimate;
-  std::int64_t calls = 0, cached = 0, input_tokens = 0;
-  std::int64_t hit_output_tokens = 0, hits_with_usage = 0;
-  provider::TokenUsage saved;
+  std::vector<Tally> tallies;  // by chain index
 
  private:
   void pump() {
@@ -80,51 +85,60 @@ class DryRunner {
     const auto& item = std::get<dataset::EvalItem>(next);
     for (const auto& criterion : item.criteria) {
       if (!criterion.llm) continue;
-      provider::CompletionRequest request = judge::build_judge_request(item, criterion, options_.judge);
-      for (int sample = 0; sample < std::max(1, options_.repeat); ++sample) look_up(request, sample);
+      // The run's calls: each juror (else chain[0]) x samples x orders (pairwise_request: two).
+      const int samples = criterion.pairwise ? 1 : std::max(1, options_.repeat);
+      for (int order = 0; order < (criterion.pairwise ? 2 : 1); ++order) {
+        provider::CompletionRequest request =
+            criterion.pairwise ? judge::build_pairwise_request(item, criterion, order == 1, options_.judge)
+                               : judge::build_judge_request(item, criterion, options_.judge);
+        for (std::size_t juror = 0; juror < tallies.size(); ++juror) {
+          for (int sample = 0; sample < samples; ++sample) look_up(juror, request, sample);
+        }
+      }
     }
   }
 
-  // The same key a run's first call of this request would ask the cache for.
-  void look_up(const provider::CompletionRequest& request, int sample) {
+  // The same key a run's first call of this request to chain[juror] would ask the cache for.
+  void look_up(std::size_t juror, const provider::CompletionRequest& request, int sample) {
     ++estimate.judge_calls;
     const std::int64_t input = judge::estimate_input_tokens(request);
+    Tally& tally = tallies[juror];
     std::string identity;
     if (options_.cache != nullptr && cache::reads(options_.cache_mode))
-      identity = slot_.provider->request_identity(request);
+      identity = chain_[juror].provider->request_identity(request);
     if (identity.empty()) {
-      count_call(input);
+      count_call(tally, input);
       return;
     }
     ++outstanding_;
     options_.cache->lookup(cache::cache_key(identity, sample),
-                           [this, input, min = request.score_min,
+                           [this, &tally, input, min = request.score_min,
                             max = request.score_max](std::optional<cache::CachedVerdict> hit) {
                              --outstanding_;
                              if (hit && hit->score >= min && hit->score <= max) {
-                               count_hit(*hit);
+                               count_hit(tally, *hit);
                              } else {
-                               count_call(input);
+                               count_call(tally, input);
                              }
                              if (!reader_done_) schedule_pump();
                              finish_if_done();
                            });
   }
 
-  void count_call(std::int64_t input) {
-    ++calls;
-    input_tokens += input;
+  static void count_call(Tally& tally, std::int64_t input) {
+    ++tally.calls;
+    tally.input_tokens += input;
   }
 
-  void count_hit(const cache::CachedVerdict& hit) {
-    ++cached;
-    saved.input += hit.tokens.input;
-    saved.output += hit.tokens.output;
-    saved.cached_input += hit.tokens.cached_input;
-    saved.cache_write += hit.tokens.cache_write;
+  static void count_hit(Tally& tally, const cache::CachedVerdict& hit) {
+    ++tally.cached;
+    tally.saved.input += hit.tokens.input;
+    tally.saved.output += hit.tokens.output;
+    tally.saved.cached_input += hit.tokens.cached_input;
+    tally.saved.cache_write += hit.tokens.cache_write;
     if (hit.tokens.output > 0) {
-      hit_output_tokens += hit.tokens.output;
-      ++hits_with_usage;
+      tally.hit_output_tokens += hit.tokens.output;
+      ++tally.hits_with_usage;
     }
   }
 
@@ -140,7 +154,7 @@ class DryRunner {
 
   LibeventLoop& loop_;
   dataset::JsonlReader& reader_;
-  const ProviderSlot& slot_;
+  const std::vector<ProviderSlot>& chain_;
   const DryRunOptions& options_;
   std::int64_t rows_read_ = 0;
   std::size_t outstanding_ = 0;
@@ -155,33 +169,36 @@ DryRunEstimate dry_run(LibeventLoop& loop, dataset::JsonlReader& reader, const s
   DryRunner runner(loop, reader, chain, options);
   runner.run();
   DryRunEstimate estimate = runner.estimate;
-  estimate.cached_calls = runner.cached;
   estimate.price_date = provider::price_table_date();
-
-  const ProviderSlot& slot = chain.front();
-  ProviderEstimate p;
-  p.provider = slot.provider->name();
-  p.model = slot.provider->model();
-  p.price_source = price_sources.empty() ? std::string() : price_sources.front();
-  p.calls = runner.calls;
-  p.cached = runner.cached;
-  p.input_tokens = runner.input_tokens;
-  std::int64_t per_call = kDefaultOutputTokens;
-  p.output_basis = "default " + std::to_string(kDefaultOutputTokens) + " tokens a call (no cached verdicts to go by)";
-  if (runner.hits_with_usage > 0) {
-    per_call = (runner.hit_output_tokens + runner.hits_with_usage / 2) / runner.hits_with_usage;
-    p.output_basis = "mean of " + std::to_string(runner.hits_with_usage) + " cached verdicts";
+  estimate.cost = 0.0;
+  for (std::size_t i = 0; i < runner.tallies.size(); ++i) {
+    const DryRunner::Tally& tally = runner.tallies[i];
+    const ProviderSlot& slot = chain[i];
+    estimate.cached_calls += tally.cached;
+    ProviderEstimate p;
+    p.provider = slot.provider->name();
+    p.model = slot.provider->model();
+    p.price_source = i < price_sources.size() ? price_sources[i] : std::string();
+    p.calls = tally.calls;
+    p.cached = tally.cached;
+    p.input_tokens = tally.input_tokens;
+    std::int64_t per_call = kDefaultOutputTokens;
+    p.output_basis = "default " + std::to_string(kDefaultOutputTokens) + " tokens a call (no cached verdicts to go by)";
+    if (tally.hits_with_usage > 0) {
+      per_call = (tally.hit_output_tokens + tally.hits_with_usage / 2) / tally.hits_with_usage;
+      p.output_basis = "mean of " + std::to_string(tally.hits_with_usage) + " cached verdicts";
+    }
+    p.output_tokens = per_call * tally.calls;
+    if (slot.price) {
+      provider::TokenUsage usage;
+      usage.input = p.input_tokens;
+      usage.output = p.output_tokens;
+      p.cost = provider::cost_of(usage, *slot.price);
+      p.cost_saved = provider::cost_of(tally.saved, *slot.price);
+    }
+    if (p.calls > 0) estimate.cost = p.cost && estimate.cost ? std::optional<double>(*estimate.cost + *p.cost) : std::nullopt;
+    estimate.providers.push_back(std::move(p));
   }
-  p.output_tokens = per_call * runner.calls;
-  if (slot.price) {
-    provider::TokenUsage usage;
-    usage.input = p.input_tokens;
-    usage.output = p.output_tokens;
-    p.cost = provider::cost_of(usage, *slot.price);
-    p.cost_saved = provider::cost_of(runner.saved, *slot.price);
-  }
-  estimate.cost = p.calls == 0 ? std::optional<double>(0.0) : p.cost;
-  estimate.providers.push_back(std::move(p));
   return estimate;
 }
 

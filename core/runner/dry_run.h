@@ -37,6 +37,7 @@ struct DryRunOptions {
   cache::JudgeCache* cache = nullptr;  // optional
   cache::CacheMode cache_mode = cache::CacheMode::kReadWrite;
   int repeat = 1;                               // calls per LLM criterion (--repeat), samples 0..N-1
+  bool jury = false;  // --jury: every provider of the chain gets every call, else chain[0] alone
   const output::ResumeIndex* resume = nullptr;  // rows already recorded are not counted
   std::int64_t limit = -1;
   std::size_t lookups_in_flight = 256;  // cache lookups outstanding at once
@@ -69,7 +70,8 @@ struct DryRunEstimate {
   std::string to_table() const;
 };
 
-// Calls go to chain[0], at its price; price_sources[0] says where that price came from.
+// Calls go to chain[0] (with a jury, to each provider), at its price; price_sources[i] says
+// where chain[i]'s price came from. Pairwise criteria count two calls, one per order.
 DryRunEstimate dry_run(LibeventLoop& loop, dataset::JsonlReader& reader, const std::vector<ProviderSlot>& chain,
                        const std::vector<std::string>& price_sources, const DryRunOptions& options);
 

@@ -26,6 +26,7 @@ output::CriterionResult verdict_result(const dataset::Criterion& criterion, cons
   dataset::ScaleRange range = dataset::range_of(criterion.scale);
   output::CriterionResult r;
   r.name = criterion.name;
+  r.scale = dataset::to_string(criterion.scale);
   r.score = verdict.score;
   r.normalized = (verdict.score - range.min) / static_cast<double>(range.max - range.min);
   r.pass = verdict.score >= criterion.threshold;
