@@ -29,10 +29,11 @@ void JuryAgreement::add(const CriterionResult& criterion) {
   dataset::Scale scale{};
   if (criterion.jury.empty() || !criterion.winner.empty() || !dataset::parse_scale(criterion.scale, scale)) return;
   const dataset::ScaleRange range = dataset::range_of(scale);
-  const auto metric =
-      scale == dataset::Scale::kBinary ? stats::KrippendorffAlpha::Metric::kNominal : stats::KrippendorffAlpha::Metric::kInterval;
+  const auto metric = scale == dataset::Scale::kBinary ? stats::KrippendorffAlpha::Metric::kNominal
+                                                       : stats::KrippendorffAlpha::Metric::kInterval;
   auto [it, inserted] = criteria_.try_emplace(
-      criterion.name, Entry{criterion.scale, range.min, range.max, {}, stats::KrippendorffAlpha(range.min, range.max, metric), {}, {}});
+      criterion.name,
+      Entry{criterion.scale, range.min, range.max, {}, stats::KrippendorffAlpha(range.min, range.max, metric), {}, {}});
   Entry& entry = it->second;
   if (entry.scale != criterion.scale) return;  // rows disagree on the scale: keep the first
 
@@ -43,7 +44,8 @@ void JuryAgreement::add(const CriterionResult& criterion) {
     if (!juror.score) continue;  // abstained: a missing value
     const int value = static_cast<int>(std::lround(*juror.score));
     values[index] = value;
-    if (value >= entry.min && value <= entry.max) ++entry.distribution[index][static_cast<std::size_t>(value - entry.min)];
+    if (value >= entry.min && value <= entry.max)
+      ++entry.distribution[index][static_cast<std::size_t>(value - entry.min)];
   }
   entry.alpha.add_unit(values);
   for (std::size_t a = 0; a < values.size(); ++a) {

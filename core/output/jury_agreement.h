@@ -40,7 +40,7 @@ class JuryAgreement {
     std::vector<std::string> jurors;  // in the order first seen
     stats::KrippendorffAlpha alpha;
     std::map<std::pair<std::size_t, std::size_t>, stats::AgreementTable> pairs;  // juror indexes, a < b
-    std::vector<std::vector<std::int64_t>> distribution;                      // by juror, by score
+    std::vector<std::vector<std::int64_t>> distribution;                         // by juror, by score
   };
   std::size_t juror_index(Entry& entry, const std::string& provider) const;
   std::map<std::string, Entry> criteria_;

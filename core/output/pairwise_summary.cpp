@@ -62,9 +62,8 @@ nlohmann::json PairwiseSummary::ranking(const Entry& entry, double confidence) c
   if (!ratings) return nullptr;  // models never compared with the others: no common scale
   std::vector<std::size_t> order(entry.models.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return (*ratings)[x].strength > (*ratings)[y].strength;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t x, std::size_t y) { return (*ratings)[x].strength > (*ratings)[y].strength; });
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i : order) {
     const stats::BradleyTerryRating& r = (*ratings)[i];
@@ -80,7 +79,8 @@ nlohmann::json PairwiseSummary::to_json(double confidence) const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, e] : criteria_) {
     const auto decided = static_cast<std::uint64_t>(e.wins_a + e.wins_b);
-    std::optional<stats::Interval> ci = stats::wilson_interval(static_cast<std::uint64_t>(e.wins_b), decided, confidence);
+    std::optional<stats::Interval> ci = stats::wilson_interval(static_cast<std::uint64_t>(e.wins_b), decided,
+                                                               confidence);
     out[name] = {
         {"pairs", e.wins_a + e.wins_b + e.ties},
         {"wins_a", e.wins_a},
@@ -91,7 +91,7 @@ nlohmann::json PairwiseSummary::to_json(double confidence) const {
         {"b_win_rate_ci", ci ? nlohmann::json::array({ci->lo, ci->hi}) : nlohmann::json(nullptr)},
         {"position_consistency",
          optional_number(e.with_orders > 0 ? std::optional<double>(1.0 - static_cast<double>(e.inconsistent) /
-                                                                              static_cast<double>(e.with_orders))
+                                                                             static_cast<double>(e.with_orders))
                                            : std::nullopt)},
         {"position_inconsistent", e.inconsistent},
         {"ranking", ranking(e, confidence)}};

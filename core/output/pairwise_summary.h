@@ -38,8 +38,8 @@ class PairwiseSummary {
   };
   struct Entry {
     std::int64_t wins_a = 0, wins_b = 0, ties = 0;
-    std::int64_t with_orders = 0, inconsistent = 0;  // pairs judged in both orders by one judge
-    std::vector<std::string> models;                  // named by rows, in the order first seen
+    std::int64_t with_orders = 0, inconsistent = 0;                     // pairs judged in both orders by one judge
+    std::vector<std::string> models;                                    // named by rows, in the order first seen
     std::map<std::pair<std::size_t, std::size_t>, Outcomes> by_models;  // indexes, first < second
   };
   nlohmann::json ranking(const Entry& entry, double confidence) const;

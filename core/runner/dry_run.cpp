@@ -88,9 +88,10 @@ class DryRunner {
       // The run's calls: each juror (else chain[0]) x samples x orders (pairwise_request: two).
       const int samples = criterion.pairwise ? 1 : std::max(1, options_.repeat);
       for (int order = 0; order < (criterion.pairwise ? 2 : 1); ++order) {
-        provider::CompletionRequest request =
-            criterion.pairwise ? judge::build_pairwise_request(item, criterion, order == 1, options_.judge)
-                               : judge::build_judge_request(item, criterion, options_.judge);
+        provider::CompletionRequest request = criterion.pairwise
+                                                  ? judge::build_pairwise_request(item, criterion, order == 1,
+                                                                                  options_.judge)
+                                                  : judge::build_judge_request(item, criterion, options_.judge);
         for (std::size_t juror = 0; juror < tallies.size(); ++juror) {
           for (int sample = 0; sample < samples; ++sample) look_up(juror, request, sample);
         }
@@ -196,7 +197,8 @@ DryRunEstimate dry_run(LibeventLoop& loop, dataset::JsonlReader& reader, const s
       p.cost = provider::cost_of(usage, *slot.price);
       p.cost_saved = provider::cost_of(tally.saved, *slot.price);
     }
-    if (p.calls > 0) estimate.cost = p.cost && estimate.cost ? std::optional<double>(*estimate.cost + *p.cost) : std::nullopt;
+    if (p.calls > 0)
+      estimate.cost = p.cost && estimate.cost ? std::optional<double>(*estimate.cost + *p.cost) : std::nullopt;
     estimate.providers.push_back(std::move(p));
   }
   return estimate;

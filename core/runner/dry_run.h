@@ -36,7 +36,7 @@ struct DryRunOptions {
   judge::JudgeOptions judge;
   cache::JudgeCache* cache = nullptr;  // optional
   cache::CacheMode cache_mode = cache::CacheMode::kReadWrite;
-  int repeat = 1;                               // calls per LLM criterion (--repeat), samples 0..N-1
+  int repeat = 1;     // calls per LLM criterion (--repeat), samples 0..N-1
   bool jury = false;  // --jury: every provider of the chain gets every call, else chain[0] alone
   const output::ResumeIndex* resume = nullptr;  // rows already recorded are not counted
   std::int64_t limit = -1;

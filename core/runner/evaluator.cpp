@@ -86,8 +86,9 @@ void Evaluator::Impl::add_calls(RowState& row, std::size_t criterion_index) {
   // it by move, so a criterion judged once copies nothing.
   std::vector<provider::CompletionRequest> requests;
   for (int order = 0; order < layout.orders; ++order) {
-    requests.push_back(criterion.pairwise ? judge::build_pairwise_request(row.item, criterion, order == 1, options.judge)
-                                          : judge::build_judge_request(row.item, criterion, options.judge));
+    requests.push_back(criterion.pairwise
+                           ? judge::build_pairwise_request(row.item, criterion, order == 1, options.judge)
+                           : judge::build_judge_request(row.item, criterion, options.judge));
   }
   const bool jury = options.jury.method != JuryMethod::kNone;
   for (std::size_t juror = 0; juror < layout.jurors; ++juror) {
@@ -145,16 +146,16 @@ void Evaluator::Impl::dispatch() {
 
 void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdict, output::JudgeInfo info) {
   const dataset::Criterion& criterion = call->row->item.criteria[call->criterion_index];
-  call->row->samples[call->criterion_index].by_index[call->slot].verdict =
-      output::Sample{verdict.score, verdict.score >= criterion.threshold, verdict.reason, std::move(info)};
+  call->row->samples[call->criterion_index].by_index[call->slot].verdict = output::Sample{
+      verdict.score, verdict.score >= criterion.threshold, verdict.reason, std::move(info)};
   finish_sample(call);
 }
 
 void Evaluator::Impl::fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
   RowState* row = call->row;
   const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
-  row->samples[call->criterion_index].by_index[call->slot].error =
-      output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
+  row->samples[call->criterion_index].by_index[call->slot].error = output::ResultError{
+      kind, "criterion \"" + criterion.name + "\": " + message};
   log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
   finish_sample(call);
 }
@@ -164,8 +165,8 @@ void Evaluator::Impl::finish_sample(JudgeCall* call) {
   const std::size_t index = call->criterion_index;
   CriterionSamples& samples = row->samples[index];
   if (--samples.pending == 0) {
-    CriterionOutcome outcome = resolve_criterion(row->item.criteria[index], samples.layout,
-                                                 std::move(samples.by_index), options.jury, jurors);
+    CriterionOutcome outcome = resolve_criterion(row->item.criteria[index], samples.layout, std::move(samples.by_index),
+                                                 options.jury, jurors);
     if (auto* result = std::get_if<output::CriterionResult>(&outcome)) {
       row->results[index] = std::move(*result);
     } else if (!row->first_error) {

@@ -50,7 +50,8 @@ CriterionOutcome resolve_juror(const dataset::Criterion& criterion, const CallLa
     const int failed = layout.samples - static_cast<int>(judged.size());
     return repeated_result(criterion, std::move(judged), failed);
   }
-  if (!first_error) first_error = output::ResultError{"judge_error", "criterion \"" + criterion.name + "\": no verdict"};
+  if (!first_error)
+    first_error = output::ResultError{"judge_error", "criterion \"" + criterion.name + "\": no verdict"};
   return *std::move(first_error);
 }
 
@@ -145,10 +146,10 @@ CriterionOutcome resolve_criterion(const dataset::Criterion& criterion, const Ca
   const int quorum = effective_quorum(jury, layout.jurors);
   const int answered = static_cast<int>(scores.size());
   if (answered < quorum) {
-    return output::ResultError{
-        "no_quorum", "criterion \"" + criterion.name + "\": " + std::to_string(answered) + " of " +
-                         std::to_string(layout.jurors) + " jurors answered, fewer than the quorum of " +
-                         std::to_string(quorum) + (abstentions.empty() ? "" : ": " + abstentions)};
+    return output::ResultError{"no_quorum", "criterion \"" + criterion.name + "\": " + std::to_string(answered) +
+                                                " of " + std::to_string(layout.jurors) +
+                                                " jurors answered, fewer than the quorum of " + std::to_string(quorum) +
+                                                (abstentions.empty() ? "" : ": " + abstentions)};
   }
 
   double mean = 0;
@@ -161,8 +162,7 @@ CriterionOutcome resolve_criterion(const dataset::Criterion& criterion, const Ca
   if (jury.method == JuryMethod::kMajority) {
     // Each juror's own verdict is its score against the threshold; more passes than fails
     // passes. A tie fails, and says so: it is never broken by the jurors' order.
-    const auto passes = std::count_if(scores.begin(), scores.end(),
-                                      [&](double s) { return s >= criterion.threshold; });
+    const auto passes = std::count_if(scores.begin(), scores.end(), [&](double s) { return s >= criterion.threshold; });
     const auto fails = static_cast<std::ptrdiff_t>(scores.size()) - passes;
     r.pass = passes > fails;
     r.tie = passes == fails;

@@ -52,8 +52,17 @@ struct Run {
 Run run_jury(TempDir& dir, const std::string& name, const std::vector<const FakeProviderServer*>& jurors,
              std::vector<std::string> flags) {
   const std::string out = dir.file(name + ".jsonl");
-  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "-o", out, "-q",
-                                   "--no-cache", "--retries", "0", "--summary", out + ".summary.json"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),
+                                   "run",
+                                   dir.file("data.jsonl"),
+                                   "-o",
+                                   out,
+                                   "-q",
+                                   "--no-cache",
+                                   "--retries",
+                                   "0",
+                                   "--summary",
+                                   out + ".summary.json"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   for (const auto* juror : jurors) {
     argv.push_back("-p");
@@ -70,7 +79,8 @@ Run run_jury(TempDir& dir, const std::string& name, const std::vector<const Fake
 
 }  // namespace
 
-TEST_CASE("jury: a juror answering garbage abstains, the quorum holds, and each juror is called", "[integration][jury]") {
+TEST_CASE("jury: a juror answering garbage abstains, the quorum holds, and each juror is called",
+          "[integration][jury]") {
   FakeProviderServer first, second, garbage({"--verdict", "garbage"});
   TempDir dir;
   write_file(dir.file("data.jsonl"), dataset(20, "1-5", true));

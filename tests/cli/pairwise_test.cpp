@@ -38,8 +38,8 @@ std::string pairs_dataset(int rounds) {
   for (int round = 0; round < rounds; ++round) {
     for (const auto& [a, b] : pairs) {
       auto answer = [&](const std::string& model) {
-        return "Answer " + std::to_string(id) + " by " + model + " [[fake:quality=" + std::to_string(quality.at(model)) +
-               "]]";
+        return "Answer " + std::to_string(id) + " by " + model +
+               " [[fake:quality=" + std::to_string(quality.at(model)) + "]]";
       };
       data += json{{"id", id++},
                    {"prompt", "Explain item " + std::to_string(id)},
@@ -47,9 +47,9 @@ std::string pairs_dataset(int rounds) {
                    {"output_b", answer(b)},
                    {"model_a", a},
                    {"model_b", b},
-                   {"criteria", json::array({json{{"name", "better"},
-                                                  {"type", "pairwise"},
-                                                  {"rubric", "The more helpful answer is better."}}})}}
+                   {"criteria",
+                    json::array({json{
+                        {"name", "better"}, {"type", "pairwise"}, {"rubric", "The more helpful answer is better."}}})}}
                   .dump() +
               "\n";
     }
@@ -67,12 +67,19 @@ struct Run {
 Run run_pairwise(TempDir& dir, const std::string& name, const FakeProviderServer& fake,
                  std::vector<std::string> flags = {"--no-cache"}) {
   const std::string out = dir.file(name + ".jsonl");
-  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "-o", out, "-q",
-                                   "--summary", out + ".summary.json"};
+  std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),
+                                   "run",
+                                   dir.file("data.jsonl"),
+                                   "-o",
+                                   out,
+                                   "-q",
+                                   "--summary",
+                                   out + ".summary.json"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.push_back("-p");
   argv.push_back("openai:gpt-4.1-mini@" + fake.base_url_openai());
-  auto result = run_process(argv, "", {{"no_proxy", "127.0.0.1"}, {"XDG_CACHE_HOME", dir.file("cache")}, {"LLMEVAL_CACHE", "readwrite"}});
+  auto result = run_process(
+      argv, "", {{"no_proxy", "127.0.0.1"}, {"XDG_CACHE_HOME", dir.file("cache")}, {"LLMEVAL_CACHE", "readwrite"}});
   Run run;
   run.exit_code = result.exit_code;
   run.err = result.err;
@@ -156,9 +163,10 @@ TEST_CASE("pairwise: a judge that prefers the better answer in either order give
   CHECK(judge_calls(fake) == 0);
   CHECK(again.summary.at("cache_hits") == 36);
   CHECK(again.summary.at("pairwise") == run.summary.at("pairwise"));
-  auto dry = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "--dry-run", "--json",
-                          "-p", "openai:gpt-4.1-mini@" + fake.base_url_openai()},
-                         "", {{"no_proxy", "127.0.0.1"}, {"XDG_CACHE_HOME", dir.file("cache")}, {"LLMEVAL_CACHE", "readwrite"}});
+  auto dry = run_process(
+      {llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "--dry-run", "--json", "-p",
+       "openai:gpt-4.1-mini@" + fake.base_url_openai()},
+      "", {{"no_proxy", "127.0.0.1"}, {"XDG_CACHE_HOME", dir.file("cache")}, {"LLMEVAL_CACHE", "readwrite"}});
   REQUIRE(dry.exit_code == 0);
   json estimate = json::parse(dry.out);
   CHECK(estimate.at("judge_calls") == 36);
@@ -170,13 +178,16 @@ TEST_CASE("pairwise: rows without both answers, and labels on a pairwise criteri
   FakeProviderServer fake;
   TempDir dir;
   const json criteria = json::array({json{{"name", "better"}, {"type", "pairwise"}, {"rubric", "Better."}}});
-  write_file(dir.file("data.jsonl"),
-             json{{"id", "no_b"}, {"output_a", "x"}, {"criteria", criteria}}.dump() + "\n" +
-                 json{{"id", "only_output"}, {"output", "x"}, {"criteria", criteria}}.dump() + "\n" +
-                 json{{"id", "label"}, {"output_a", "x"}, {"output_b", "y"}, {"criteria", criteria},
-                      {"labels", {{"better", 1}}}}
-                     .dump() +
-                 "\n");
+  write_file(dir.file("data.jsonl"), json{{"id", "no_b"}, {"output_a", "x"}, {"criteria", criteria}}.dump() + "\n" +
+                                         json{{"id", "only_output"}, {"output", "x"}, {"criteria", criteria}}.dump() +
+                                         "\n" +
+                                         json{{"id", "label"},
+                                              {"output_a", "x"},
+                                              {"output_b", "y"},
+                                              {"criteria", criteria},
+                                              {"labels", {{"better", 1}}}}
+                                             .dump() +
+                                         "\n");
   Run run = run_pairwise(dir, "out", fake);
   REQUIRE(run.rows.size() == 3);
   CHECK(judge_calls(fake) == 0);

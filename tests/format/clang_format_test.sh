@@ -66,6 +66,12 @@ files=(
   core/output/csv_writer.cpp
   core/output/csv_writer.h
   core/output/junit_writer.h
+  core/output/jury_agreement.cpp
+  core/output/jury_agreement.h
+  core/output/label_agreement.cpp
+  core/output/label_agreement.h
+  core/output/pairwise_summary.cpp
+  core/output/pairwise_summary.h
   core/output/result_record.cpp
   core/output/result_writer.h
   core/output/resume_index.h
@@ -122,6 +128,8 @@ files=(
   core/runner/runner.cpp
   core/runner/runner_metrics.cpp
   core/runner/runner_metrics.h
+  core/runner/verdict_resolution.cpp
+  core/runner/verdict_resolution.h
   core/server/bearer_auth.h
   core/server/evaluate_request.h
   core/server/evaluation_service.h
@@ -153,6 +161,8 @@ files=(
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
   tests/cli/judge_cache_test.cpp
+  tests/cli/jury_test.cpp
+  tests/cli/pairwise_test.cpp
   tests/cli/repeat_test.cpp
   tests/cli/report_command_test.cpp
   tests/cli/validate_test.cpp
