@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -48,8 +49,12 @@ struct KindCount {
 struct Tally {
   std::int64_t valid = 0;
   std::int64_t invalid = 0;
-  std::int64_t judge_calls = 0;  // LLM criteria of the valid rows: one judge call each in a run
-  std::int64_t checks = 0;       // deterministic criteria of the valid rows: no call
+  // LLM criteria of the valid rows: one judge call each in a run (a pairwise one two, one per
+  // order), with one judge and no --repeat.
+  std::int64_t judge_calls = 0;
+  std::int64_t checks = 0;         // deterministic criteria of the valid rows: no call
+  std::int64_t labelled_rows = 0;  // valid rows with at least one human label
+  std::int64_t labels = 0;         // human labels on the valid rows
   std::map<std::string, KindCount> by_kind;
   json problems = json::array();        // --json only
   std::size_t reported = 0;             // problems printed or kept
@@ -115,7 +120,17 @@ void add_invalid(Tally& tally, const dataset::InvalidLine& bad, const ValidateFl
 
 void add_valid(Tally& tally, const dataset::EvalItem& item) {
   ++tally.valid;
-  for (const auto& criterion : item.criteria) ++(criterion.llm ? tally.judge_calls : tally.checks);
+  for (const auto& criterion : item.criteria) {
+    if (criterion.llm) {
+      tally.judge_calls += criterion.pairwise ? 2 : 1;
+    } else {
+      ++tally.checks;
+    }
+  }
+  const auto labels = std::count_if(item.labels.begin(), item.labels.end(),
+                                    [](const auto& l) { return l.has_value(); });
+  tally.labels += labels;
+  if (labels > 0) ++tally.labelled_rows;
 }
 
 // Reads to the end. A URL's pipe is non-blocking (stdin may be too): validate has no event loop, so
@@ -146,6 +161,10 @@ void print_summary(const Tally& tally, std::int64_t lines, const ValidateFlags& 
                plural(lines, "line").c_str(), static_cast<long long>(tally.valid),
                static_cast<long long>(tally.invalid), plural(tally.judge_calls, "judge call").c_str(),
                plural(tally.checks, "deterministic check").c_str());
+  if (tally.labelled_rows > 0) {
+    std::fprintf(stderr, "  %s carry human labels (%s): the summary will measure the judge's agreement with them\n",
+                 plural(tally.labelled_rows, "row").c_str(), plural(tally.labels, "label").c_str());
+  }
   if (flags.quiet) return;
   for (const auto& [kind, count] : tally.by_kind) {
     std::fprintf(stderr, "  %-18s %8lld  (%s)\n", kind.c_str(), static_cast<long long>(count.count),
@@ -167,6 +186,8 @@ json report_json(const Tally& tally, std::int64_t lines, const std::string& show
           {"invalid", tally.invalid},
           {"judge_calls", tally.judge_calls},
           {"deterministic_checks", tally.checks},
+          {"labelled_rows", tally.labelled_rows},
+          {"labels", tally.labels},
           {"problems", tally.problems},
           {"problems_truncated", tally.problems_truncated},
           {"by_kind", by_kind}};

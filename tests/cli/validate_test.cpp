@@ -237,3 +237,33 @@ TEST_CASE("llmeval validate reads a dataset from an http URL as it downloads", "
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("404"));
 }
+
+TEST_CASE("llmeval validate counts labelled rows, and a label outside the scale is an invalid row", "[validate]") {
+  TempDir dir;
+  std::string path = dir.file("labelled.jsonl");
+  write_file(
+      path,
+      R"({"id": 1, "output": "a", "criteria": {"tone": "Friendly."}, "labels": {"tone": 4}})"
+      "\n"
+      R"({"id": 2, "output": "b", "criteria": [{"name": "ok", "rubric": "OK.", "scale": "binary"}, "Short."], "labels": {"ok": false, "c2": 2}})"
+      "\n"
+      R"({"id": 3, "output": "c", "criteria": {"tone": "Friendly."}})"
+      "\n"
+      R"({"id": 4, "output": "d", "criteria": {"tone": "Friendly."}, "labels": {"tone": 7}})"
+      "\n"
+      R"({"id": 5, "output_a": "x", "output_b": "y", "criteria": [{"name": "better", "type": "pairwise", "rubric": "Better."}]})"
+      "\n");
+  auto r = validate({path, "--json"});
+  json report = json::parse(r.out);
+  CHECK(report["valid"] == 4);
+  CHECK(report["labelled_rows"] == 2);
+  CHECK(report["labels"] == 3);
+  CHECK(report["judge_calls"] == 6);  // 1 + 2 + 1, and the pairwise criterion's two orders
+  REQUIRE(report["problems"].size() == 1);
+  CHECK(report["problems"][0]["line"] == 4);
+  CHECK(report["problems"][0]["kind"] == "invalid_field");
+  CHECK(report["problems"][0]["message"] ==
+        "field \"labels\": \"tone\" is 7, outside its scale; give a whole number from 1 to 5");
+  auto text = validate({path});
+  CHECK(text.err.find("2 rows carry human labels (3 labels)") != std::string::npos);
+}

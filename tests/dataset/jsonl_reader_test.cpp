@@ -478,3 +478,52 @@ TEST_CASE("parse_row reads a row's group: a string or a number, else invalid_fie
   CHECK(bad.message == "line 7: field \"group\" must be a string or a number (got array): rows with the same group "
                        "are judged as related, e.g. questions on one document");
 }
+
+TEST_CASE("parse_row reads labels by criterion name, in the criterion's scale", "[dataset][labels]") {
+  EvalItem item = item_of(parse(
+      R"({"output": "o", "criteria": [{"name": "tone", "rubric": "T."}, {"name": "ok", "rubric": "O.", "scale": "binary"}, {"name": "len", "type": "max_chars", "value": 5}], "labels": {"tone": 5, "ok": true}})"));
+  REQUIRE(item.labels.size() == 3);
+  CHECK(item.labels[0] == 5.0);
+  CHECK(item.labels[1] == 1.0);
+  CHECK_FALSE(item.labels[2]);
+  CHECK(item_of(parse(R"({"output": "o", "criteria": "c", "labels": {"default": null}})")).labels.size() == 1);
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"output": "o", "criteria": "c", "labels": {"default": 6}})", "outside its scale"},
+      {R"({"output": "o", "criteria": "c", "labels": {"default": 2.5}})", "outside its scale"},
+      {R"({"output": "o", "criteria": "c", "labels": {"default": true}})", "outside its scale"},
+      {R"({"output": "o", "criteria": "c", "labels": {"other": 3}})", "not one of the row's criteria"},
+      {R"({"output": "o", "criteria": "c", "labels": [3]})", "must be an object"},
+      {R"({"output": "o", "criteria": [{"name": "n", "type": "min_chars", "value": 1}], "labels": {"n": 1}})",
+       "not scored by the judge"},
+  };
+  for (const auto& [line, words] : bad) {
+    INFO(line);
+    InvalidLine invalid = invalid_of(parse(line));
+    CHECK(invalid.kind == "invalid_field");
+    CHECK(invalid.message.find(words) != std::string::npos);
+  }
+}
+
+TEST_CASE("parse_row reads two answers for pairwise criteria, and needs them", "[dataset][pairwise]") {
+  EvalItem item = item_of(parse(
+      R"({"prompt": "p", "output_a": "A text", "output_b": "B text", "model_a": "m1", "model_b": "m2", "criteria": [{"name": "better", "type": "pairwise", "rubric": "More helpful."}]})"));
+  CHECK(item.output_a == "A text");
+  CHECK(item.output_b == "B text");
+  CHECK(item.model_a == "m1");
+  CHECK(item.model_b == "m2");
+  REQUIRE(item.criteria.size() == 1);
+  CHECK(item.criteria[0].pairwise);
+  CHECK(item.criteria[0].llm);
+
+  CHECK(invalid_of(parse(R"({"output_a": "x", "criteria": "c"})")).message.find("\"output_b\" is missing") !=
+        std::string::npos);
+  CHECK(invalid_of(parse(R"({"output_a": "x", "output_b": "y", "criteria": "c"})")).message.find(
+            "missing field \"output\" for criterion \"default\"") != std::string::npos);
+  CHECK(invalid_of(parse(R"({"output": "x", "criteria": [{"name": "b", "type": "pairwise", "rubric": "R."}]})"))
+            .kind == "missing_field");
+  InvalidLine scale = invalid_of(
+      parse(R"({"output_a": "x", "output_b": "y", "criteria": [{"type": "pairwise", "rubric": "R.", "scale": "1-5"}]})"));
+  CHECK(scale.kind == "invalid_criteria");
+  CHECK(scale.message.find("does not apply to a \"pairwise\" criterion") != std::string::npos);
+}

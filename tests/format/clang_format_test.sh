@@ -192,6 +192,7 @@ files=(
   tests/resilience/retry_budget_test.cpp
   tests/resilience/token_bucket_test.cpp
   tests/runner/evaluator_test.cpp
+  tests/runner/verdict_resolution_test.cpp
   tests/server/bearer_auth_test.cpp
   tests/server/evaluate_request_test.cpp
   tests/server/http_metrics_test.cpp

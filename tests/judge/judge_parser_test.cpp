@@ -124,3 +124,20 @@ TEST_CASE("parse_judge_reply gives up quickly on brace-heavy garbage", "[judge]"
 
 }  // namespace
 }  // namespace llmeval::judge
+
+TEST_CASE("parse_pairwise_reply reads the winner by the label it was shown under", "[judge][pairwise]") {
+  auto code = [](std::string_view text) { return static_cast<llmeval::judge::Shown>(static_cast<int>(llmeval::judge::parse_pairwise_reply(text).value().score)); };
+  CHECK(code(R"({"reason": "clearer", "winner": "A"})") == llmeval::judge::Shown::kA);
+  CHECK(code(R"({"reason": "clearer", "winner": "b"})") == llmeval::judge::Shown::kB);
+  CHECK(code(R"(Verdict: ```json {"winner": "Answer B", "reason": "x"}``` done)") == llmeval::judge::Shown::kB);
+  CHECK(code(R"({"winner": "Tie"})") == llmeval::judge::Shown::kTie);
+  CHECK(code(R"({"better": "draw"})") == llmeval::judge::Shown::kTie);
+  CHECK(llmeval::judge::parse_pairwise_reply(R"({"reason": "r", "winner": "A"})").value().reason == "r");
+  for (std::string_view bad : {"", "A is better.", R"({"score": 4})", R"({"winner": "C"})", R"({"winner": 1})"}) {
+    INFO(bad);
+    auto verdict = llmeval::judge::parse_pairwise_reply(bad);
+    REQUIRE_FALSE(verdict.ok());
+    CHECK(verdict.error().kind == llmeval::ErrorKind::kParse);
+  }
+  CHECK(llmeval::judge::parse_pairwise_reply(R"({"winner": "C"})").error().message == R"(winner "C" is not "A", "B" or "tie")");
+}

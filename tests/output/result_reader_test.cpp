@@ -169,3 +169,75 @@ TEST_CASE("a row's group and a repeated criterion's samples are written and read
     CHECK(again == line);
   }
 }
+
+namespace {
+
+// A JudgeInfo naming who judged, with this many calls.
+output::JudgeInfo judged_by(const std::string& provider, const std::string& model, int attempts = 0) {
+  output::JudgeInfo info;
+  info.provider = provider;
+  info.model = model;
+  info.attempts = attempts;
+  return info;
+}
+
+}  // namespace
+
+TEST_CASE("labels, jurors and pairwise orders are written and read back by both parsers",
+          "[output][result_reader][jury][pairwise]") {
+  output::ResultRecord record;
+  record.id = 9;
+  record.line = 9;
+  record.model_a = "m1";
+  record.model_b = "m2";
+  output::CriterionResult scored;
+  scored.name = "correct";
+  scored.score = 4;
+  scored.normalized = 0.75;
+  scored.pass = true;
+  scored.scale = "1-5";
+  scored.label = 3;
+  scored.tie = false;
+  scored.jury = {output::JurorVerdict{"openai", "m", 4.0, "fine", "ok", "", judged_by("openai", "m", 1)},
+                 output::JurorVerdict{"anthropic", "c", std::nullopt, "criterion \"correct\": bad", "judge_unparseable",
+                                      "", judged_by("anthropic", "c")}};
+  output::CriterionResult pairwise;
+  pairwise.name = "better";
+  pairwise.score = 0.5;
+  pairwise.normalized = 0.5;
+  pairwise.pass = true;
+  pairwise.winner = "tie";
+  pairwise.position_inconsistent = true;
+  pairwise.judge = judged_by("openai", "m", 2);
+  pairwise.orders = {output::PairwiseOrder{"a", "A", "first", judged_by("openai", "m", 1)},
+                     output::PairwiseOrder{"b", "A", "second", judged_by("openai", "m", 1)}};
+  record.criteria = {scored, pairwise};
+  std::string line;
+  output::append_json(line, record);
+  CHECK(line.find(R"("model_a":"m1","model_b":"m2")") != std::string::npos);
+  CHECK(line.find(R"("scale":"1-5","label":3,"jury":[)") != std::string::npos);
+  CHECK(line.find(R"("score":null,"reason":"criterion \"correct\": bad","status":"judge_unparseable")") !=
+        std::string::npos);
+  for (auto parse : {&output::parse_result_line, &output::parse_result_line_nlohmann}) {
+    auto read = parse(line);
+    REQUIRE(read.ok());
+    const output::ResultRecord& back = read.value();
+    CHECK(back.model_a == "m1");
+    CHECK(back.model_b == "m2");
+    REQUIRE(back.criteria.size() == 2);
+    CHECK(back.criteria[0].label == 3);
+    CHECK(back.criteria[0].scale == "1-5");
+    REQUIRE(back.criteria[0].jury.size() == 2);
+    CHECK(back.criteria[0].jury[0].score == 4.0);
+    CHECK_FALSE(back.criteria[0].jury[1].score);
+    CHECK(back.criteria[0].jury[1].status == "judge_unparseable");
+    CHECK(back.criteria[1].winner == "tie");
+    CHECK(back.criteria[1].position_inconsistent);
+    REQUIRE(back.criteria[1].orders.size() == 2);
+    CHECK(back.criteria[1].orders[1].shown_as_a == "b");
+    CHECK(back.criteria[1].llm);
+    std::string again;
+    output::append_json(again, back);
+    CHECK(again == line);
+  }
+}
