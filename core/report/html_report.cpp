@@ -149,8 +149,11 @@ Result<std::int64_t> write_html_report(const ReportOptions& options, std::ostrea
   }
   out << "</p></header>\n<main>\n" << headline_section(overview) << '\n';
   if (overview.comparison) out << compare_section(overview) << '\n';
-  out << criteria_section(overview) << '\n'
-      << latency_section(overview) << '\n'
+  out << criteria_section(overview) << '\n';
+  for (const std::string& section : {agreement_section(overview), jury_section(overview), pairwise_section(overview)}) {
+    if (!section.empty()) out << section << '\n';
+  }
+  out << latency_section(overview) << '\n'
       << providers_section(overview) << '\n'
       << errors_section(overview) << '\n'
       << "<section id=\"rows\"><h2>Rows</h2><div id=\"table-app\"><noscript>The row table needs JavaScript."

@@ -50,6 +50,13 @@ std::string format_decimal(double value, int decimals) {
   return text;
 }
 
+std::string format_fixed(std::optional<double> value, int decimals) {
+  if (!value) return "–";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, *value);
+  return buffer;
+}
+
 std::string format_percent(std::optional<double> fraction) {
   if (!fraction) return "–";
   char buffer[32];

@@ -21,6 +21,9 @@ std::string format_compact(std::int64_t value);
 std::string format_percent(std::optional<double> fraction);
 // A number with up to `decimals` decimals, trailing zeros dropped: 2.50 -> "2.5".
 std::string format_decimal(double value, int decimals = 2);
+// A number with exactly `decimals` decimals, as the summary table prints statistics:
+// 0.0964 -> "0.096" (3); nullopt -> "–".
+std::string format_fixed(std::optional<double> value, int decimals);
 // Milliseconds as "640 ms", "1.2 s", "1 m 05 s".
 std::string format_ms(double milliseconds);
 // A signed difference: +0.04, -1.5 pp (`suffix` appended), "±0" when it rounds to zero.

@@ -295,15 +295,179 @@ std::string criteria_section(const ReportOverview& overview) {
   return html + "</section>";
 }
 
+namespace {
+
+// A statistic as the summary table prints it (%.3f), "–" when the summary has null.
+std::string stat3(const json& value) { return format_fixed(optional_number(value), 3); }
+
+std::string kappa_weights_text(const json& weights) { return weights == "quadratic" ? "quadratic" : "unweighted"; }
+
+std::vector<std::string> score_labels(const json& scores) {
+  std::vector<std::string> labels;
+  for (const json& score : scores) labels.push_back(score.dump());
+  return labels;
+}
+
+// One bar per score of the scale, for a juror's score distribution.
+std::vector<Bar> score_bars(const json& scores, const json& counts, const std::string& who) {
+  std::vector<Bar> bars;
+  for (std::size_t i = 0; i < scores.size() && i < counts.size(); ++i) {
+    const std::int64_t count = counts[i].get<std::int64_t>();
+    bars.push_back(
+        Bar{scores[i].dump(), count, "",
+            who + " gave " + scores[i].dump() + ": " + format_count(count) + (count == 1 ? " row" : " rows")});
+  }
+  return bars;
+}
+
+}  // namespace
+
+std::string agreement_section(const ReportOverview& overview) {
+  const json& s = overview.summary_json;
+  if (!s.contains("agreement") || s["agreement"].empty()) return "";
+  const json& agreement = s["agreement"];
+  std::string html =
+      "<section id=\"agreement\"><h2>Human agreement</h2><p class=\"note\">The judge's score against the "
+      "dataset's <code>labels</code>, over the judged rows that have one (a score that is not a whole number is "
+      "rounded to the nearest point of the scale). Cohen's κ corrects for agreement by chance: quadratic-weighted "
+      "on 1-5 and 1-10 scales, unweighted on binary ones.</p><table class=\"grid agreement\">";
+  html += header_row({"Criterion", "Scale", "κ weights", "Labelled", "Exact", "Within one", "Cohen's κ", "Spearman",
+                      "Kendall τ-b"},
+                     3);
+  html += "<tbody>";
+  for (const auto& [name, a] : agreement.items()) {
+    html += "<tr>" + cell(name) + cell(a["scale"].get<std::string>()) + cell(kappa_weights_text(a["kappa_weights"])) +
+            cell(format_count(a["n"].get<std::int64_t>()), "num") +
+            cell(format_percent(optional_number(a["exact"])), "num") +
+            cell(format_percent(optional_number(a["within_one"])), "num") + cell(stat3(a["kappa"]), "num") +
+            cell(stat3(a["spearman"]), "num") + cell(stat3(a["kendall_tau_b"]), "num") + "</tr>";
+  }
+  html += "</tbody></table><div class=\"criteria-grid\">";
+  for (const auto& [name, a] : agreement.items()) {
+    const json& confusion = a["confusion"];
+    Heatmap heatmap;
+    heatmap.row_labels = score_labels(confusion["scores"]);
+    heatmap.column_labels = heatmap.row_labels;
+    for (const json& row : confusion["counts"]) heatmap.counts.push_back(row.get<std::vector<std::int64_t>>());
+    heatmap.row_title = "judge";
+    heatmap.column_title = "label";
+    html += "<div class=\"criterion confusion\"><h3>" + html_escape(name) + "</h3><div class=\"stats\">" +
+            "judge score (rows) × human label (columns); agreement on the outlined diagonal</div>" +
+            heatmap_svg(heatmap, name + ": judge score by human label") + "</div>";
+  }
+  return html + "</div></section>";
+}
+
+std::string jury_section(const ReportOverview& overview) {
+  const json& s = overview.summary_json;
+  if (!s.contains("jury_agreement") || s["jury_agreement"].empty()) return "";
+  std::string html =
+      "<section id=\"jury\"><h2>Jury agreement</h2><p class=\"note\">How well the jurors of <code>--jury</code> "
+      "agree with each other: Krippendorff's α over all jurors (an abstaining juror is a missing value), Cohen's κ "
+      "of each pair over the rows both scored, and each juror's scores.</p>";
+  for (const auto& [name, j] : s["jury_agreement"].items()) {
+    const std::int64_t jurors = static_cast<std::int64_t>(j["jurors"].size());
+    html += "<div class=\"jury-criterion\"><h3>" + html_escape(name) + "</h3><p class=\"stats\">Krippendorff's α " +
+            html_escape(stat3(j["alpha"])) + " (" + html_escape(j["alpha_metric"].get<std::string>()) + ") · " +
+            format_count(jurors) + (jurors == 1 ? " juror" : " jurors") + " · " +
+            format_count(j["units"].get<std::int64_t>()) + " rows · scale " +
+            html_escape(j["scale"].get<std::string>()) + "</p>";
+    if (!j["pairs"].empty()) {
+      html += "<table class=\"grid jury-pairs\">" +
+              header_row({"Juror", "Juror", "κ weights", "Rows both scored", "Cohen's κ"}, 3) + "<tbody>";
+      for (const json& pair : j["pairs"]) {
+        html += "<tr>" + cell(pair["a"].get<std::string>()) + cell(pair["b"].get<std::string>()) +
+                cell(kappa_weights_text(j["kappa_weights"])) +
+                cell(format_count(pair["n"].get<std::int64_t>()), "num") + cell(stat3(pair["kappa"]), "num") + "</tr>";
+      }
+      html += "</tbody></table>";
+    }
+    html += "<div class=\"criteria-grid\">";
+    for (const json& juror : j["jurors"]) {
+      const std::string who = juror.get<std::string>();
+      const json& counts = j["distribution"][who];
+      std::int64_t scored = 0;
+      for (const json& count : counts) scored += count.get<std::int64_t>();
+      html += "<div class=\"criterion juror\"><h3>" + html_escape(who) + "</h3><div class=\"stats\">" +
+              format_count(scored) + " of " + format_count(j["units"].get<std::int64_t>()) + " rows scored</div>" +
+              bar_chart_svg(score_bars(j["scores"], counts, who), who + " score distribution for " + name) + "</div>";
+    }
+    html += "</div></div>";
+  }
+  return html + "</section>";
+}
+
+std::string pairwise_section(const ReportOverview& overview) {
+  const json& s = overview.summary_json;
+  if (!s.contains("pairwise") || s["pairwise"].empty()) return "";
+  const double confidence = s.value("confidence", 0.95);
+  std::string html =
+      "<section id=\"pairwise\"><h2>Pairwise</h2><p class=\"note\">Answer a (<code>output_a</code>) against answer "
+      "b (<code>output_b</code>). b's win rate is over the pairs that were not tied, with its Wilson interval; a "
+      "pair is position-consistent when its two orders (each answer shown first once) named the same answer.</p>"
+      "<div class=\"criteria-grid pairwise-grid\">";
+  for (const auto& [name, p] : s["pairwise"].items()) {
+    const std::int64_t pairs = p["pairs"], wins_a = p["wins_a"], wins_b = p["wins_b"], ties = p["ties"];
+    const auto share = [pairs](std::int64_t n) {
+      return format_decimal(pairs > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(pairs) : 0, 1);
+    };
+    html += "<div class=\"criterion pairwise\"><h3>" + html_escape(name) + "</h3><div class=\"stats\">" +
+            format_count(pairs) + (pairs == 1 ? " pair" : " pairs") + "</div>";
+    html += "<div class=\"winbar\" role=\"img\" aria-label=\"a wins " + format_count(wins_a) + ", ties " +
+            format_count(ties) + ", b wins " + format_count(wins_b) +
+            "\"><div class=\"a\" style=\"width:" + share(wins_a) +
+            "%\"></div><div class=\"tie\" style=\"width:" + share(ties) +
+            "%\"></div><div class=\"b\" style=\"width:" + share(wins_b) + "%\"></div></div>";
+    html += "<div class=\"winlegend\"><span class=\"a\">a wins " + format_count(wins_a) +
+            "</span><span class=\"tie\">ties " + format_count(ties) + "</span><span class=\"b\">b wins " +
+            format_count(wins_b) + "</span></div>";
+    const auto rate = optional_number(p["b_win_rate"]);
+    html += "<div class=\"stats\">b's win rate " + format_percent(rate) +
+            (p["b_win_rate_ci"].is_array() ? " (" + ci_text(p["b_win_rate_ci"], confidence, true) + ")" : "") +
+            "</div>";
+    if (rate) {
+      html += "<div class=\"meanbar\" title=\"b's win rate " + format_percent(rate) + "\">" +
+              error_bar(p["b_win_rate_ci"]) +
+              "<div class=\"dot\" style=\"left:" + format_decimal(std::clamp(*rate, 0.0, 1.0) * 100, 1) +
+              "%\"></div></div>";
+    }
+    const auto consistency = optional_number(p["position_consistency"]);
+    html += "<div class=\"stats\">position-consistent " + format_percent(consistency) +
+            (consistency ? " · " + format_count(p["position_inconsistent"].get<std::int64_t>()) + " inconsistent"
+                         : " (no pair was judged in both orders by one judge)") +
+            "</div>";
+    if (p["ranking"].is_array()) {
+      html += "<table class=\"grid ranking\">" + header_row({"#", "Model", "Strength", "Interval", "Comparisons"}, 2) +
+              "<tbody>";
+      std::int64_t rank = 0;
+      for (const json& r : p["ranking"]) {
+        html += "<tr>" + cell(std::to_string(++rank)) + cell(r["model"].get<std::string>()) +
+                cell(format_fixed(r["strength"].get<double>(), 2), "num") +
+                cell("[" + format_fixed(r["ci"][0].get<double>(), 2) + ", " +
+                         format_fixed(r["ci"][1].get<double>(), 2) + "]",
+                     "num") +
+                cell(format_count(r["comparisons"].get<std::int64_t>()), "num") + "</tr>";
+      }
+      html +=
+          "</tbody></table><p class=\"note\">Bradley–Terry log-strengths (mean 0; a difference is the log-odds "
+          "of one model beating the other) with " +
+          format_decimal(confidence * 100, 1) + "% bootstrap intervals.</p>";
+    }
+    html += "</div>";
+  }
+  return html + "</div></section>";
+}
+
 std::string latency_section(const ReportOverview& overview) {
   std::string html = "<section id=\"latency\"><h2>Judge latency</h2>";
   if (overview.stats.llm_calls() == 0) {
     return html + "<p class=\"none\">No LLM judge calls: every criterion was a deterministic check.</p></section>";
   }
   const json& latency = overview.summary_json["latency_ms"];
-  html += "<p class=\"stats\">" + format_count(overview.stats.llm_calls()) + " judged criteria · p50 " +
+  html += "<p class=\"stats\">" + format_count(overview.stats.llm_calls()) + " judge verdicts · p50 " +
           format_ms(latency["p50"].get<double>()) + " · p95 " + format_ms(latency["p95"].get<double>()) + " · p99 " +
-          format_ms(latency["p99"].get<double>()) + " (the successful call of each criterion, in ms)</p>";
+          format_ms(latency["p99"].get<double>()) +
+          " (the successful call of each criterion, or of each juror, in ms)</p>";
   return html + bar_chart_svg(overview.stats.latency_bars(), "judge latency distribution") + "</section>";
 }
 

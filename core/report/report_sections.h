@@ -13,6 +13,11 @@ namespace llmeval::report {
 std::string headline_section(const ReportOverview& overview);  // #headline: the cards
 std::string compare_section(const ReportOverview& overview);   // #compare: only with a baseline
 std::string criteria_section(const ReportOverview& overview);  // #criteria: histograms
+// From the summary's agreement, jury_agreement and pairwise sections; each is empty ("") when the
+// results have no labelled, jury or pairwise criterion.
+std::string agreement_section(const ReportOverview& overview);  // #agreement: judge vs human labels
+std::string jury_section(const ReportOverview& overview);       // #jury: jurors vs each other
+std::string pairwise_section(const ReportOverview& overview);   // #pairwise: wins, ranking
 std::string latency_section(const ReportOverview& overview);   // #latency
 std::string providers_section(const ReportOverview& overview);  // #providers
 std::string errors_section(const ReportOverview& overview);    // #errors

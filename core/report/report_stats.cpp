@@ -89,19 +89,28 @@ void ReportStats::add(const output::ResultRecord& record) {
     auto [it, inserted] = scores_.try_emplace(criterion.name);
     if (inserted) criterion_order_.push_back(criterion.name);
     it->second.add(criterion.score, criterion.normalized, criterion.pass);
-    if (!criterion.judge) continue;
-    const output::JudgeInfo& judge = *criterion.judge;
-    JudgeStats& stats = judges_[{judge.provider, judge.model}];
-    ++stats.judged;
-    stats.as_fallback += judge.fallback ? 1 : 0;
-    stats.attempts += judge.attempts;
-    stats.latency_ms_sum += judge.latency_ms;
-    stats.tokens_in += judge.tokens.input;
-    stats.tokens_out += judge.tokens.output;
-    fallback = fallback || judge.fallback;
-    ++llm_calls_;
-    const auto bound = std::upper_bound(kLatencyBoundsMs.begin(), kLatencyBoundsMs.end(), judge.latency_ms);
-    ++latency_counts_[static_cast<std::size_t>(bound - kLatencyBoundsMs.begin())];
+    const auto count_judge = [&](const output::JudgeInfo& judge) {
+      JudgeStats& stats = judges_[{judge.provider, judge.model}];
+      ++stats.judged;
+      stats.as_fallback += judge.fallback ? 1 : 0;
+      stats.attempts += judge.attempts;
+      stats.latency_ms_sum += judge.latency_ms;
+      stats.tokens_in += judge.tokens.input;
+      stats.tokens_out += judge.tokens.output;
+      fallback = fallback || judge.fallback;
+      ++llm_calls_;
+      const auto bound = std::upper_bound(kLatencyBoundsMs.begin(), kLatencyBoundsMs.end(), judge.latency_ms);
+      ++latency_counts_[static_cast<std::size_t>(bound - kLatencyBoundsMs.begin())];
+    };
+    // A --jury criterion has no judge of its own: each juror that scored it counts for itself
+    // (as in the Summary; one that abstained made no call we know of).
+    if (!criterion.jury.empty()) {
+      for (const output::JurorVerdict& juror : criterion.jury) {
+        if (juror.score) count_judge(juror.judge);
+      }
+    } else if (criterion.judge) {
+      count_judge(*criterion.judge);
+    }
   }
   rows_with_fallback_ += fallback ? 1 : 0;
   if (record.status == output::Status::kOk) {

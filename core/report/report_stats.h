@@ -40,7 +40,7 @@ class ScoreDistribution {
 };
 
 struct JudgeStats {
-  std::int64_t judged = 0;          // LLM criteria this provider/model scored
+  std::int64_t judged = 0;          // LLM criteria this provider/model scored (as a juror too)
   std::int64_t as_fallback = 0;     // of which as a fallback
   std::int64_t attempts = 0;        // provider calls, retries and repairs included
   std::int64_t latency_ms_sum = 0;  // of the successful calls

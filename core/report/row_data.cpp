@@ -22,10 +22,83 @@ void append_verdict(std::string& out, output::Status status, bool pass, double s
   }
 }
 
-// "provider/model" for LLM criteria, "check:TYPE" for deterministic ones.
+// "provider/model" for LLM criteria, "jury of N" for --jury ones, "check:TYPE" for deterministic ones.
 std::string judge_text(const output::CriterionResult& criterion) {
   if (criterion.judge) return criterion.judge->provider + "/" + criterion.judge->model;
+  if (!criterion.jury.empty()) return "jury of " + std::to_string(criterion.jury.size());
   return "check:" + criterion.check;
+}
+
+// The criterion's human label, jurors and pairwise verdicts, as the 9th element of its entry
+// ({"lb", "j", "t", "w", "pi", "or"}; row_data.h), only when it has any of them.
+void append_criterion_extras(std::string& out, const output::CriterionResult& criterion, std::size_t max_text_bytes) {
+  if (!criterion.label && criterion.jury.empty() && criterion.winner.empty()) return;
+  out += ",{";
+  bool first = true;
+  auto key = [&](const char* name) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name;
+    out += "\":";
+  };
+  if (criterion.label) {
+    key("lb");
+    append_json_number(out, *criterion.label);
+  }
+  if (!criterion.jury.empty()) {
+    key("j");
+    out += '[';
+    for (std::size_t i = 0; i < criterion.jury.size(); ++i) {
+      const output::JurorVerdict& juror = criterion.jury[i];
+      if (i > 0) out += ',';
+      out += '[';
+      append_json_string(out, juror.provider);
+      out += ',';
+      append_json_string(out, juror.model);
+      out += ',';
+      if (juror.score) {
+        append_json_number(out, *juror.score);
+      } else {
+        out += "null";
+      }
+      out += ',';
+      append_json_string(out, juror.status);
+      out += ',';
+      append_json_string(out, cut_text(juror.reason, max_text_bytes));
+      out += ',';
+      append_json_string(out, juror.winner);
+      out += ']';
+    }
+    out += ']';
+    if (criterion.tie) {
+      key("t");
+      out += '1';
+    }
+  }
+  if (!criterion.winner.empty()) {
+    key("w");
+    append_json_string(out, criterion.winner);
+    key("pi");
+    out += criterion.position_inconsistent ? '1' : '0';
+    key("or");
+    out += '[';
+    for (std::size_t i = 0; i < criterion.orders.size(); ++i) {
+      const output::PairwiseOrder& order = criterion.orders[i];
+      if (i > 0) out += ',';
+      out += '[';
+      append_json_string(out, order.shown_as_a);
+      out += ',';
+      append_json_string(out, order.winner);
+      out += ',';
+      append_json_string(out, cut_text(order.reason, max_text_bytes));
+      out += ',';
+      append_json_string(out, order.judge.provider + "/" + order.judge.model);
+      out += ']';
+    }
+    out += ']';
+  }
+  out += '}';
 }
 
 void append_baseline(std::string& out, const BaselineRow& baseline,
@@ -73,9 +146,17 @@ void append_row_data(std::string& out, const output::ResultRecord& row, const Ro
     append_json_string(out, judge_text(criterion));
     out += ',';
     append_json_number(out, criterion.judge ? criterion.judge->latency_ms : std::int64_t{0});
-    out += criterion.judge && criterion.judge->fallback ? ",1]" : ",0]";
+    out += criterion.judge && criterion.judge->fallback ? ",1" : ",0";
+    append_criterion_extras(out, criterion, context.max_text_bytes);
+    out += ']';
   }
   out += ']';
+  if (!row.model_a.empty() || !row.model_b.empty()) {
+    out += ",\"ma\":";
+    append_json_string(out, row.model_a);
+    out += ",\"mb\":";
+    append_json_string(out, row.model_b);
+  }
   if (row.error) {
     out += ",\"e\":[";
     append_json_string(out, row.error->kind);

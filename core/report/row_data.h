@@ -9,7 +9,14 @@
 //   Row: "l" line, "i" id as text, "s" "ok"|"error"|"invalid", "p" pass (null unless ok),
 //     "sc" score 0..1 (null unless ok),
 //     "c" [[criterion index, score, normalized, pass 1/0, reason, judge ("provider/model" or
-//          "check:TYPE"), latency_ms, fallback 1/0], ...],
+//          "check:TYPE", or "jury of N"), latency_ms, fallback 1/0, extras?], ...], where extras,
+//          only for a criterion with a human label, a jury or a pairwise verdict, is
+//          {"lb" label, "j" [[provider, model, score or null (abstained), status, reason,
+//          winner ("" unless pairwise)], ...] jurors in -p order, "t" 1 on a --jury majority tie,
+//          "w" winner "a"|"b"|"tie", "pi" position_inconsistent 1/0,
+//          "or" [[shown_as_a "a"|"b", winner "A"|"B"|"tie" as the judge named it, reason,
+//          "provider/model"], ...] both orders (pairwise)},
+//     "ma", "mb" model_a and model_b (pairwise rows that name them),
 //     "e" [error kind, message] (error and invalid rows),
 //     "pr", "o" prompt and output (with --dataset; cut to --max-text with "… [+N bytes]"),
 //     "b" {"s", "p", "sc", "c": [[criterion index, normalized, pass 1/0], ...]} the baseline row,
@@ -36,7 +43,7 @@ struct RowContext {
   std::size_t max_text_bytes = 2000;
 };
 
-// Appends {"l":..,"i":..,"s":..,"p":..,"sc":..,"c":[..],"e":[..],"pr":..,"o":..,"b":{..},"ch":..}.
+// Appends {"l":..,"i":..,"s":..,"p":..,"sc":..,"c":[..],"ma":..,"mb":..,"e":[..],"pr":..,"o":..,"b":{..},"ch":..}.
 void append_row_data(std::string& out, const output::ResultRecord& row, const RowContext& context);
 
 // Appends {"l":..,"i":..,"s":..,"p":..,"sc":..} for a row only the baseline has.

@@ -62,4 +62,61 @@ std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& aria_
   return svg;
 }
 
+std::string heatmap_svg(const Heatmap& heatmap, const std::string& aria_label) {
+  constexpr int kCell = 26;
+  constexpr int kLeft = 42;  // the row title, turned, and the row labels
+  constexpr int kTop = 32;   // the column title and the column labels
+  const std::size_t rows = heatmap.counts.size();
+  std::size_t columns = heatmap.column_labels.size();
+  for (const auto& row : heatmap.counts) columns = std::max(columns, row.size());
+  const int width = kLeft + static_cast<int>(columns) * kCell + 2;
+  const int height = kTop + static_cast<int>(rows) * kCell + 2;
+  std::int64_t largest = 1;
+  for (const auto& row : heatmap.counts) {
+    for (std::int64_t count : row) largest = std::max(largest, count);
+  }
+  auto label = [](const std::vector<std::string>& labels, std::size_t i) {
+    return i < labels.size() ? labels[i] : std::to_string(i);
+  };
+
+  std::string svg = "<svg class=\"heatmap\" width=\"" + std::to_string(width) + "\" height=\"" +
+                    std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
+                    std::to_string(height) + "\" role=\"img\" aria-label=\"" + html_escape(aria_label) + "\">";
+  svg += "<text class=\"title\" x=\"" + number(kLeft + static_cast<double>(columns) * kCell / 2) +
+         "\" y=\"10\" text-anchor=\"middle\">" + html_escape(heatmap.column_title) + " →</text>";
+  svg += "<text class=\"title\" transform=\"rotate(-90)\" x=\"" +
+         number(-(kTop + static_cast<double>(rows) * kCell / 2)) + "\" y=\"10\" text-anchor=\"middle\">" +
+         html_escape(heatmap.row_title) + " →</text>";
+  for (std::size_t c = 0; c < columns; ++c) {
+    svg += "<text class=\"axis\" x=\"" + number(kLeft + (static_cast<double>(c) + 0.5) * kCell) + "\" y=\"" +
+           std::to_string(kTop - 6) + "\" text-anchor=\"middle\">" + html_escape(label(heatmap.column_labels, c)) +
+           "</text>";
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double y = kTop + static_cast<double>(r) * kCell;
+    svg += "<text class=\"axis\" x=\"" + std::to_string(kLeft - 6) + "\" y=\"" + number(y + kCell / 2.0 + 3.5) +
+           "\" text-anchor=\"end\">" + html_escape(label(heatmap.row_labels, r)) + "</text>";
+    for (std::size_t c = 0; c < columns; ++c) {
+      const std::int64_t count = c < heatmap.counts[r].size() ? heatmap.counts[r][c] : 0;
+      const double share = static_cast<double>(count) / static_cast<double>(largest);
+      const double x = kLeft + static_cast<double>(c) * kCell;
+      svg += "<g><title>" +
+             html_escape(heatmap.row_title + " " + label(heatmap.row_labels, r) + ", " + heatmap.column_title + " " +
+                         label(heatmap.column_labels, c) + ": " + format_count(count) +
+                         (count == 1 ? " row" : " rows")) +
+             "</title>";
+      svg += "<rect class=\"cell" + std::string(r == c ? " diagonal" : "") + "\" x=\"" + number(x + 1) + "\" y=\"" +
+             number(y + 1) + "\" width=\"" + std::to_string(kCell - 2) + "\" height=\"" + std::to_string(kCell - 2) +
+             "\" fill-opacity=\"" + format_decimal(count > 0 ? 0.1 + 0.75 * share : 0, 2) + "\"/>";
+      if (count > 0) {
+        svg += "<text class=\"value" + std::string(share > 0.5 ? " on-dark" : "") + "\" x=\"" +
+               number(x + kCell / 2.0) + "\" y=\"" + number(y + kCell / 2.0 + 3.5) + "\" text-anchor=\"middle\">" +
+               count_label(count) + "</text>";
+      }
+      svg += "</g>";
+    }
+  }
+  return svg + "</svg>";
+}
+
 }  // namespace llmeval::report

@@ -259,3 +259,241 @@ TEST_CASE("the report returns unreadable inputs as errors and writes nothing", "
     CHECK(out.str().empty());
   }
 }
+
+namespace {
+
+json judge_json(const std::string& provider) {
+  return {{"provider", provider},
+          {"model", "m"},
+          {"attempts", 1},
+          {"fallback", false},
+          {"latency_ms", 40},
+          {"tokens", {{"input", 10}, {"output", 2}}}};
+}
+
+// Rows with a labelled 1-5 criterion judged by a jury of three (the third, named with markup,
+// abstains on every third row), a labelled binary criterion of one judge, and pairwise rows
+// of three models judged in both orders, some position-inconsistent.
+std::string jury_pairwise_results() {
+  const std::vector<std::string> jurors = {"alpha", "beta", "<b>gamma</b>"};
+  std::string text;
+  std::int64_t line = 0;
+  for (int i = 0; i < 12; ++i) {
+    json jury = json::array();
+    double sum = 0;
+    int scored = 0;
+    for (std::size_t j = 0; j < jurors.size(); ++j) {
+      const bool abstains = j == 2 && i % 3 == 0;
+      const int score = 1 + (i + static_cast<int>(j) * (i % 2)) % 5;
+      jury.push_back({{"provider", jurors[j]},
+                      {"model", "m"},
+                      {"score", abstains ? json(nullptr) : json(score)},
+                      {"reason", abstains ? "no JSON" : "juror says " + std::to_string(score)},
+                      {"status", abstains ? "judge_unparseable" : "ok"},
+                      {"judge", judge_json(jurors[j])}});
+      if (!abstains) {
+        sum += score;
+        ++scored;
+      }
+    }
+    const double mean = sum / scored;
+    const bool safe = i % 4 != 0;
+    json row = {{"id", "s" + std::to_string(i)},
+                {"line", ++line},
+                {"status", "ok"},
+                {"pass", mean >= 3 && safe},
+                {"score", 0.5},
+                {"criteria",
+                 {{"correct",
+                   {{"score", mean},
+                    {"normalized", (mean - 1) / 4},
+                    {"pass", mean >= 3},
+                    {"reason", "jury mean"},
+                    {"scale", "1-5"},
+                    {"label", 1 + (i * 2) % 5},
+                    {"jury", jury}}},
+                  {"safe",
+                   {{"score", safe ? 1 : 0},
+                    {"normalized", safe ? 1 : 0},
+                    {"pass", safe},
+                    {"reason", "ok"},
+                    {"judge", judge_json("alpha")},
+                    {"scale", "binary"},
+                    {"label", i % 3 != 0 ? 1 : 0}}}}},
+                {"metadata", json::object()},
+                {"error", nullptr}};
+    text += row.dump() + "\n";
+  }
+  const std::vector<std::pair<std::string, std::string>> pairs = {{"m1", "m2"}, {"m2", "m3"}, {"m1", "m3"},
+                                                                  {"m2", "m1"}, {"m3", "m2"}, {"m3", "m1"}};
+  for (int i = 0; i < 12; ++i) {
+    const auto& [a, b] = pairs[static_cast<std::size_t>(i) % pairs.size()];
+    const bool inconsistent = i % 5 == 0;
+    // The better model (lower number) wins when the orders agree.
+    const std::string winner = inconsistent ? "tie" : (a < b ? "a" : "b");
+    const std::string first = inconsistent ? "A" : (winner == "a" ? "A" : "B");
+    const std::string second = inconsistent ? "A" : (winner == "a" ? "B" : "A");
+    json row = {{"id", "p" + std::to_string(i)},
+                {"line", ++line},
+                {"model_a", a},
+                {"model_b", b},
+                {"status", "ok"},
+                {"pass", winner != "a"},
+                {"score", winner == "b" ? 1.0 : (winner == "tie" ? 0.5 : 0.0)},
+                {"criteria",
+                 {{"better",
+                   {{"score", winner == "b" ? 1.0 : (winner == "tie" ? 0.5 : 0.0)},
+                    {"normalized", winner == "b" ? 1.0 : (winner == "tie" ? 0.5 : 0.0)},
+                    {"pass", winner != "a"},
+                    {"reason", "resolved"},
+                    {"judge", judge_json("alpha")},
+                    {"winner", winner},
+                    {"position_inconsistent", inconsistent},
+                    {"orders",
+                     {{{"shown_as_a", "a"}, {"winner", first}, {"reason", "first order"}, {"judge", judge_json("alpha")}},
+                      {{"shown_as_a", "b"},
+                       {"winner", second},
+                       {"reason", "second order"},
+                       {"judge", judge_json("alpha")}}}}}}}},
+                {"metadata", json::object()},
+                {"error", nullptr}};
+    text += row.dump() + "\n";
+  }
+  return text;
+}
+
+std::string num_cell(const std::string& text) { return "<td class=\"num\">" + text + "</td>"; }
+
+}  // namespace
+
+TEST_CASE("labels, a jury and pairwise criteria get their sections, with the summary's numbers", "[report]") {
+  testing::TempDir dir;
+  const std::string results = dir.file("results.jsonl");
+  testing::write_file(results, jury_pairwise_results());
+  output::Summary summary;
+  REQUIRE(output::for_each_result_row(results, [&](const output::ResultRecord& row) { summary.add(row); }).ok());
+  const json expected = summary.to_json(summary.counters_from_rows(), 0);
+  REQUIRE(expected.contains("agreement"));
+  REQUIRE(expected.contains("jury_agreement"));
+  REQUIRE(expected.contains("pairwise"));
+
+  report::ReportOptions options;
+  options.results_path = results;
+  const std::string html = render(options);
+  const auto fixed = [](const json& value, int decimals) {
+    return report::format_fixed(value.is_number() ? std::optional<double>(value.get<double>()) : std::nullopt,
+                                decimals);
+  };
+  const auto percent = [](const json& value) {
+    return report::format_percent(value.is_number() ? std::optional<double>(value.get<double>()) : std::nullopt);
+  };
+
+  for (const char* section : {"id=\"agreement\"", "id=\"jury\"", "id=\"pairwise\""}) {
+    INFO(section);
+    CHECK(html.find(section) != std::string::npos);
+  }
+
+  // Human agreement: one table row per labelled criterion, numbers as the summary table rounds them.
+  for (const auto& [name, a] : expected["agreement"].items()) {
+    INFO(name << ": " << a.dump());
+    const bool binary = a["scale"] == "binary";
+    CHECK_THAT(html, Catch::Contains("<tr><td>" + name + "</td><td>" + a["scale"].get<std::string>() + "</td><td>" +
+                                     (binary ? "unweighted" : "quadratic") + "</td>" + num_cell(a["n"].dump()) +
+                                     num_cell(percent(a["exact"])) + num_cell(percent(a["within_one"])) +
+                                     num_cell(fixed(a["kappa"], 3)) + num_cell(fixed(a["spearman"], 3)) +
+                                     num_cell(fixed(a["kendall_tau_b"], 3)) + "</tr>"));
+    // The confusion matrix: one cell per (judge score, label), its count in the tooltip.
+    const json& confusion = a["confusion"];
+    for (std::size_t i = 0; i < confusion["scores"].size(); ++i) {
+      for (std::size_t j = 0; j < confusion["scores"].size(); ++j) {
+        const std::int64_t count = confusion["counts"][i][j];
+        CHECK_THAT(html, Catch::Contains("<title>judge " + confusion["scores"][i].dump() + ", label " +
+                                         confusion["scores"][j].dump() + ": " + std::to_string(count) +
+                                         (count == 1 ? " row" : " rows") + "</title>"));
+      }
+    }
+  }
+  CHECK(expected["agreement"]["correct"]["kappa_weights"] == "quadratic");
+  CHECK(expected["agreement"]["safe"]["within_one"].is_null());
+
+  // Jury agreement: alpha, each pair's kappa, each juror's histogram; names escaped.
+  const json& jury = expected["jury_agreement"]["correct"];
+  CHECK_THAT(html, Catch::Contains("Krippendorff's α " + fixed(jury["alpha"], 3) + " (interval) · 3 jurors · 12 rows"));
+  REQUIRE(jury["pairs"].size() == 3);
+  for (const json& pair : jury["pairs"]) {
+    INFO(pair.dump());
+    CHECK_THAT(html, Catch::Contains("<td>" + report::html_escape(pair["a"].get<std::string>()) + "</td><td>" +
+                                     report::html_escape(pair["b"].get<std::string>()) + "</td><td>quadratic</td>" +
+                                     num_cell(pair["n"].dump()) + num_cell(fixed(pair["kappa"], 3))));
+  }
+  CHECK_THAT(html, Catch::Contains("<h3>&lt;b&gt;gamma&lt;/b&gt;</h3><div class=\"stats\">8 of 12 rows scored</div>"));
+  CHECK_THAT(html, !Catch::Contains("<b>gamma</b>"));
+  for (std::size_t s = 0; s < jury["scores"].size(); ++s) {
+    const std::int64_t count = jury["distribution"]["alpha"][s];
+    CHECK_THAT(html, Catch::Contains("<title>alpha gave " + jury["scores"][s].dump() + ": " + std::to_string(count) +
+                                     (count == 1 ? " row" : " rows") + "</title>"));
+  }
+
+  // Pairwise: wins, ties, b's win rate and its interval, position consistency, the ranking.
+  const json& p = expected["pairwise"]["better"];
+  INFO(p.dump());
+  CHECK_THAT(html, Catch::Contains("<span class=\"a\">a wins " + p["wins_a"].dump() + "</span><span class=\"tie\">ties " +
+                                   p["ties"].dump() + "</span><span class=\"b\">b wins " + p["wins_b"].dump() +
+                                   "</span>"));
+  CHECK_THAT(html, Catch::Contains("b's win rate " + percent(p["b_win_rate"]) + " (95% CI [" +
+                                   report::format_decimal(p["b_win_rate_ci"][0].get<double>() * 100, 1) + ", " +
+                                   report::format_decimal(p["b_win_rate_ci"][1].get<double>() * 100, 1) + "])"));
+  CHECK_THAT(html, Catch::Contains("position-consistent " + percent(p["position_consistency"]) + " · " +
+                                   p["position_inconsistent"].dump() + " inconsistent"));
+  CHECK(p["position_inconsistent"] == 3);
+  REQUIRE(p["ranking"].size() == 3);
+  std::int64_t rank = 0;
+  for (const json& r : p["ranking"]) {
+    CHECK_THAT(html, Catch::Contains("<tr><td>" + std::to_string(++rank) + "</td><td>" +
+                                     r["model"].get<std::string>() + "</td>" + num_cell(fixed(r["strength"], 2)) +
+                                     num_cell("[" + fixed(r["ci"][0], 2) + ", " + fixed(r["ci"][1], 2) + "]") +
+                                     num_cell(r["comparisons"].dump()) + "</tr>"));
+  }
+  CHECK(p["ranking"][0]["model"] == "m1");
+
+  // Jurors' calls count in the latency and providers sections (the abstentions made none).
+  CHECK_THAT(html, Catch::Contains("<td>&lt;b&gt;gamma&lt;/b&gt;</td><td>m</td><td class=\"num\">8</td>"));
+
+  // The rows carry each juror's verdict and both orders, for the row detail.
+  const json data = testing::report_data(html);
+  const json& first = *row_with_line(data, 1);
+  const std::size_t correct = 0;
+  REQUIRE(data["criteria"][correct] == "correct");
+  const json& extras = first["c"][0][8];
+  CHECK(extras["lb"] == 1);
+  REQUIRE(extras["j"].size() == 3);
+  CHECK(extras["j"][0][0] == "alpha");
+  CHECK(extras["j"][2][2].is_null());
+  CHECK(extras["j"][2][3] == "judge_unparseable");
+  CHECK(first["c"][0][5] == "jury of 3");
+  const json& pair = *row_with_line(data, 13);
+  CHECK(pair["ma"] == "m1");
+  CHECK(pair["mb"] == "m2");
+  const json& verdict = pair["c"][0][8];
+  CHECK(verdict["w"] == "tie");
+  CHECK(verdict["pi"] == 1);
+  REQUIRE(verdict["or"].size() == 2);
+  CHECK(verdict["or"][1] == json::array({"b", "A", "second order", "alpha/m"}));
+}
+
+TEST_CASE("a report without labels, juries or pairwise criteria has none of their sections", "[report]") {
+  report::ReportOptions options;
+  options.results_path = kGoldenResults;
+  const std::string html = render(options);
+  for (const char* section : {"id=\"agreement\"", "id=\"jury\"", "id=\"pairwise\"", "<h2>Human agreement</h2>",
+                              "<h2>Jury agreement</h2>", "<h2>Pairwise</h2>", "<svg class=\"heatmap\""}) {
+    INFO(section);
+    CHECK(html.find(section) == std::string::npos);
+  }
+  // Nor do its rows carry the extras of a criterion or the pair's models.
+  const json data = testing::report_data(html);
+  for (const json& row : data["rows"]) {
+    CHECK_FALSE(row.contains("ma"));
+    for (const json& criterion : row["c"]) CHECK(criterion.size() == 8);
+  }
+}

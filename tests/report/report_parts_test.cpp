@@ -54,6 +54,9 @@ TEST_CASE("numbers read as people read them", "[report]") {
   CHECK(report::format_percent(0.8213) == "82.1%");
   CHECK(report::format_percent(std::nullopt) == "–");
   CHECK(report::format_decimal(2.50) == "2.5");
+  CHECK(report::format_fixed(0.0963855, 3) == "0.096");  // as the summary table prints kappa
+  CHECK(report::format_fixed(1.0, 3) == "1.000");
+  CHECK(report::format_fixed(std::nullopt, 3) == "–");
   CHECK(report::format_decimal(-0.001) == "0");
   CHECK(report::format_ms(640) == "640 ms");
   CHECK(report::format_ms(1234) == "1.2 s");
@@ -222,4 +225,29 @@ TEST_CASE("bar charts scale to the tallest bar and keep big counts short", "[rep
   CHECK(svg.find("class=\"bar pass\" x=\"") != std::string::npos);
   CHECK(svg.find("height=\"98\"/>") != std::string::npos);
   CHECK(svg.find("height=\"0\"/>") != std::string::npos);
+}
+
+TEST_CASE("a confusion matrix is shaded by count with its diagonal outlined", "[report]") {
+  report::Heatmap heatmap;
+  heatmap.row_labels = {"0", "1"};
+  heatmap.column_labels = {"0", "<1>"};
+  heatmap.counts = {{4, 0}, {1, 7}};
+  heatmap.row_title = "judge";
+  heatmap.column_title = "label";
+  const std::string svg = report::heatmap_svg(heatmap, "c: judge by \"label\"");
+  CHECK(svg.find("aria-label=\"c: judge by &quot;label&quot;\"") != std::string::npos);
+  CHECK(svg.find("<title>judge 1, label &lt;1&gt;: 7 rows</title>") != std::string::npos);
+  CHECK(svg.find("<title>judge 0, label &lt;1&gt;: 0 rows</title>") != std::string::npos);
+  CHECK(svg.find("<title>judge 1, label 0: 1 row</title>") != std::string::npos);
+  // The largest count is the darkest; an empty cell is not filled and shows no number.
+  CHECK(svg.find("class=\"cell diagonal\"") != std::string::npos);
+  CHECK(svg.find("fill-opacity=\"0.85\"") != std::string::npos);
+  CHECK(svg.find("fill-opacity=\"0\"") != std::string::npos);
+  CHECK(svg.find(">7</text>") != std::string::npos);
+  std::size_t numbers = 0;
+  for (std::size_t at = svg.find("<text class=\"value"); at != std::string::npos;
+       at = svg.find("<text class=\"value", at + 1)) {
+    ++numbers;
+  }
+  CHECK(numbers == 3);
 }

@@ -477,6 +477,72 @@
     return block;
   }
 
+  // A pairwise order's verdict as the judge named it ("A", "B", "tie") in terms of the row's
+  // answers: shown_as_a "a" means output_a was shown as A.
+  function orderWinner(shownAsA, winner) {
+    if (winner === 'A') return shownAsA;
+    if (winner === 'B') return shownAsA === 'a' ? 'b' : 'a';
+    return 'tie';
+  }
+
+  // A criterion's human label, jurors and pairwise verdicts (entry[8]; row_data.h), or null.
+  function criterionExtras(entry) {
+    const extras = entry[8];
+    if (!extras || typeof extras !== 'object') return null;
+    const box = el('div', 'extras');
+    if (typeof extras.lb === 'number') {
+      append(box, el('p', 'extra-line', 'Human label: ' + fmtRawScore(extras.lb)));
+    }
+    if (typeof extras.w === 'string') {
+      const line = el('p', 'extra-line winner');
+      append(line, 'Resolved winner: ', el('strong', null, extras.w === 'tie' ? 'tie' : 'answer ' + extras.w));
+      if (extras.pi) append(line, ' ', el('span', 'flag inconsistent', 'position inconsistent'));
+      append(box, line);
+      if (Array.isArray(extras.or) && extras.or.length) {
+        const list = el('ol', 'orders');
+        for (const order of extras.or) {
+          const [shownAsA, winner, reason, judge] = order;
+          const item = el('li');
+          const first = shownAsA === 'b' ? 'output_b' : 'output_a';
+          const picked = orderWinner(shownAsA, winner);
+          append(
+            item,
+            el('span', 'order-shown', first + ' shown first'),
+            ' → judge chose ',
+            el('strong', null, String(winner)),
+            ' (' + (picked === 'tie' ? 'tie' : 'answer ' + picked) + ')',
+            reason ? ': ' : '',
+            reason ? el('span', 'reason', reason) : null,
+            judge ? ' · ' : '',
+            judge ? el('span', 'judge', judge) : null,
+          );
+          append(list, item);
+        }
+        append(box, list);
+      }
+    }
+    if (Array.isArray(extras.j) && extras.j.length) {
+      const head = el('p', 'extra-line', 'Jury of ' + extras.j.length);
+      if (extras.t) append(head, ' ', el('span', 'flag tie', 'tie: as many jurors passed as failed'));
+      const list = el('ul', 'jurors');
+      for (const juror of extras.j) {
+        const [provider, jurorModel, score, status, reason, winner] = juror;
+        const item = el('li', 'juror' + (typeof score === 'number' ? '' : ' abstained'));
+        append(item, el('strong', 'juror-name', provider), jurorModel ? ' (' + jurorModel + ')' : '', ': ');
+        if (typeof score === 'number') {
+          append(item, el('span', 'juror-score', winner ? 'winner ' + winner + " (b's points: " + fmtRawScore(score) + ')' : fmtRawScore(score)));
+        } else {
+          append(item, el('span', 'juror-score', 'abstained'));
+        }
+        if (status && status !== 'ok') append(item, ' ', el('span', 'flag status', status));
+        if (reason) append(item, ' — ', el('span', 'reason', reason));
+        append(list, item);
+      }
+      append(box, head, list);
+    }
+    return box.childNodes.length ? box : null;
+  }
+
   function criteriaTable(model, row) {
     const table = el('table', 'grid detail-criteria');
     const head = el('tr');
@@ -511,6 +577,15 @@
         append(tr, td);
       }
       append(body, tr);
+      const extras = criterionExtras(entry);
+      if (extras) {
+        const sub = el('tr', 'crit-extra');
+        const cell = el('td');
+        cell.colSpan = headings.length;
+        append(cell, extras);
+        append(sub, cell);
+        append(body, sub);
+      }
     }
     append(table, body);
     return table;
@@ -532,6 +607,9 @@
       if (typeof row.b.sc === 'number') append(facts, ' ', fmtScore(row.b.sc));
     }
     if (row.ch) append(facts, ' ', el('span', 'change ' + row.ch, CHANGE_LABELS[row.ch] || row.ch));
+    if (row.ma !== undefined || row.mb !== undefined) {
+      append(facts, ' · a: ', el('code', null, row.ma || '—'), ' · b: ', el('code', null, row.mb || '—'));
+    }
     append(box, facts);
 
     if (Array.isArray(row.e) && row.e.length) {
