@@ -121,8 +121,9 @@ runner::EvaluatorOptions evaluator_options(const EngineFlags& flags, const confi
       throw FatalError("--jury-quorum " + std::to_string(options.jury.quorum) + " is more than the " +
                        std::to_string(providers.size()) + " jurors");
     }
-  } else if (flags.jury_quorum) {
-    throw FatalError("--jury-quorum only goes with --jury (or the config's judge.jury)");
+  } else if (flags.jury_quorum || config.judge.jury_quorum > 0) {
+    throw FatalError(std::string(flags.jury_quorum ? "--jury-quorum" : "the config's judge.jury_quorum") +
+                     " only goes with --jury (or the config's judge.jury)");
   }
   options.judge.max_tokens = config.judge.max_tokens;
   options.policy = config.retry.policy;

@@ -28,8 +28,9 @@ class JuryAgreement {
   void add(const CriterionResult& criterion);
 
   bool empty() const { return criteria_.empty(); }
-  // {"<criterion>": {"jurors", "scale", "units", "alpha", "alpha_metric", "pairs": [{"a", "b",
-  // "n", "kappa"}], "scores", "distribution": {"<juror>": [count per score]}}}
+  // {"<criterion>": {"jurors", "scale", "units", "alpha", "alpha_metric", "kappa_weights",
+  // "pairs": [{"a", "b", "n", "kappa"}], "scores", "distribution": {"<juror>": [count per
+  // score]}}}
   nlohmann::json to_json() const;
   std::string to_table() const;
 

@@ -39,6 +39,11 @@ void PairwiseSummary::add(const ResultRecord& record, const CriterionResult& cri
     ++entry.with_orders;
     if (criterion.position_inconsistent) ++entry.inconsistent;
   }
+  for (const JurorVerdict& juror : criterion.jury) {  // with a jury, each juror judged both orders
+    if (!juror.score) continue;
+    ++entry.with_orders;
+    if (juror.position_inconsistent) ++entry.inconsistent;
+  }
   if (record.model_a.empty() || record.model_b.empty() || record.model_a == record.model_b) return;
   std::size_t a = model_index(entry, record.model_a), b = model_index(entry, record.model_b);
   const bool a_first = a < b;
@@ -120,10 +125,15 @@ std::string PairwiseSummary::to_table(double confidence) const {
     std::snprintf(row, sizeof row, "  %-18s %s\n", "pairwise", line.c_str());
     out += row;
     if (s["ranking"].is_array()) {
-      std::string ranking;
+      std::string ranking, last;
       for (const auto& r : s["ranking"]) {
-        ranking += (ranking.empty() ? "" : " > ") + r["model"].get<std::string>() + " " +
-                   fixed(r["strength"].get<double>(), 2);
+        const std::string strength = fixed(r["strength"].get<double>(), 2);
+        // Equal strengths (as shown) are not an order.
+        ranking += (ranking.empty()    ? ""
+                    : strength == last ? " = "
+                                       : " > ") +
+                   r["model"].get<std::string>() + " " + strength;
+        last = strength;
       }
       std::snprintf(row, sizeof row, "  %-18s %s\n", "  ranking", ranking.c_str());
       out += row;

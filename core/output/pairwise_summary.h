@@ -38,7 +38,9 @@ class PairwiseSummary {
   };
   struct Entry {
     std::int64_t wins_a = 0, wins_b = 0, ties = 0;
-    std::int64_t with_orders = 0, inconsistent = 0;                     // pairs judged in both orders by one judge
+    // Pairs judged in both orders by one judge (with a jury: by each juror that answered), and
+    // those whose orders named different answers.
+    std::int64_t with_orders = 0, inconsistent = 0;
     std::vector<std::string> models;                                    // named by rows, in the order first seen
     std::map<std::pair<std::size_t, std::size_t>, Outcomes> by_models;  // indexes, first < second
   };

@@ -191,6 +191,7 @@ CriterionResult parse_criterion(const std::string& name, const Json& value, Type
       fields.read(entry, "reason", juror_path, juror.reason);
       fields.read(entry, "status", juror_path, juror.status);
       fields.read(entry, "winner", juror_path, juror.winner);
+      fields.read(entry, "position_inconsistent", juror_path, juror.position_inconsistent);
       if (auto judge = entry.find("judge"); judge != entry.end() && judge->is_object()) {
         juror.judge = parse_judge(*judge, path_of(juror_path, "judge"), fields);
       }

@@ -100,6 +100,8 @@ void append_juror(std::string& out, const JurorVerdict& juror, bool comma) {
   if (!juror.winner.empty()) {
     out += ",\"winner\":";
     append_json_string(out, juror.winner);
+    out += ",\"position_inconsistent\":";
+    append_bool(out, juror.position_inconsistent);
   }
   out += ",\"judge\":";
   append_judge(out, juror.judge);
@@ -169,7 +171,7 @@ void append_criterion(std::string& out, const CriterionResult& c) {
     append_json_string(out, c.winner);
     out += ",\"position_inconsistent\":";
     append_bool(out, c.position_inconsistent);
-    out += ",\"orders\":[";
+    if (!c.orders.empty()) out += ",\"orders\":[";
     for (std::size_t i = 0; i < c.orders.size(); ++i) {
       if (i > 0) out += ',';
       out += "{\"shown_as_a\":";
@@ -182,7 +184,7 @@ void append_criterion(std::string& out, const CriterionResult& c) {
       append_judge(out, c.orders[i].judge);
       out += '}';
     }
-    out += ']';
+    if (!c.orders.empty()) out += ']';
   }
   out += "}";
 }

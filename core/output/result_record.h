@@ -48,7 +48,10 @@ struct JurorVerdict {
   // ...), after its retries and repair.
   std::string status = "ok";
   std::string winner;  // pairwise criteria: "a", "b" or "tie" as this juror resolved it
-  JudgeInfo judge;     // its calls: attempts, tokens, latency (for its cost line)
+  bool position_inconsistent = false;  // pairwise: this juror's two orders named different answers
+  // Its calls: attempts, tokens, latency (for its cost line); an abstaining juror's failed
+  // calls too, with no latency.
+  JudgeInfo judge;
 };
 
 // One order of a pairwise criterion: the answers shown as A and B, and the judge's reply.
@@ -86,7 +89,8 @@ struct CriterionResult {
   std::vector<JurorVerdict> jury;
   bool tie = false;  // --jury majority: as many jurors passed as failed; the criterion fails
   // Pairwise criteria: the resolved winner ("a", "b" or "tie"); score is answer b's points
-  // (1, 0.5 or 0). position_inconsistent: the two orders named different answers.
+  // (1, 0.5 or 0). position_inconsistent: the two orders named different answers (with a
+  // jury: those of at least one juror, whose entry says which; orders is then empty).
   std::string winner;
   bool position_inconsistent = false;
   std::vector<PairwiseOrder> orders;  // both orders' raw verdicts, a-first one first

@@ -62,7 +62,7 @@ void Summary::add(const ResultRecord& record) {
     // sample's, each order's, or the one judge's.
     if (!c.jury.empty()) {
       for (const auto& juror : c.jury) {
-        if (juror.score) add_judge(juror.judge);
+        add_judge(juror.judge, juror.score.has_value());
       }
     } else if (!c.samples.empty()) {
       for (const auto& sample : c.samples) add_judge(sample.judge);
@@ -101,7 +101,7 @@ void Summary::add(const ResultRecord& record) {
   }
 }
 
-void Summary::add_judge(const JudgeInfo& judge) {
+void Summary::add_judge(const JudgeInfo& judge, bool answered) {
   if (!model_of_.count(judge.provider)) model_of_[judge.provider] = judge.model;
   if (judge.cached) {
     // No call was made: its tokens are saved, not spent, and its latency is not this run's.
@@ -115,6 +115,7 @@ void Summary::add_judge(const JudgeInfo& judge) {
   if (judge.fallback) ++row_counters_.fallbacks;
   add_usage(tokens_, judge.tokens);
   add_usage(tokens_by_provider_[judge.provider], judge.tokens);
+  if (!answered) return;  // no successful call, so no latency to count
   if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
   auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, judge.latency_ms)),
                                       kLatencyBuckets - 1);

@@ -101,7 +101,8 @@ class Summary {
   std::optional<double> latency_percentile(double p) const;
   static nlohmann::json interval_json(const std::optional<stats::Interval>& interval);
   // One judgment's calls, tokens and latency (a criterion's, or each sample's with --repeat).
-  void add_judge(const JudgeInfo& judge);
+  // answered false: a juror that abstained; its failed calls count, with no latency.
+  void add_judge(const JudgeInfo& judge, bool answered = true);
   // Dollars for `by_provider`'s tokens; nullopt when one that used tokens has no price.
   std::optional<double> priced(const std::map<std::string, provider::TokenUsage>& by_provider) const;
   std::optional<provider::Price> price_of(const std::string& provider) const;

@@ -154,8 +154,12 @@ void Evaluator::Impl::succeed_call(JudgeCall* call, const judge::Verdict& verdic
 void Evaluator::Impl::fail_call(JudgeCall* call, const std::string& kind, const std::string& message) {
   RowState* row = call->row;
   const dataset::Criterion& criterion = row->item.criteria[call->criterion_index];
-  row->samples[call->criterion_index].by_index[call->slot].error = output::ResultError{
-      kind, "criterion \"" + criterion.name + "\": " + message};
+  CallOutcome& outcome = row->samples[call->criterion_index].by_index[call->slot];
+  outcome.error = output::ResultError{kind, "criterion \"" + criterion.name + "\": " + message};
+  outcome.spent.provider = chain[call->provider_index].provider->name();
+  outcome.spent.model = chain[call->provider_index].provider->model();
+  outcome.spent.attempts = call->attempts_total;
+  outcome.spent.tokens = call->tokens;
   log->debug("[line={}] criterion {} failed ({}): {}", row->item.line, criterion.name, kind, message);
   finish_sample(call);
 }

@@ -83,7 +83,7 @@ bool Evaluator::Impl::consult_cache(JudgeCall* call) {
     output::JudgeInfo info;
     info.provider = chain[call->provider_index].provider->name();
     info.model = hit->model;
-    info.fallback = call->provider_index > 0;
+    info.fallback = call->provider_index > 0 && !call->juror;  // a juror is itself, never a fallback
     info.tokens = hit->tokens;
     info.latency_ms = hit->latency_ms;
     info.cached = true;
@@ -293,7 +293,7 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
     info.provider = p->name();
     info.model = response.model.empty() ? p->model() : response.model;
     info.attempts = call->attempts_total;
-    info.fallback = call->provider_index > 0;
+    info.fallback = call->provider_index > 0 && !call->juror;  // a juror is itself, never a fallback
     info.tokens = call->tokens;
     info.simulated = response.simulated;
     info.latency_ms = std::chrono::duration_cast<milliseconds>(clock.now() - call->sent_at).count();

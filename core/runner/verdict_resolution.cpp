@@ -28,8 +28,10 @@ std::string number_text(double value) {
 }
 
 // One juror's (or, with no jury, the criterion's) result from its calls, or its first error.
+// spent, when not null, gathers what the juror's failed calls used.
 CriterionOutcome resolve_juror(const dataset::Criterion& criterion, const CallLayout& layout,
-                               std::vector<CallOutcome>& outcomes, std::size_t juror) {
+                               std::vector<CallOutcome>& outcomes, std::size_t juror,
+                               output::JudgeInfo* spent = nullptr) {
   std::optional<output::ResultError> first_error;
   std::vector<output::Sample> judged;
   for (int sample = 0; sample < layout.samples; ++sample) {
@@ -37,6 +39,7 @@ CriterionOutcome resolve_juror(const dataset::Criterion& criterion, const CallLa
       CallOutcome& outcome = outcomes[layout.index(juror, sample, order)];
       if (outcome.verdict) judged.push_back(std::move(*outcome.verdict));
       if (outcome.error && !first_error) first_error = std::move(outcome.error);
+      if (spent != nullptr && outcome.error) add_judge_info(*spent, outcome.spent);
     }
   }
   if (criterion.pairwise) {
@@ -122,11 +125,15 @@ CriterionOutcome resolve_criterion(const dataset::Criterion& criterion, const Ca
       verdict.provider = jurors[j].provider;
       verdict.model = jurors[j].model;
     }
-    CriterionOutcome outcome = resolve_juror(criterion, layout, outcomes, j);
+    output::JudgeInfo spent;
+    spent.provider = verdict.provider;
+    spent.model = verdict.model;
+    CriterionOutcome outcome = resolve_juror(criterion, layout, outcomes, j, &spent);
     if (auto* result = std::get_if<output::CriterionResult>(&outcome)) {
       verdict.score = result->score;
       verdict.reason = std::move(result->reason);
       verdict.winner = std::move(result->winner);
+      verdict.position_inconsistent = result->position_inconsistent;
       if (result->judge) {
         if (!result->judge->model.empty()) verdict.model = result->judge->model;
         verdict.judge = std::move(*result->judge);
@@ -136,8 +143,7 @@ CriterionOutcome resolve_criterion(const dataset::Criterion& criterion, const Ca
       auto& error = std::get<output::ResultError>(outcome);
       verdict.status = error.kind;
       verdict.reason = error.message;
-      verdict.judge.provider = verdict.provider;
-      verdict.judge.model = verdict.model;
+      verdict.judge = std::move(spent);
       abstentions += (abstentions.empty() ? "" : "; ") + verdict.provider + " abstained (" + error.kind + ")";
     }
     verdicts.push_back(std::move(verdict));
@@ -170,7 +176,11 @@ CriterionOutcome resolve_criterion(const dataset::Criterion& criterion, const Ca
              " jurors: " + std::to_string(passes) + " pass, " + std::to_string(fails) + " fail" +
              (r.tie ? " (a tie fails)" : "") + "; mean score " + number_text(mean);
   }
-  if (criterion.pairwise) r.winner = score > 0.5 ? "b" : score < 0.5 ? "a" : "tie";
+  if (criterion.pairwise) {
+    r.winner = score > 0.5 ? "b" : score < 0.5 ? "a" : "tie";
+    r.position_inconsistent = std::any_of(verdicts.begin(), verdicts.end(),
+                                          [](const output::JurorVerdict& v) { return v.position_inconsistent; });
+  }
   r.reason = std::move(reason);
   if (!abstentions.empty()) r.reason += "; " + abstentions;
   r.jury = std::move(verdicts);

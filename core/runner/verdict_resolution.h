@@ -56,6 +56,9 @@ struct CallLayout {
 struct CallOutcome {
   std::optional<output::Sample> verdict;
   std::optional<output::ResultError> error;  // its message names the criterion
+  // A failed call's attempts and the tokens its replies used (an unparseable reply is paid
+  // for): an abstaining juror's entry keeps them, so its cost is counted.
+  output::JudgeInfo spent;
 };
 
 struct Juror {

@@ -106,6 +106,11 @@ TEST_CASE("jury: a juror answering garbage abstains, the quorum holds, and each 
     CHECK(g.at("provider") == "openai-3");
     CHECK(g.at("status") == "judge_unparseable");
     CHECK(g.at("score").is_null());
+    // An abstaining juror's calls (the garbage reply and its repair) still count, and a juror
+    // is never a fallback.
+    CHECK(g.at("judge").at("attempts") == 2);
+    CHECK(g.at("judge").at("tokens").at("input").get<int>() > 0);
+    CHECK(b.at("judge").at("fallback") == false);
     CHECK(c.at("score").get<double>() == Approx((a.at("score").get<double>() + b.at("score").get<double>()) / 2));
     CHECK_FALSE(c.contains("judge"));
     CHECK(c.at("label").is_number());
@@ -117,6 +122,7 @@ TEST_CASE("jury: a juror answering garbage abstains, the quorum holds, and each 
   CHECK(judge_calls(second) == 20);
   CHECK(judge_calls(garbage) == 40);
   CHECK(run.summary.at("provider_requests") == 80);
+  CHECK(run.summary.at("fallbacks") == 0);
 
   const json& agreement = run.summary.at("agreement").at("correct");
   CHECK(agreement.at("n") == 20);

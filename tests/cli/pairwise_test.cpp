@@ -198,3 +198,37 @@ TEST_CASE("pairwise: rows without both answers, and labels on a pairwise criteri
         std::string::npos);
   CHECK(run.rows[2].at("error").at("kind") == "invalid_field");
 }
+
+TEST_CASE("pairwise with a jury: each juror judges both orders, and a position-biased juror shows in consistency",
+          "[integration][pairwise][jury]") {
+  FakeProviderServer biased({"--pairwise", "first"}), fair({"--pairwise", "better"});
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), pairs_dataset(1));
+  const std::string out = dir.file("out.jsonl");
+  auto result = run_process({llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "-o", out, "-q",
+                             "--no-cache", "--summary", out + ".summary.json", "--jury", "mean", "-p",
+                             "openai:gpt-4.1-mini@" + biased.base_url_openai(), "-p",
+                             "openai:gpt-4.1-mini@" + fair.base_url_openai()},
+                            "", {{"no_proxy", "127.0.0.1"}});
+  INFO(result.err);
+  CHECK(judge_calls(biased) == 12);
+  CHECK(judge_calls(fair) == 12);
+  const std::map<std::string, int> quality = {{"m1", 3}, {"m2", 2}, {"m3", 1}};
+  for (const auto& line : read_lines(out)) {
+    json row = json::parse(line);
+    INFO(line);
+    const json& c = row.at("criteria").at("better");
+    const bool a_better = quality.at(row.at("model_a")) > quality.at(row.at("model_b"));
+    REQUIRE(c.at("jury").size() == 2);
+    CHECK(c.at("jury")[0].at("winner") == "tie");
+    CHECK(c.at("jury")[0].at("position_inconsistent") == true);
+    CHECK(c.at("jury")[1].at("winner") == (a_better ? "a" : "b"));
+    CHECK(c.at("jury")[1].at("position_inconsistent") == false);
+    CHECK(c.at("score").get<double>() == (a_better ? 0.25 : 0.75));  // mean of b's points: 0.5 and 0 or 1
+    CHECK(c.at("winner") == (a_better ? "a" : "b"));
+    CHECK(c.at("position_inconsistent") == true);
+    CHECK_FALSE(c.contains("orders"));
+  }
+  json summary = json::parse(read_file(out + ".summary.json"));
+  CHECK(summary.at("pairwise").at("better").at("position_consistency") == 0.5);
+}

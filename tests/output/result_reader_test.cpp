@@ -198,9 +198,9 @@ TEST_CASE("labels, jurors and pairwise orders are written and read back by both 
   scored.scale = "1-5";
   scored.label = 3;
   scored.tie = false;
-  scored.jury = {output::JurorVerdict{"openai", "m", 4.0, "fine", "ok", "", judged_by("openai", "m", 1)},
+  scored.jury = {output::JurorVerdict{"openai", "m", 4.0, "fine", "ok", "", false, judged_by("openai", "m", 1)},
                  output::JurorVerdict{"anthropic", "c", std::nullopt, "criterion \"correct\": bad", "judge_unparseable",
-                                      "", judged_by("anthropic", "c")}};
+                                      "", false, judged_by("anthropic", "c")}};
   output::CriterionResult pairwise;
   pairwise.name = "better";
   pairwise.score = 0.5;
