@@ -275,7 +275,10 @@ std::optional<ReadItem> take_labels(const json* labels, EvalItem& item) {
                    labels->type_name() + ")");
   }
   item.labels.assign(item.criteria.size(), std::nullopt);
-  for (const auto& [name, value] : labels->items()) {
+  for (const auto& entry : labels->items()) {
+    // Named, not a structured binding: a lambda below captures the name (clang 14 refuses that).
+    const std::string& name = entry.key();
+    const json& value = entry.value();
     if (value.is_null()) continue;
     const auto found = std::find_if(item.criteria.begin(), item.criteria.end(),
                                     [&](const Criterion& c) { return c.name == name; });
