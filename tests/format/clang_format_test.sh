@@ -32,6 +32,13 @@ files=(
   cli/shard_option.h
   cli/validate_command.cpp
   cli/validate_command.h
+  core/batch/batch_journal.cpp
+  core/batch/batch_journal.h
+  core/batch/batch_limits.h
+  core/batch/batch_packer.cpp
+  core/batch/batch_packer.h
+  core/batch/custom_id.cpp
+  core/batch/custom_id.h
   core/common/ascii.cpp
   core/common/ascii.h
   core/common/duration.cpp
@@ -156,6 +163,9 @@ files=(
   core/stats/sample_size.h
   core/stats/streaming_mean.cpp
   core/stats/streaming_mean.h
+  tests/batch/batch_journal_test.cpp
+  tests/batch/batch_packer_test.cpp
+  tests/batch/custom_id_test.cpp
   tests/bench/judge_prompts.cpp
   tests/cli/compare_command_test.cpp
   tests/cli/cost_budget_test.cpp
