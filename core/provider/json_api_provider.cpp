@@ -204,6 +204,33 @@ class JsonApiProvider final : public Provider {
     return state_->wire.url + "\n" + state_->identity.model + "\n" +
            state_->wire.build_body(request, state_->shape, state_->identity.model);
   }
+  std::string batch_request(const CompletionRequest& request, std::string_view custom_id) const override {
+    const WireFormat& wire = state_->wire;
+    if (wire.batch == WireFormat::Batch::kNone) return {};
+    std::string element = "{\"custom_id\":";
+    append_json_string(element, custom_id);
+    if (wire.batch == WireFormat::Batch::kOpenAiLine) {
+      element += ",\"method\":\"POST\",\"url\":";
+      append_json_string(element, wire.batch_url);
+      element += ",\"body\":";
+    } else {
+      element += ",\"params\":";
+    }
+    element += wire.build_body(request, state_->shape, state_->identity.model);
+    element += '}';
+    return element;
+  }
+  Result<CompletionResponse> batch_result(std::string body) const override {
+    HttpResponse response;
+    response.status = 200;
+    response.body = std::move(body);
+    try {
+      return state_->wire.map_ok(response, state_->identity);
+    } catch (const std::exception& e) {
+      return Error{ErrorKind::kServer, "provider " + state_->identity.name + " returned an unusable batch result: " +
+                                           e.what()};
+    }
+  }
   int token_cap(const CompletionRequest& request) const override {
     return state_->shape.cap_for(request.max_tokens, request.cap_scale);
   }

@@ -47,6 +47,11 @@ struct WireFormat {
   std::string (*build_body)(const CompletionRequest& request, const RequestShape& shape, const std::string& model);
   // Maps a 2xx reply; may throw (caught and reported as kServer).
   Result<CompletionResponse> (*map_ok)(const HttpResponse& response, const ProviderIdentity& identity);
+  // Its batch API, if any (Provider::batch_request): kOpenAiLine puts the body under "body" of a
+  // line whose "url" is batch_url; kAnthropicParams under "params".
+  enum class Batch { kNone, kOpenAiLine, kAnthropicParams };
+  Batch batch = Batch::kNone;
+  std::string batch_url;
 };
 
 std::unique_ptr<Provider> make_json_api_provider(HttpClient& http, const ProviderConfig& config, WireFormat wire,

@@ -145,7 +145,7 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderId
 }
 
 WireFormat wire_format(std::string url) {
-  WireFormat wire{std::move(url), {}, &build_body, &map_ok};
+  WireFormat wire{std::move(url), {}, &build_body, &map_ok, WireFormat::Batch::kNone, {}};
   wire.headers.emplace_back("Content-Type", "application/json");
   return wire;
 }
@@ -156,6 +156,9 @@ std::unique_ptr<Provider> make_openai_provider(HttpClient& http, ProviderConfig 
   config.type = ProviderType::kOpenAI;
   apply_type_defaults(config);
   WireFormat wire = wire_format(config.base_url + "/chat/completions");
+  // The Batch API's input line names the endpoint as POST /v1/batches's `endpoint` does.
+  wire.batch = WireFormat::Batch::kOpenAiLine;
+  wire.batch_url = "/v1/chat/completions";
   // Local OpenAI-compatible servers (vLLM, Ollama) often run without a key. Azure's /openai/v1
   // API takes the OpenAI body but its keys in `api-key`.
   if (!config.api_key.empty()) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,6 +94,20 @@ class Provider {
   // (its own max_tokens, a reasoning model's minimum, doubled on a cut-off reply's retry).
   virtual int token_cap(const CompletionRequest& request) const {
     return request.max_tokens * (request.cap_scale > 1 ? request.cap_scale : 1);
+  }
+
+  // Batch APIs (run --batch; core/batch). `request` as one element of a batch under custom_id,
+  // with the body an online call would send now: an OpenAI batch input line {"custom_id",
+  // "method": "POST", "url": "/v1/chat/completions", "body"}, or an Anthropic Message Batches
+  // requests[] element {"custom_id", "params"}. Empty: this provider has no batch API.
+  virtual std::string batch_request(const CompletionRequest& /*request*/, std::string_view /*custom_id*/) const {
+    return {};
+  }
+  // One batch result's body (the chat completion or message the online call would have had)
+  // mapped exactly as an online 2xx reply is: text, model, usage, truncation.
+  virtual Result<CompletionResponse> batch_result(std::string body) const {
+    (void)body;
+    return Error{ErrorKind::kBadRequest, "provider " + name() + " has no batch API"};
   }
 };
 

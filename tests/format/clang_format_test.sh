@@ -194,6 +194,7 @@ files=(
   tests/metrics/metrics_file_test.cpp
   tests/metrics/series_test.cpp
   tests/output/csv_writer_test.cpp
+  tests/provider/batch_request_test.cpp
   tests/provider/price_table_test.cpp
   tests/redis/redis_url_test.cpp
   tests/report/paired_comparison_test.cpp
