@@ -46,7 +46,8 @@ class FakeProviderServer {
   void reset_stats() const;
 
   // POST /control: {"mode": "ok"} | {"mode": "fail", "status": 503} | {"mode": "hang"} |
-  // {"throttle_ms": 500} | {"batch_expire": true, "batch_delay_ms": 0}. Applies to API requests arriving afterwards. Throws
+  // {"throttle_ms": 500} | {"batch_expire": true, "batch_delay_ms": 0}. Applies to API
+  // requests arriving afterwards (the batch knobs: to batches not yet processed). Throws
   // std::runtime_error unless the server answers 200.
   void control(const nlohmann::json& body) const;
 
