@@ -13,6 +13,15 @@
 //   GET  /stats, POST /stats/reset                 counters for tests (not counted themselves)
 //   POST /control                                  switch faults at run time (see kUsage)
 //   GET  /log                                      every API request: arrival, reply, hang-up
+//   OpenAI Batch API (auth as /v1/chat/completions; also under /openai/v1/... with Azure's api-key):
+//   POST /v1/files (multipart: purpose, file)      a File object; GET /v1/files/{id}, /v1/files/{id}/content
+//   POST /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel   batches of chat completions
+//   Anthropic Message Batches (auth as /v1/messages):
+//   POST /v1/messages/batches, GET /v1/messages/batches/{id}, POST .../{id}/cancel, GET .../{id}/results
+//
+// Batches: each item is judged by the same function as the online endpoint (so its verdict is
+// the online verdict for the same body), once the batch's --batch-delay-ms has passed; results
+// come back shuffled (seeded); markers script single items; see kUsage.
 //
 // The verdict, {"reason": "...", "score": N}: the score range comes from a `Scale: MIN-MAX` line
 // (user messages first, then the system prompt; default 1-5; `binary` means 0-1); the score is
@@ -134,6 +143,8 @@ Control (not counted as API requests):
     hang: every API request arriving later is held, unanswered, until its client hangs up;
     throttle_ms: for the next N ms every API request gets an immediate 429 whose
     retry-after-ms is the rest of that window. Answers {"ok":true}, or 400 and a message.
+    Also {"batch_expire": true|false, "batch_delay_ms": N}: the batch knobs below, from now
+    on (for batches not yet processed).
   GET /log   {"requests": [{"path", "arrived_ms", "finished_ms" (null while pending),
              "status" (0 until answered), "client_closed"}, ...], "log_dropped", "now_ms"}
              API requests in arrival order; the first 200000 are kept, the rest only counted.
@@ -216,6 +227,9 @@ struct Options {
   VerdictMode verdict = VerdictMode::kNormal;  // garbage: every reply is prose without JSON
   std::optional<int> fixed_score;  // every score verdict (a [[fake:score=N]] marker still wins)
   PairwiseMode pairwise = PairwiseMode::kBetter;
+  int batch_delay_ms = 200;    // --batch-delay-ms: processing time of a batch
+  bool batch_expire = false;   // --batch-expire: batches expire instead of completing
+  bool batch_shuffle = true;   // --batch-order shuffled (default) | input
 };
 
 [[noreturn]] void usage_error(const std::string& message);
@@ -310,8 +324,19 @@ Options parse_args(int argc, char** argv) {
       else if (value == "first") options.pairwise = PairwiseMode::kFirst;
       else usage_error("--pairwise: expected better or first");
     }
+    else if (flag == "--batch-delay-ms") options.batch_delay_ms = parse_number<int>(flag, value);
+    else if (flag == "--batch-expire") {
+      if (value == "on") options.batch_expire = true;
+      else if (value == "off") options.batch_expire = false;
+      else usage_error("--batch-expire: expected on or off");
+    } else if (flag == "--batch-order") {
+      if (value == "shuffled") options.batch_shuffle = true;
+      else if (value == "input") options.batch_shuffle = false;
+      else usage_error("--batch-order: expected shuffled or input");
+    }
     else usage_error("unknown option " + flag);
   }
+  if (options.batch_delay_ms < 0) usage_error("--batch-delay-ms must be >= 0");
   if (options.port < 0 || options.port > 65535) usage_error("--port out of range");
   if (options.latency_ms < 0 || options.jitter_ms < 0) usage_error("latencies must be >= 0");
   if (options.rpm < 0 || options.tpm < 0) usage_error("--rpm and --tpm must be >= 0");
@@ -1263,6 +1288,20 @@ struct Stats {
     std::uint64_t reasoning_effort = 0;
     std::uint64_t cache_control = 0;
   } sent;
+  // The batch APIs' calls (not counted in requests / by_path).
+  struct Batch {
+    std::uint64_t calls = 0;              // every call to a batch or files endpoint
+    std::uint64_t openai_created = 0;     // POST /v1/batches accepted
+    std::uint64_t anthropic_created = 0;  // POST /v1/messages/batches accepted
+    std::uint64_t openai_requests = 0;    // requests inside them (input file lines)
+    std::uint64_t anthropic_requests = 0;
+    std::uint64_t files_uploaded = 0;
+    std::uint64_t openai_cancels = 0;     // cancels that started cancelling
+    std::uint64_t anthropic_cancels = 0;
+    std::uint64_t retrieves = 0;          // GET of a batch (either API)
+    std::uint64_t file_downloads = 0;     // GET /v1/files/{id}/content
+    std::uint64_t results_downloads = 0;  // GET of an Anthropic results_url
+  } batch;
 };
 
 class FakeServer {
@@ -1354,6 +1393,7 @@ class FakeServer {
     if (path == "/control") return handle_control(req, method);
     if (path == "/log") return handle_log(req, method);
     if (path.rfind("/files/", 0) == 0) return serve_file(req, path.substr(7));
+    if (serve_batch_api(req, path, method)) return;
 
     ++stats_.requests;
     ++stats_.by_path[path];
@@ -1410,6 +1450,9 @@ class FakeServer {
       stats_.throttled = 0;
       stats_.sent = {};
       stats_.usage = {};
+      stats_.batch = {};
+      batch_delay_ms_ = options_.batch_delay_ms;
+      batch_expire_ = options_.batch_expire;
       openai_cache_.clear();
       anthropic_cache_.clear();
       fail_counts_.clear();
@@ -1447,6 +1490,20 @@ class FakeServer {
                   {"completion_tokens", stats_.usage.completion},
                   {"cached_tokens", stats_.usage.cached},
                   {"cache_write_tokens", stats_.usage.cache_write}}},
+                {"batch",
+                 {{"calls", stats_.batch.calls},
+                  {"openai_created", stats_.batch.openai_created},
+                  {"anthropic_created", stats_.batch.anthropic_created},
+                  {"openai_requests", stats_.batch.openai_requests},
+                  {"anthropic_requests", stats_.batch.anthropic_requests},
+                  {"files_uploaded", stats_.batch.files_uploaded},
+                  {"openai_cancels", stats_.batch.openai_cancels},
+                  {"anthropic_cancels", stats_.batch.anthropic_cancels},
+                  {"retrieves", stats_.batch.retrieves},
+                  {"file_downloads", stats_.batch.file_downloads},
+                  {"results_downloads", stats_.batch.results_downloads},
+                  {"delay_ms", batch_delay_ms_},
+                  {"expire", batch_expire_}}},
                 {"mode", mode_name(mode_)},
                 {"now_ms", now_ms()}};
       return send(req, Reply{200, body.dump()});
@@ -1467,8 +1524,9 @@ class FakeServer {
     if (body.is_discarded()) return "body is not valid JSON";
     if (!body.is_object()) return "body must be a JSON object";
     for (const auto& item : body.items()) {
-      if (item.key() != "mode" && item.key() != "status" && item.key() != "throttle_ms") {
-        return "unknown field '" + item.key() + "' (mode, status, throttle_ms)";
+      if (item.key() != "mode" && item.key() != "status" && item.key() != "throttle_ms" &&
+          item.key() != "batch_expire" && item.key() != "batch_delay_ms") {
+        return "unknown field '" + item.key() + "' (mode, status, throttle_ms, batch_expire, batch_delay_ms)";
       }
     }
     std::optional<Mode> mode;
@@ -1489,6 +1547,20 @@ class FakeServer {
       if (!it->is_number_integer() || it->get<std::int64_t>() < 0) return "throttle_ms: expected an integer >= 0";
       throttle_ms = it->get<std::int64_t>();
     }
+    std::optional<bool> batch_expire;
+    if (auto it = body.find("batch_expire"); it != body.end()) {
+      if (!it->is_boolean()) return "batch_expire: expected true or false";
+      batch_expire = it->get<bool>();
+    }
+    std::optional<int> batch_delay_ms;
+    if (auto it = body.find("batch_delay_ms"); it != body.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 86400000) {
+        return "batch_delay_ms: expected an integer, 0-86400000";
+      }
+      batch_delay_ms = it->get<int>();
+    }
+    if (batch_expire) batch_expire_ = *batch_expire;
+    if (batch_delay_ms) batch_delay_ms_ = *batch_delay_ms;
     if (mode) {
       mode_ = *mode;
       fail_status_ = status;
@@ -1576,7 +1648,18 @@ class FakeServer {
     if (route.api == Api::kAzureDeployment && !has_api_version(req)) {
       return Reply{404, azure_error_body("404", "Resource not found")};
     }
-    std::string_view raw = request_body(req);
+    return judge(req, route, request_body(req), error_draw, throttle_draw, markers);
+  }
+
+  // A request body judged as the online endpoint judges it. req is null for an item of a batch
+  // (its HTTP checks were the batch call's): no rate limit, no random --error-rate/--rate-429,
+  // and the markers that shape the HTTP reply (body=..., delay_ms, exhausted, content_type) do
+  // not apply; status=, fail_first= and the verdict markers do. So a batch item's verdict is
+  // exactly the online verdict for the same body.
+  Reply judge(evhttp_request* req, const Route& route, std::string_view raw, double error_draw,
+              double throttle_draw, Markers& markers) {
+    const Vendor vendor = route.vendor();
+    const bool batch = req == nullptr;
     element body;
     const bool parsed_json = parser_.parse(raw.data(), raw.size()).get(body) == simdjson::SUCCESS;
     Fields fields;
@@ -1584,8 +1667,8 @@ class FakeServer {
       fields = read_fields(vendor, body);
       count_sent(fields);
     }
-    if (auto auth = check_auth(req, route)) return *auth;
-    if (vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
+    if (auto auth = batch ? std::nullopt : check_auth(req, route)) return *auth;
+    if (!batch && vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
       return error_reply(vendor, 400, "anthropic-version: header is required");
     }
     if (!parsed_json) return error_reply(vendor, 400, "We could not parse the JSON body of your request.");
@@ -1610,11 +1693,13 @@ class FakeServer {
     // The reply text first: a --tpm charge is what the reply's usage will report.
     std::string text = judge_text(conv, markers, hash, fields.score_enum);
     Outcome outcome = spend(vendor, model, ollama, conv, fields, markers, text);
-    if (auto limited = take_rate_limit(vendor, outcome.prompt + outcome.completion)) return *limited;
+    if (!batch) {
+      if (auto limited = take_rate_limit(vendor, outcome.prompt + outcome.completion)) return *limited;
+    }
     if (markers.status) {
       Reply scripted = error_reply(vendor, *markers.status, "injected status " + std::to_string(*markers.status));
       scripted.retry_after_ms = markers.retry_after_ms;
-      if (markers.body == "html") scripted = Reply{*markers.status, html_error_page(*markers.status), "text/html"};
+      if (markers.body == "html" && !batch) scripted = Reply{*markers.status, html_error_page(*markers.status), "text/html"};
       return scripted;
     }
     if (markers.fail_first && ++fail_counts_[hash] <= *markers.fail_first) {
@@ -1622,6 +1707,7 @@ class FakeServer {
     }
     if (error_draw < options_.error_rate) return error_reply(vendor, 500, "injected server error");
     if (throttle_draw < options_.rate_429) return error_reply(vendor, 429, "Rate limit reached (injected)");
+    if (batch) markers.body.clear();
     if (markers.body == "not_json") return Reply{200, "<html>oops</html>", "text/html"};
     if (markers.body == "html") return Reply{200, html_error_page(200), "text/html"};
     if (markers.body == "error_object") return Reply{200, R"({"error":{"message":"model overloaded"}})"};
@@ -2134,6 +2220,631 @@ class FakeServer {
     evbuffer_add(out, tail.data(), tail.size());
   }
 
+  // ---- the batch APIs (OpenAI Batch + Files, Anthropic Message Batches) ----
+  // Batches live in memory and move on lazily: each call that looks at a batch (retrieve,
+  // cancel, results) first advances it by what the clock says. Field names, in the vendors'
+  // order, are those of the official SDKs' types (cited where each object is built).
+
+  struct StoredFile {
+    std::string filename;
+    std::string purpose;
+    std::int64_t created_at = 0;
+    std::string content;
+  };
+  struct BatchItem {
+    std::string custom_id;
+    std::string body;  // the request body, as JSON text
+  };
+  struct OpenAiBatch {
+    ordered_json object;  // the Batch as the API returns it
+    std::vector<BatchItem> items;  // until processed
+    std::optional<ordered_json> errors;  // input file problems: the batch fails
+    Route route;  // kOpenAi, or kAzureV1 under /openai/v1
+    double created_ms = 0;
+    std::uint64_t number = 0;  // seeds the shuffle
+    std::optional<std::string> output_file_id;  // written at finalizing, shown once completed
+    std::optional<std::string> error_file_id;
+  };
+  struct AnthropicBatch {
+    ordered_json object;  // the MessageBatch as the API returns it
+    std::vector<BatchItem> items;
+    double created_ms = 0;
+    std::uint64_t number = 0;
+    std::string results_url;
+    std::string results;  // JSONL, once ended
+  };
+
+  static bool under(std::string_view path, std::string_view prefix) {
+    return path == prefix || (starts_with(path, prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
+  }
+
+  static std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  // RFC 3339 with microseconds, as Anthropic writes its batch times ("2024-08-20T18:37:24.100435Z").
+  static std::string rfc3339(std::chrono::system_clock::time_point at) {
+    std::time_t whole = std::chrono::system_clock::to_time_t(at);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count() % 1000000;
+    char stamp[48];
+    std::tm tm{};
+    gmtime_r(&whole, &tm);
+    std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%06dZ", static_cast<int>(us));
+    return stamp;
+  }
+
+  // A batch call before anything else: a /control throttle window or mode fail answers it
+  // (mode hang does not hold batch calls).
+  std::optional<Reply> batch_gate(Vendor vendor) {
+    if (double now = now_ms(); now < throttle_until_ms_) {
+      ++stats_.throttled;
+      return throttled_reply(vendor, throttle_until_ms_ - now);
+    }
+    if (mode_ == Mode::kFail) return error_reply(vendor, fail_status_, "injected failure (mode fail)");
+    return std::nullopt;
+  }
+
+  static Reply openai_invalid(int status, const std::string& message, const json& param = nullptr) {
+    return Reply{status, openai_error_body(message, param, nullptr)};
+  }
+  static Reply anthropic_invalid(int status, const std::string& message) {
+    return Reply{status, anthropic_error_body(status == 404 ? "not_found_error" : "invalid_request_error", message)};
+  }
+
+  // The batch endpoints; false when path is none of them.
+  bool serve_batch_api(evhttp_request* req, const std::string& full_path, evhttp_cmd_type method) {
+    std::string_view path = full_path;
+    Route route;
+    if (under(path, "/openai/v1/files") || under(path, "/openai/v1/batches")) {
+      route.api = Api::kAzureV1;  // Azure's v1 API: OpenAI's batch wire format, Azure's api-key
+      path.remove_prefix(std::string_view("/openai").size());
+    } else if (under(path, "/v1/messages/batches")) {
+      route.api = Api::kAnthropic;
+    } else if (!under(path, "/v1/files") && !under(path, "/v1/batches")) {
+      return false;
+    }
+    ++stats_.batch.calls;
+    Reply reply = batch_call(req, route, path, method);
+    ++stats_.status_counts[reply.status];
+    send(req, reply);
+    return true;
+  }
+
+  Reply batch_call(evhttp_request* req, const Route& route, std::string_view path, evhttp_cmd_type method) {
+    const Vendor vendor = route.vendor();
+    if (auto gate = batch_gate(vendor)) return *gate;
+    if (auto auth = check_auth(req, route)) return *auth;
+    if (vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
+      return error_reply(vendor, 400, "anthropic-version: header is required");
+    }
+    const bool post = method == EVHTTP_REQ_POST;
+    const bool get = method == EVHTTP_REQ_GET;
+    auto segments = [](std::string_view rest) {
+      std::vector<std::string> out;
+      while (!rest.empty()) {
+        if (rest.front() == '/') rest.remove_prefix(1);
+        std::size_t slash = std::min(rest.find('/'), rest.size());
+        if (slash > 0) out.emplace_back(rest.substr(0, slash));
+        rest.remove_prefix(slash);
+      }
+      return out;
+    };
+    if (vendor == Vendor::kAnthropic) {
+      auto parts = segments(path.substr(std::string_view("/v1/messages/batches").size()));
+      if (parts.empty() && post) return create_anthropic_batch(req);
+      if (parts.size() == 1 && get) return retrieve_anthropic_batch(parts[0], false);
+      if (parts.size() == 2 && parts[1] == "cancel" && post) return retrieve_anthropic_batch(parts[0], true);
+      if (parts.size() == 2 && parts[1] == "results" && get) return anthropic_results(parts[0]);
+      return anthropic_invalid(parts.size() <= 2 ? 405 : 404, "no such route: " + std::string(path));
+    }
+    if (under(path, "/v1/files")) {
+      auto parts = segments(path.substr(std::string_view("/v1/files").size()));
+      if (parts.empty() && post) return upload_file(req);
+      if (parts.size() == 1 && get) return file_object(parts[0]);
+      if (parts.size() == 2 && parts[1] == "content" && get) return file_content(parts[0]);
+      return openai_invalid(parts.size() <= 2 ? 405 : 404, "no such route: " + std::string(path));
+    }
+    auto parts = segments(path.substr(std::string_view("/v1/batches").size()));
+    if (parts.empty() && post) return create_openai_batch(req, route);
+    if (parts.size() == 1 && get) return retrieve_openai_batch(parts[0], false);
+    if (parts.size() == 2 && parts[1] == "cancel" && post) return retrieve_openai_batch(parts[0], true);
+    return openai_invalid(parts.size() <= 2 ? 405 : 404, "no such route: " + std::string(path));
+  }
+
+  // multipart/form-data (RFC 7578), as the SDKs upload files: the parts named "purpose" and "file".
+  struct FormPart {
+    std::string name;
+    std::string filename;
+    std::string_view data;
+  };
+  static std::optional<std::vector<FormPart>> parse_multipart(std::string_view content_type, std::string_view body) {
+    auto at = content_type.find("boundary=");
+    if (!starts_with(content_type, "multipart/form-data") || at == std::string_view::npos) return std::nullopt;
+    std::string_view boundary = content_type.substr(at + 9);
+    boundary = boundary.substr(0, std::min(boundary.find(';'), boundary.size()));
+    if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"') {
+      boundary = boundary.substr(1, boundary.size() - 2);
+    }
+    if (boundary.empty()) return std::nullopt;
+    const std::string delimiter = "--" + std::string(boundary);
+    const std::string separator = "\r\n" + delimiter;
+    std::size_t pos = body.find(delimiter);
+    if (pos == std::string_view::npos) return std::nullopt;
+    pos += delimiter.size();
+    std::vector<FormPart> parts;
+    for (;;) {
+      if (body.substr(pos, 2) == "--") return parts;
+      if (body.substr(pos, 2) != "\r\n") return std::nullopt;
+      pos += 2;
+      std::size_t headers_end = body.find("\r\n\r\n", pos);
+      if (headers_end == std::string_view::npos) return std::nullopt;
+      std::string_view headers = body.substr(pos, headers_end - pos);
+      std::size_t data_start = headers_end + 4;
+      std::size_t data_end = body.find(separator, data_start);
+      if (data_end == std::string_view::npos) return std::nullopt;
+      FormPart part;
+      part.data = body.substr(data_start, data_end - data_start);
+      // Content-Disposition: form-data; name="file"; filename="batch.jsonl"
+      auto param = [&](std::string_view key) -> std::string {
+        std::string needle = "; " + std::string(key) + "=\"";
+        auto found = headers.find(needle);
+        if (found == std::string_view::npos) return {};
+        auto start = found + needle.size();
+        auto end = headers.find('"', start);
+        return end == std::string_view::npos ? std::string() : std::string(headers.substr(start, end - start));
+      };
+      part.name = param("name");
+      part.filename = param("filename");
+      parts.push_back(std::move(part));
+      pos = data_end + separator.size();
+    }
+  }
+
+  // FileObject: openai-python src/openai/types/file_object.py (id, bytes, created_at, filename,
+  // object, purpose, status, expires_at, status_details).
+  ordered_json file_json(const std::string& id, const StoredFile& file) const {
+    return ordered_json{{"id", id},
+                        {"object", "file"},
+                        {"bytes", file.content.size()},
+                        {"created_at", file.created_at},
+                        {"filename", file.filename},
+                        {"purpose", file.purpose},
+                        {"status", "processed"},
+                        {"expires_at", nullptr},
+                        {"status_details", nullptr}};
+  }
+
+  std::string store_file(std::string filename, std::string purpose, std::string content) {
+    std::string id = "file-fake" + std::to_string(++next_file_);
+    files_[id] = StoredFile{std::move(filename), std::move(purpose), unix_now(), std::move(content)};
+    return id;
+  }
+
+  // POST /v1/files: openai-python src/openai/resources/files.py (multipart, "purpose" and "file").
+  Reply upload_file(evhttp_request* req) {
+    auto parts = parse_multipart(header_or_empty(req, "Content-Type"), request_body(req));
+    if (!parts) return openai_invalid(400, "Expected a multipart/form-data body with a boundary.");
+    const FormPart* purpose = nullptr;
+    const FormPart* file = nullptr;
+    for (const FormPart& part : *parts) {
+      if (part.name == "purpose") purpose = &part;
+      if (part.name == "file") file = &part;
+    }
+    if (purpose == nullptr) return openai_invalid(400, "Missing required parameter: 'purpose'.", "purpose");
+    if (file == nullptr) return openai_invalid(400, "Missing required parameter: 'file'.", "file");
+    ++stats_.batch.files_uploaded;
+    std::string id = store_file(file->filename.empty() ? "upload" : file->filename, std::string(purpose->data),
+                                std::string(file->data));
+    return Reply{200, file_json(id, files_.at(id)).dump()};
+  }
+
+  Reply file_object(const std::string& id) {
+    auto it = files_.find(id);
+    if (it == files_.end()) return openai_invalid(404, "No such File object: " + id, "id");
+    return Reply{200, file_json(id, it->second).dump()};
+  }
+
+  Reply file_content(const std::string& id) {
+    auto it = files_.find(id);
+    if (it == files_.end()) return openai_invalid(404, "No such File object: " + id, "id");
+    ++stats_.batch.file_downloads;
+    return Reply{200, it->second.content, "application/octet-stream"};
+  }
+
+  // POST /v1/batches: openai-python src/openai/types/batch_create_params.py (input_file_id,
+  // endpoint, completion_window "24h", metadata). Input lines: {"custom_id", "method": "POST",
+  // "url", "body"} (the batch request input of the API reference). Line problems fail the batch
+  // (status "failed", errors.data[] of BatchError: code, line, message, param; the codes are
+  // the fake's own).
+  Reply create_openai_batch(evhttp_request* req, const Route& route) {
+    std::string_view raw = request_body(req);
+    json body = json::parse(raw.begin(), raw.end(), nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return openai_invalid(400, "We could not parse the JSON body of your request.");
+    }
+    for (const char* field : {"input_file_id", "endpoint", "completion_window"}) {
+      if (!body.contains(field) || !body[field].is_string()) {
+        return openai_invalid(400, std::string("Missing required parameter: '") + field + "'.", field);
+      }
+    }
+    const std::string endpoint = body["endpoint"];
+    const bool azure = route.api == Api::kAzureV1;
+    if (endpoint != "/v1/chat/completions" && !(azure && endpoint == "/chat/completions")) {
+      return openai_invalid(400, "The fake provider batches only /v1/chat/completions, not '" + endpoint + "'.",
+                            "endpoint");
+    }
+    if (body["completion_window"] != "24h") {
+      return openai_invalid(400, "Invalid value for 'completion_window': only '24h' is supported.",
+                            "completion_window");
+    }
+    if (body.contains("metadata") && !body["metadata"].is_null() && !body["metadata"].is_object()) {
+      return openai_invalid(400, "Invalid type for 'metadata': expected an object.", "metadata");
+    }
+    const std::string input_file_id = body["input_file_id"];
+    auto file = files_.find(input_file_id);
+    if (file == files_.end()) return openai_invalid(404, "No such File object: " + input_file_id, "input_file_id");
+    if (file->second.purpose != "batch") {
+      return openai_invalid(400, "The input file must be uploaded with purpose 'batch'.", "input_file_id");
+    }
+
+    OpenAiBatch batch;
+    batch.route = route;
+    batch.number = ++next_batch_;
+    batch.created_ms = now_ms();
+    ordered_json errors = ordered_json::array();
+    std::unordered_set<std::string> seen;
+    std::string_view content = file->second.content;
+    std::size_t line_number = 0;
+    json model = nullptr;
+    while (!content.empty()) {
+      std::size_t end = std::min(content.find('\n'), content.size());
+      std::string_view line = content.substr(0, end);
+      content.remove_prefix(std::min(end + 1, content.size()));
+      ++line_number;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto problem = [&](const char* code, const std::string& message, const json& param) {
+        if (errors.size() < 1000) {
+          errors.push_back(ordered_json{{"code", code}, {"line", line_number}, {"message", message}, {"param", param}});
+        }
+      };
+      json item = json::parse(line.begin(), line.end(), nullptr, false);
+      if (item.is_discarded() || !item.is_object()) {
+        problem("invalid_json_line", "This line is not parseable as valid JSON.", nullptr);
+        continue;
+      }
+      if (!item.contains("custom_id") || !item["custom_id"].is_string()) {
+        problem("missing_custom_id", "Each line needs a string 'custom_id'.", "custom_id");
+        continue;
+      }
+      if (item.value("method", "") != "POST") {
+        problem("invalid_method", "The 'method' of each line must be 'POST'.", "method");
+        continue;
+      }
+      if (!item.contains("url") || item["url"] != endpoint) {
+        problem("mismatched_url", "The 'url' of each line must be the batch's endpoint, " + endpoint + ".", "url");
+        continue;
+      }
+      if (!item.contains("body") || !item["body"].is_object()) {
+        problem("invalid_body", "Each line needs an object 'body'.", "body");
+        continue;
+      }
+      std::string custom_id = item["custom_id"];
+      if (!seen.insert(custom_id).second) {
+        problem("duplicate_custom_id", "The custom_id '" + custom_id + "' appears more than once.", "custom_id");
+        continue;
+      }
+      if (model.is_null() && item["body"].contains("model")) model = item["body"]["model"];
+      batch.items.push_back(BatchItem{std::move(custom_id), item["body"].dump()});
+    }
+    if (batch.items.empty() && errors.empty()) {
+      errors.push_back(ordered_json{{"code", "empty_file"}, {"line", nullptr}, {"message", "The input file is empty."},
+                                    {"param", nullptr}});
+    }
+    if (!errors.empty()) batch.errors = ordered_json{{"object", "list"}, {"data", std::move(errors)}};
+    const std::int64_t now = unix_now();
+    // Batch: openai-python src/openai/types/batch.py; request_counts: batch_request_counts.py.
+    std::string id = "batch_fake" + std::to_string(batch.number);
+    batch.object = ordered_json{{"id", id},
+                                {"object", "batch"},
+                                {"endpoint", endpoint},
+                                {"model", model},
+                                {"errors", nullptr},
+                                {"input_file_id", input_file_id},
+                                {"completion_window", "24h"},
+                                {"status", "validating"},
+                                {"output_file_id", nullptr},
+                                {"error_file_id", nullptr},
+                                {"created_at", now},
+                                {"in_progress_at", nullptr},
+                                {"expires_at", now + 24 * 3600},
+                                {"finalizing_at", nullptr},
+                                {"completed_at", nullptr},
+                                {"failed_at", nullptr},
+                                {"expired_at", nullptr},
+                                {"cancelling_at", nullptr},
+                                {"cancelled_at", nullptr},
+                                {"request_counts", {{"total", 0}, {"completed", 0}, {"failed", 0}}},
+                                {"usage", nullptr},
+                                {"metadata", body.contains("metadata") ? ordered_json(body["metadata"]) : nullptr}};
+    ++stats_.batch.openai_created;
+    stats_.batch.openai_requests += batch.items.size();
+    ordered_json reply = batch.object;
+    openai_batches_.emplace(id, std::move(batch));
+    return Reply{200, reply.dump()};
+  }
+
+  // A line of an output or error file: {"id", "custom_id", "response": {"status_code",
+  // "request_id", "body"}, "error": {"code", "message"} | null} (BatchRequestOutput in OpenAI's
+  // OpenAPI spec; error codes batch_expired, batch_cancelled, request_timeout).
+  ordered_json openai_output_line(const std::string& custom_id, const ordered_json& response, const ordered_json& error) {
+    return ordered_json{{"id", "batch_req_fake" + std::to_string(++next_batch_request_)},
+                        {"custom_id", custom_id},
+                        {"response", response},
+                        {"error", error}};
+  }
+
+  std::optional<std::string> write_lines(std::vector<std::string>& lines, std::uint64_t seed) {
+    if (lines.empty()) return std::nullopt;
+    if (batch_shuffle_) {
+      std::mt19937_64 shuffle_rng(options_.seed * 1000003 + seed);
+      std::shuffle(lines.begin(), lines.end(), shuffle_rng);
+    }
+    std::string content;
+    for (const std::string& line : lines) content += line + "\n";
+    return store_file("batch_output.jsonl", "batch_output", std::move(content));
+  }
+
+  void advance_openai(OpenAiBatch& b) {
+    ordered_json& o = b.object;
+    const std::string status = o["status"];
+    const std::int64_t now = unix_now();
+    auto unfinished = [&](const char* code, const char* message) {
+      std::vector<std::string> lines;
+      for (const BatchItem& item : b.items) {
+        lines.push_back(openai_output_line(item.custom_id, nullptr, {{"code", code}, {"message", message}}).dump());
+      }
+      o["request_counts"]["failed"] = b.items.size();
+      b.items.clear();
+      b.items.shrink_to_fit();
+      auto error_file = write_lines(lines, b.number);
+      o["error_file_id"] = error_file ? ordered_json(*error_file) : nullptr;
+    };
+    if (status == "validating") {
+      if (b.errors) {
+        o["status"] = "failed";
+        o["failed_at"] = now;
+        o["errors"] = *b.errors;
+        b.items.clear();
+        return;
+      }
+      o["status"] = "in_progress";
+      o["in_progress_at"] = now;
+      o["request_counts"]["total"] = b.items.size();
+    } else if (status == "in_progress" && now_ms() - b.created_ms >= batch_delay_ms_) {
+      if (batch_expire_) {
+        o["status"] = "expired";
+        o["expired_at"] = now;
+        unfinished("batch_expired", "This request could not be executed before the completion window expired.");
+        return;
+      }
+      o["status"] = "finalizing";
+      o["finalizing_at"] = now;
+      std::vector<std::string> outputs;
+      std::vector<std::string> failures;
+      std::uint64_t input = 0, output = 0, cached = 0, reasoning = 0;
+      for (const BatchItem& item : b.items) {
+        Markers markers;
+        Reply reply = judge(nullptr, b.route, item.body, 2.0, 2.0, markers);
+        ordered_json body = ordered_json::parse(reply.body, nullptr, false);
+        ordered_json response{{"status_code", reply.status},
+                              {"request_id", "req_fake" + std::to_string(++next_batch_request_)},
+                              {"body", body.is_discarded() ? ordered_json(reply.body) : body}};
+        if (reply.status == 200) {
+          const ordered_json& usage = body["usage"];
+          input += usage.value("prompt_tokens", 0ULL);
+          output += usage.value("completion_tokens", 0ULL);
+          if (usage.contains("prompt_tokens_details")) cached += usage["prompt_tokens_details"].value("cached_tokens", 0ULL);
+          if (usage.contains("completion_tokens_details")) {
+            reasoning += usage["completion_tokens_details"].value("reasoning_tokens", 0ULL);
+          }
+        }
+        (reply.status == 200 ? outputs : failures)
+            .push_back(openai_output_line(item.custom_id, response, nullptr).dump());
+      }
+      o["request_counts"]["completed"] = outputs.size();
+      o["request_counts"]["failed"] = failures.size();
+      // BatchUsage: openai-python src/openai/types/batch_usage.py.
+      o["usage"] = ordered_json{{"input_tokens", input},
+                                {"input_tokens_details", {{"cached_tokens", cached}}},
+                                {"output_tokens", output},
+                                {"output_tokens_details", {{"reasoning_tokens", reasoning}}},
+                                {"total_tokens", input + output}};
+      b.items.clear();
+      b.items.shrink_to_fit();
+      b.output_file_id = write_lines(outputs, b.number);
+      b.error_file_id = write_lines(failures, b.number + 1);
+    } else if (status == "finalizing") {
+      o["status"] = "completed";
+      o["completed_at"] = now;
+      o["output_file_id"] = b.output_file_id ? ordered_json(*b.output_file_id) : nullptr;
+      o["error_file_id"] = b.error_file_id ? ordered_json(*b.error_file_id) : nullptr;
+    } else if (status == "cancelling") {
+      o["status"] = "cancelled";
+      o["cancelled_at"] = now;
+      unfinished("batch_cancelled", "This request was not executed because the batch was cancelled.");
+    }
+  }
+
+  // GET /v1/batches/{id}; POST /v1/batches/{id}/cancel (openai-python resources/batches.py).
+  Reply retrieve_openai_batch(const std::string& id, bool cancel) {
+    auto it = openai_batches_.find(id);
+    if (it == openai_batches_.end()) return openai_invalid(404, "No batch found with id '" + id + "'.", "batch_id");
+    OpenAiBatch& b = it->second;
+    advance_openai(b);
+    if (cancel) {
+      const std::string status = b.object["status"];
+      if (status == "validating" || status == "in_progress") {
+        ++stats_.batch.openai_cancels;
+        b.object["status"] = "cancelling";
+        b.object["cancelling_at"] = unix_now();
+      } else if (status != "cancelling") {
+        return openai_invalid(409, "Cannot cancel a batch with status '" + status + "'.");
+      }
+    } else {
+      ++stats_.batch.retrieves;
+    }
+    return Reply{200, b.object.dump()};
+  }
+
+  static bool valid_custom_id(const std::string& id) {
+    // ^[a-zA-Z0-9_-]{1,64}$ (Anthropic API reference, Create a Message Batch).
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    });
+  }
+
+  // POST /v1/messages/batches: anthropic-sdk-python src/anthropic/types/messages/
+  // batch_create_params.py ({"requests": [{"custom_id", "params"}]}, 1 to 100,000 requests).
+  Reply create_anthropic_batch(evhttp_request* req) {
+    std::string_view raw = request_body(req);
+    json body = json::parse(raw.begin(), raw.end(), nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return anthropic_invalid(400, "We could not parse the JSON body of your request.");
+    }
+    if (!body.contains("requests") || !body["requests"].is_array()) return anthropic_invalid(400, "requests: Field required");
+    const json& requests = body["requests"];
+    if (requests.empty() || requests.size() > 100000) {
+      return anthropic_invalid(400, "requests: expected between 1 and 100000 items");
+    }
+    AnthropicBatch batch;
+    batch.number = ++next_batch_;
+    batch.created_ms = now_ms();
+    std::unordered_set<std::string> seen;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const json& request = requests[i];
+      const std::string where = "requests." + std::to_string(i);
+      if (!request.is_object() || !request.contains("custom_id") || !request["custom_id"].is_string()) {
+        return anthropic_invalid(400, where + ".custom_id: Field required");
+      }
+      std::string custom_id = request["custom_id"];
+      if (!valid_custom_id(custom_id)) {
+        return anthropic_invalid(400, where + ".custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'");
+      }
+      if (!seen.insert(custom_id).second) {
+        return anthropic_invalid(400, where + ".custom_id: duplicate custom_id '" + custom_id + "'");
+      }
+      if (!request.contains("params") || !request["params"].is_object()) {
+        return anthropic_invalid(400, where + ".params: Field required");
+      }
+      batch.items.push_back(BatchItem{std::move(custom_id), request["params"].dump()});
+    }
+    std::string id = "msgbatch_fake" + std::to_string(batch.number);
+    std::string host = header_or_empty(req, "Host");
+    batch.results_url = "http://" + (host.empty() ? std::string("127.0.0.1") : host) + "/v1/messages/batches/" + id +
+                        "/results";
+    auto created = std::chrono::system_clock::now();
+    // MessageBatch: anthropic-sdk-python src/anthropic/types/messages/message_batch.py;
+    // request_counts: message_batch_request_counts.py.
+    batch.object = ordered_json{{"id", id},
+                                {"type", "message_batch"},
+                                {"processing_status", "in_progress"},
+                                {"request_counts",
+                                 {{"processing", batch.items.size()},
+                                  {"succeeded", 0},
+                                  {"errored", 0},
+                                  {"canceled", 0},
+                                  {"expired", 0}}},
+                                {"ended_at", nullptr},
+                                {"created_at", rfc3339(created)},
+                                {"expires_at", rfc3339(created + std::chrono::hours(24))},
+                                {"archived_at", nullptr},
+                                {"cancel_initiated_at", nullptr},
+                                {"results_url", nullptr}};
+    ++stats_.batch.anthropic_created;
+    stats_.batch.anthropic_requests += batch.items.size();
+    ordered_json reply = batch.object;
+    anthropic_batches_.emplace(id, std::move(batch));
+    return Reply{200, reply.dump()};
+  }
+
+  // Results lines: message_batch_individual_response.py {"custom_id", "result"}; result is
+  // message_batch_{succeeded,errored,canceled,expired}_result.py: {"type": "succeeded",
+  // "message"}, {"type": "errored", "error": ErrorResponse (shared/error_response.py: type,
+  // error, request_id)}, {"type": "canceled"}, {"type": "expired"}.
+  void advance_anthropic(AnthropicBatch& b) {
+    ordered_json& o = b.object;
+    const std::string status = o["processing_status"];
+    const bool canceling = status == "canceling";
+    if (status == "ended" || (!canceling && now_ms() - b.created_ms < batch_delay_ms_)) return;
+    std::vector<std::string> lines;
+    ordered_json& counts = o["request_counts"];
+    Route route;
+    route.api = Api::kAnthropic;
+    for (const BatchItem& item : b.items) {
+      ordered_json result;
+      if (canceling || batch_expire_) {
+        const char* type = canceling ? "canceled" : "expired";
+        result = ordered_json{{"type", type}};
+        counts[type] = counts[type].get<std::uint64_t>() + 1;
+      } else {
+        Markers markers;
+        Reply reply = judge(nullptr, route, item.body, 2.0, 2.0, markers);
+        ordered_json body = ordered_json::parse(reply.body, nullptr, false);
+        if (reply.status == 200 && !body.is_discarded()) {
+          result = ordered_json{{"type", "succeeded"}, {"message", body}};
+          counts["succeeded"] = counts["succeeded"].get<std::uint64_t>() + 1;
+        } else {
+          result = ordered_json{{"type", "errored"}, {"error", body.is_discarded() ? ordered_json(reply.body) : body}};
+          counts["errored"] = counts["errored"].get<std::uint64_t>() + 1;
+        }
+      }
+      lines.push_back(ordered_json{{"custom_id", item.custom_id}, {"result", std::move(result)}}.dump());
+    }
+    counts["processing"] = 0;
+    b.items.clear();
+    b.items.shrink_to_fit();
+    if (batch_shuffle_) {
+      std::mt19937_64 shuffle_rng(options_.seed * 1000003 + b.number);
+      std::shuffle(lines.begin(), lines.end(), shuffle_rng);
+    }
+    for (const std::string& line : lines) b.results += line + "\n";
+    o["processing_status"] = "ended";
+    o["ended_at"] = rfc3339(std::chrono::system_clock::now());
+    o["results_url"] = b.results_url;
+  }
+
+  // GET /v1/messages/batches/{id}; POST .../cancel (anthropic-sdk-python
+  // src/anthropic/resources/messages/batches.py). Canceling an ended batch returns it as it is.
+  Reply retrieve_anthropic_batch(const std::string& id, bool cancel) {
+    auto it = anthropic_batches_.find(id);
+    if (it == anthropic_batches_.end()) return anthropic_invalid(404, "No message batch found with id '" + id + "'.");
+    AnthropicBatch& b = it->second;
+    advance_anthropic(b);
+    if (cancel) {
+      if (b.object["processing_status"] == "in_progress") {
+        ++stats_.batch.anthropic_cancels;
+        b.object["processing_status"] = "canceling";
+        b.object["cancel_initiated_at"] = rfc3339(std::chrono::system_clock::now());
+      }
+    } else {
+      ++stats_.batch.retrieves;
+    }
+    return Reply{200, b.object.dump()};
+  }
+
+  // GET results_url: the results as JSONL (the SDK sends Accept: application/binary).
+  Reply anthropic_results(const std::string& id) {
+    auto it = anthropic_batches_.find(id);
+    if (it == anthropic_batches_.end()) return anthropic_invalid(404, "No message batch found with id '" + id + "'.");
+    advance_anthropic(it->second);
+    if (it->second.object["processing_status"] != "ended") {
+      return anthropic_invalid(400, "Message batch " + id + " is still processing; results are available once it ended.");
+    }
+    ++stats_.batch.results_downloads;
+    return Reply{200, it->second.results, "application/binary"};
+  }
+
   Options options_;
   event_base* base_;
   std::mt19937_64 rng_;
@@ -2158,6 +2869,15 @@ class FakeServer {
   std::unordered_set<std::string> interned_paths_;  // Azure deployment paths, for /log
   std::unordered_set<std::uint64_t> openai_cache_;     // (model, system prefix) hashes seen
   std::unordered_set<std::uint64_t> anthropic_cache_;  // (model, cache_control prefix) hashes seen
+  std::map<std::string, StoredFile> files_;  // uploaded and output files, by id
+  std::map<std::string, OpenAiBatch> openai_batches_;
+  std::map<std::string, AnthropicBatch> anthropic_batches_;
+  std::uint64_t next_file_ = 0;
+  std::uint64_t next_batch_ = 0;
+  std::uint64_t next_batch_request_ = 0;
+  int batch_delay_ms_ = options_.batch_delay_ms;  // /control batch_delay_ms
+  bool batch_expire_ = options_.batch_expire;     // /control batch_expire
+  bool batch_shuffle_ = options_.batch_shuffle;
 };
 
 // Benchmarks open thousands of connections; lift the soft fd limit to the hard one.

@@ -181,6 +181,7 @@ files=(
   tests/common/json_parse_test.cpp
   tests/config/config_test.cpp
   tests/dataset/id_set_test.cpp
+  tests/fakes/fake_batch_api_test.cpp
   tests/fakes/fake_clock.h
   tests/fakes/fake_event_loop_test.cpp
   tests/fuzz/fuzz_check.h

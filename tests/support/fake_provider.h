@@ -33,7 +33,10 @@ class FakeProviderServer {
   // (429s from a throttle_ms window), "mode", "now_ms" (the server's clock, as in log()),
   // "sent": {field: n} API requests that carried max_tokens, max_completion_tokens, temperature,
   // response_format_json_schema, response_format_json_object, output_config_format,
-  // output_config_effort, reasoning_effort, cache_control}.
+  // output_config_effort, reasoning_effort, cache_control}, "batch": {calls, openai_created,
+  // anthropic_created, openai_requests, anthropic_requests, files_uploaded, openai_cancels,
+  // anthropic_cancels, retrieves, file_downloads, results_downloads, delay_ms, expire} (the
+  // batch APIs' calls, which requests and by_path do not count).
   // /stats, /control and /log calls themselves are not counted.
   // Throws std::runtime_error if the server does not answer.
   nlohmann::json stats() const;
@@ -43,7 +46,8 @@ class FakeProviderServer {
   void reset_stats() const;
 
   // POST /control: {"mode": "ok"} | {"mode": "fail", "status": 503} | {"mode": "hang"} |
-  // {"throttle_ms": 500}. Applies to API requests arriving afterwards. Throws
+  // {"throttle_ms": 500} | {"batch_expire": true, "batch_delay_ms": 0}. Applies to API
+  // requests arriving afterwards (the batch knobs: to batches not yet processed). Throws
   // std::runtime_error unless the server answers 200.
   void control(const nlohmann::json& body) const;
 
