@@ -4,11 +4,10 @@
 #include <cstdio>
 
 #include "core/dataset/criteria_parser.h"
+#include "core/output/summary_format.h"
 
 namespace llmeval::output {
 namespace {
-
-nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 stats::KappaWeights weights_for(const std::string& scale) {
   return scale == "binary" ? stats::KappaWeights::kNone : stats::KappaWeights::kQuadratic;

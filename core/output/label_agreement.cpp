@@ -4,11 +4,10 @@
 #include <cstdio>
 
 #include "core/dataset/criteria_parser.h"
+#include "core/output/summary_format.h"
 
 namespace llmeval::output {
 namespace {
-
-nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 std::string number_or_dash(std::optional<double> v, const char* format) {
   if (!v) return "-";

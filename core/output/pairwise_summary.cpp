@@ -1,7 +1,9 @@
 #include "core/output/pairwise_summary.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "core/output/summary_format.h"
 #include "core/stats/bradley_terry.h"
 #include "core/stats/proportion.h"
 
@@ -10,14 +12,6 @@ namespace {
 
 constexpr int kBootstrapResamples = 1000;
 constexpr std::uint64_t kBootstrapSeed = 0x5eed;  // the same rows give the same intervals
-
-nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
 
 }  // namespace
 

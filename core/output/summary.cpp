@@ -1,5 +1,6 @@
 #include "core/output/summary.h"
 
+#include "core/output/summary_format.h"
 #include "core/provider/price_table.h"
 #include "core/stats/proportion.h"
 
@@ -15,14 +16,6 @@ constexpr int kMaxNameWidth = 40;
 
 constexpr std::size_t kLatencyBuckets = 120'001;  // 0..120 s in 1 ms steps, then overflow
 constexpr std::size_t kFirstLinesKept = 5;
-
-nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;

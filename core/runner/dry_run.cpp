@@ -6,10 +6,13 @@
 #include <variant>
 
 #include "core/cache/cache_key.h"
+#include "core/output/summary_format.h"
 #include "core/provider/price_table.h"
 
 namespace llmeval::runner {
 namespace {
+
+using output::optional_number;
 
 constexpr int kRowsPerPump = 256;  // then yield to the loop, so lookups are answered
 
@@ -18,8 +21,6 @@ std::string approx_dollars(double v) {
   std::snprintf(text, sizeof text, "~$%.4f", v);
   return text;
 }
-
-nlohmann::json optional_number(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 class DryRunner {
  public:

@@ -83,6 +83,7 @@ files=(
   core/output/result_writer.h
   core/output/resume_index.h
   core/output/summary.h
+  core/output/summary_format.h
   core/provider/adaptation_store.h
   core/provider/anthropic_provider.h
   core/provider/curl_http_client.h
