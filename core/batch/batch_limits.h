@@ -14,15 +14,15 @@
 
 namespace llmeval::batch {
 
-enum class BatchApi { kOpenAi, kAnthropic };
+enum class ApiKind { kOpenAi, kAnthropic };
 
 struct BatchLimits {
   std::size_t max_requests;
   std::uint64_t max_bytes;  // of the submitted payload: the JSONL file, or the JSON body
 };
 
-constexpr BatchLimits limits_of(BatchApi api) {
-  return api == BatchApi::kOpenAi ? BatchLimits{50'000, 200ull * 1000 * 1000}
+constexpr BatchLimits limits_of(ApiKind api) {
+  return api == ApiKind::kOpenAi ? BatchLimits{50'000, 200ull * 1000 * 1000}
                                   : BatchLimits{100'000, 256ull * 1000 * 1000};
 }
 

@@ -36,11 +36,11 @@ TEST_CASE("BatchPacker: the byte limit, the fill share, and a request too large 
 }
 
 TEST_CASE("BatchPacker: the vendors' limits", "[batch]") {
-  CHECK(limits_of(BatchApi::kOpenAi).max_requests == 50'000);
-  CHECK(limits_of(BatchApi::kOpenAi).max_bytes == 200'000'000);
-  CHECK(limits_of(BatchApi::kAnthropic).max_requests == 100'000);
-  CHECK(limits_of(BatchApi::kAnthropic).max_bytes == 256'000'000);
-  BatchPacker packer(limits_of(BatchApi::kOpenAi));
+  CHECK(limits_of(ApiKind::kOpenAi).max_requests == 50'000);
+  CHECK(limits_of(ApiKind::kOpenAi).max_bytes == 200'000'000);
+  CHECK(limits_of(ApiKind::kAnthropic).max_requests == 100'000);
+  CHECK(limits_of(ApiKind::kAnthropic).max_bytes == 256'000'000);
+  BatchPacker packer(limits_of(ApiKind::kOpenAi));
   int sealed = 0;
   for (int i = 0; i < 100'000; ++i) sealed += packer.place(100) == Placement::kNew;
   CHECK(sealed == 2);  // 47,500 a batch at the default 95% fill: 47,500 + 47,500 + 5,000
