@@ -23,6 +23,13 @@ bool string_field(const nlohmann::json& event, const char* key, std::string& out
   return true;
 }
 
+bool int_field(const nlohmann::json& event, const char* key, std::int64_t& out) {
+  auto it = event.find(key);
+  if (it == event.end() || !it->is_number_integer()) return false;
+  out = it->get<std::int64_t>();
+  return true;
+}
+
 }  // namespace
 
 BatchJournal::BatchJournal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -58,27 +65,19 @@ Result<std::unique_ptr<BatchJournal>> BatchJournal::open(const std::string& path
   return journal;
 }
 
+bool WindowState::ended() const {
+  for (const auto& batch : batches) {
+    if (batch.ended.empty()) return false;
+  }
+  return true;
+}
+
 bool BatchJournal::apply(const std::string& line) {
   nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
   std::string kind, local_id;
-  if (!event.is_object() || !string_field(event, "event", kind) || !string_field(event, "batch", local_id)) {
-    return false;
-  }
-  if (kind == "prepared") {
-    BatchState batch;
-    batch.local_id = local_id;
-    auto calls = event.find("calls");
-    if (find(local_id) != nullptr || !string_field(event, "provider", batch.provider) ||
-        !string_field(event, "api", batch.api) || calls == event.end() || !calls->is_array()) {
-      return false;
-    }
-    for (const auto& call : *calls) {
-      if (!call.is_string()) return false;
-      batch.calls.push_back(call.get<std::string>());
-    }
-    batches_.push_back(std::move(batch));
-    return true;
-  }
+  if (!event.is_object() || !string_field(event, "event", kind)) return false;
+  if (kind == "prepared") return apply_prepared(event);
+  if (!string_field(event, "batch", local_id)) return false;
   BatchState* batch = find(local_id);
   if (batch == nullptr) return false;
   if (kind == "uploaded") return string_field(event, "file_id", batch->file_id);
@@ -87,14 +86,47 @@ bool BatchJournal::apply(const std::string& line) {
   return false;
 }
 
+bool BatchJournal::apply_prepared(const nlohmann::json& event) {
+  WindowState window;
+  auto batches = event.find("batches");
+  if (!string_field(event, "window", window.id) || !int_field(event, "first_line", window.first_line) ||
+      !int_field(event, "last_line", window.last_line) || window.first_line > window.last_line ||
+      window.first_line <= last_line() || batches == event.end() || !batches->is_array()) {
+    return false;
+  }
+  for (const auto& window_seen : windows_) {
+    if (window_seen.id == window.id) return false;
+  }
+  for (const auto& entry : *batches) {
+    BatchState batch;
+    if (!entry.is_object() || !string_field(entry, "batch", batch.local_id) ||
+        !string_field(entry, "provider", batch.provider) || !string_field(entry, "api", batch.api) ||
+        !int_field(entry, "requests", batch.requests) || find(batch.local_id) != nullptr) {
+      return false;
+    }
+    window.batches.push_back(std::move(batch));
+  }
+  batch_count_ += window.batches.size();
+  windows_.push_back(std::move(window));
+  return true;
+}
+
 BatchState* BatchJournal::find(const std::string& local_id) {
-  for (auto& batch : batches_) {
-    if (batch.local_id == local_id) return &batch;
+  for (auto& window : windows_) {
+    for (auto& batch : window.batches) {
+      if (batch.local_id == local_id) return &batch;
+    }
   }
   return nullptr;
 }
 
-std::string BatchJournal::next_local_id() const { return "b" + std::to_string(batches_.size() + 1); }
+const BatchState* BatchJournal::batch(const std::string& local_id) const {
+  return const_cast<BatchJournal*>(this)->find(local_id);
+}
+
+std::string BatchJournal::next_window_id() const { return "w" + std::to_string(windows_.size() + 1); }
+
+std::string BatchJournal::next_local_id() const { return "b" + std::to_string(batch_count_ + 1); }
 
 Result<Ok> BatchJournal::append(const std::string& line) {
   if (!apply(line)) return Error{ErrorKind::kIo, "batch journal " + path_ + ": an event that does not apply: " + line};
@@ -112,12 +144,17 @@ Result<Ok> BatchJournal::append(const std::string& line) {
   return Ok{};
 }
 
-Result<Ok> BatchJournal::prepared(const BatchState& batch) {
+Result<Ok> BatchJournal::prepared(const WindowState& window) {
+  nlohmann::ordered_json batches = nlohmann::ordered_json::array();
+  for (const auto& batch : window.batches) {
+    batches.push_back(
+        {{"batch", batch.local_id}, {"provider", batch.provider}, {"api", batch.api}, {"requests", batch.requests}});
+  }
   nlohmann::ordered_json event = {{"event", "prepared"},
-                                  {"batch", batch.local_id},
-                                  {"provider", batch.provider},
-                                  {"api", batch.api},
-                                  {"calls", batch.calls}};
+                                  {"window", window.id},
+                                  {"first_line", window.first_line},
+                                  {"last_line", window.last_line},
+                                  {"batches", std::move(batches)}};
   return append(event.dump());
 }
 

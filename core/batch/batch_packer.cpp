@@ -21,6 +21,16 @@ BatchPacker::Placement BatchPacker::place(std::uint64_t bytes) {
   return placement;
 }
 
+bool BatchPacker::fits(std::size_t requests, std::uint64_t bytes) const {
+  if (requests_ == 0) return bytes <= max_bytes_;
+  return requests_ + requests <= max_requests_ && bytes_ + bytes <= max_bytes_;
+}
+
+void BatchPacker::add(std::size_t requests, std::uint64_t bytes) {
+  requests_ += requests;
+  bytes_ += bytes;
+}
+
 void BatchPacker::reset() {
   requests_ = 0;
   bytes_ = 0;

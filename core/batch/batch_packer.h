@@ -5,6 +5,7 @@
 // one batch's counters, not a million requests. Pure; not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,6 +26,14 @@ class BatchPacker {
   };
   // Places a request whose line (or JSON element) is `bytes` long and counts it.
   Placement place(std::uint64_t bytes);
+
+  // A row's calls go into one window together (batch_spooler.h): whether `requests` requests of
+  // `bytes` in all fit into the open batch (an empty batch takes anything no larger than the
+  // byte limit), and adding them.
+  bool fits(std::size_t requests, std::uint64_t bytes) const;
+  void add(std::size_t requests, std::uint64_t bytes);
+  // --batch-size: at most n requests a batch (smaller batches finish sooner).
+  void cap_requests(std::size_t n) { max_requests_ = std::max<std::size_t>(1, std::min(max_requests_, n)); }
 
   std::size_t requests() const { return requests_; }  // in the open batch
   std::uint64_t bytes() const { return bytes_; }

@@ -128,6 +128,8 @@ JudgeInfo parse_judge(const Json& judge, const std::string& path, TypedFields& f
   }
   fields.read(judge, "simulated", path, info.simulated);
   fields.read(judge, "cached", path, info.cached);
+  fields.read(judge, "batch", path, info.batch);
+  fields.read(judge, "batch_fallback", path, info.batch_fallback);
   return info;
 }
 
@@ -264,9 +266,12 @@ bool read_judge(simdjson::dom::object object, JudgeInfo& info) {
   FieldReader fields;
   for (auto [key, value] : object) {
     if (!fields.first_time(key)) return false;
-    if (key == "provider" || key == "model") {
+    if (key == "provider" || key == "model" || key == "batch" || key == "batch_fallback") {
       if (value.type() != element_type::STRING) return false;
-      (key == "provider" ? info.provider : info.model) = std::string(std::string_view(value));
+      (key == "provider"  ? info.provider
+       : key == "model"   ? info.model
+       : key == "batch"   ? info.batch
+                          : info.batch_fallback) = std::string(std::string_view(value));
     } else if (key == "attempts") {
       auto attempts = int64_of(value);
       if (!attempts || *attempts > std::numeric_limits<int>::max() || *attempts < std::numeric_limits<int>::min()) {

@@ -78,6 +78,14 @@ void append_judge(std::string& out, const JudgeInfo& judge) {
   out += "}";
   if (judge.simulated) out += ",\"simulated\":true";
   if (judge.cached) out += ",\"cached\":true";
+  if (!judge.batch.empty()) {
+    out += ",\"batch\":";
+    append_json_string(out, judge.batch);
+  }
+  if (!judge.batch_fallback.empty()) {
+    out += ",\"batch_fallback\":";
+    append_json_string(out, judge.batch_fallback);
+  }
   out += "}";
 }
 

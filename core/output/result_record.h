@@ -27,6 +27,10 @@ struct JudgeInfo {
   // Answered by the judge cache: no call was made now; tokens and latency are the original
   // call's, and cost nothing in this run.
   bool cached = false;
+  // run --batch: the provider batch that answered (priced at the batch price), or why the
+  // call went online instead of its batch (docs/batch.md).
+  std::string batch;
+  std::string batch_fallback;
 };
 
 // One judgment of an LLM criterion judged several times (--repeat).

@@ -108,6 +108,11 @@ void Summary::add_judge(const JudgeInfo& judge, bool answered) {
   if (judge.fallback) ++row_counters_.fallbacks;
   add_usage(tokens_, judge.tokens);
   add_usage(tokens_by_provider_[judge.provider], judge.tokens);
+  if (!judge.batch.empty()) {
+    ++batch_calls_;
+    add_usage(batch_tokens_by_provider_[judge.provider], judge.tokens);
+  }
+  if (!judge.batch_fallback.empty()) ++batch_fallbacks_;
   if (!answered) return;  // no successful call, so no latency to count
   if (latency_ms_hist_.empty()) latency_ms_hist_.assign(kLatencyBuckets, 0);
   auto bucket = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(0, judge.latency_ms)),
@@ -172,7 +177,12 @@ std::vector<std::string> Summary::unpriced() const {
   return names;
 }
 
-std::optional<double> Summary::cost() const { return priced(tokens_by_provider_); }
+std::optional<double> Summary::cost() const {
+  std::optional<double> online = priced(tokens_by_provider_);
+  if (!online || batch_tokens_by_provider_.empty()) return online;
+  // The batch-answered share was priced in full above: take off what the batch price saves.
+  return *online - (1.0 - provider::kBatchPriceFactor) * priced(batch_tokens_by_provider_).value_or(0.0);
+}
 
 std::optional<double> Summary::cost_saved() const { return priced(saved_by_provider_); }
 
@@ -231,6 +241,8 @@ nlohmann::json Summary::to_json(const RunCounters& counters, double wall_seconds
       {"unpriced_providers", unpriced()},
       {"cache_hits", cache_hits_},
       {"cost_saved", optional_number(cost_saved())},
+      {"batch_calls", batch_calls_},
+      {"batch_fallbacks", batch_fallbacks_},
       {"provider_requests", counters.provider_requests},
       {"retries", counters.retries},
       {"fallbacks", counters.fallbacks},
@@ -327,6 +339,10 @@ std::string Summary::to_table(const RunCounters& counters, double wall_seconds) 
     line("cost", "$" + fixed(*c, 4));
   } else {
     line("cost", "unknown (no price for " + join(unpriced()) + "; set \"price\" in the config)");
+  }
+  if (batch_calls_ + batch_fallbacks_ > 0) {
+    line("batch", std::to_string(batch_calls_) + " verdicts from provider batches (half price), " +
+                      std::to_string(batch_fallbacks_) + " judged online instead");
   }
   if (cache_hits_ > 0) {
     auto saved = cost_saved();

@@ -54,8 +54,8 @@ class Summary {
   // Every token count summed over all judge calls so far.
   const provider::TokenUsage& token_usage() const { return tokens_; }
   // Dollars for the tokens so far: each provider's tokens at its own price (provider::cost_of:
-  // cache reads and writes at their prices where set). nullopt (unknown) when a provider that
-  // used tokens has no price.
+  // cache reads and writes at their prices where set), a batch's at the batch price. nullopt
+  // (unknown) when a provider that used tokens has no price.
   std::optional<double> cost() const;
   // Providers that used tokens and have no price: why cost() is unknown.
   std::vector<std::string> unpriced() const;
@@ -111,6 +111,10 @@ class Summary {
   RunCounters row_counters_;
   provider::TokenUsage tokens_;
   std::map<std::string, provider::TokenUsage> tokens_by_provider_;
+  // run --batch: of those, the tokens of calls a provider batch answered (at the batch price),
+  // and how many such calls, and calls meant for a batch that went online instead.
+  std::map<std::string, provider::TokenUsage> batch_tokens_by_provider_;
+  std::int64_t batch_calls_ = 0, batch_fallbacks_ = 0;
   // Criteria answered by the judge cache, and what their original calls used (not spent now).
   std::int64_t cache_hits_ = 0;
   std::map<std::string, provider::TokenUsage> saved_by_provider_;

@@ -45,6 +45,9 @@ struct CompletionRequest {
   // score (its schema says so); score_min..max is then 0..2, the winner's code
   // (judge::Shown).
   bool pairwise = false;
+  // run --batch: the judge call's custom_id (core/batch/custom_id.h), so that a batch's result
+  // can answer it; empty otherwise. Never part of the body or the cache identity.
+  std::string custom_id;
 };
 
 // What a call used, as the API reports it. `input` counts every input token, cache reads and
@@ -71,6 +74,10 @@ struct CompletionResponse {
   std::optional<std::chrono::milliseconds> exhausted_for;
   // The reply's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*), for `llmeval probe`.
   std::vector<std::pair<std::string, std::string>> rate_limit_headers;
+  // run --batch: the provider batch that answered (its id), or why a call meant for a batch
+  // was answered online instead (the batch expired, the request errored in it, a repair).
+  std::string batch_id;
+  std::string batch_fallback;
 };
 
 using CompletionCallback = std::function<void(Result<CompletionResponse>)>;
@@ -95,6 +102,11 @@ class Provider {
   virtual int token_cap(const CompletionRequest& request) const {
     return request.max_tokens * (request.cap_scale > 1 ? request.cap_scale : 1);
   }
+
+  // True when complete(request) will be answered by what was already paid for (a provider
+  // batch's result, run --batch): the caller then reserves nothing for it (--max-cost counted
+  // it when the batch was submitted).
+  virtual bool prepaid(const CompletionRequest& /*request*/) const { return false; }
 
   // Batch APIs (run --batch; core/batch). `request` as one element of a batch under custom_id,
   // with the body an online call would send now: an OpenAI batch input line {"custom_id",

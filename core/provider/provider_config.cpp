@@ -341,6 +341,15 @@ double worst_case_cost(std::int64_t input, std::int64_t output_cap, const Price&
   return (static_cast<double>(input) * input_rate + static_cast<double>(output_cap) * price.output_per_mtok) / 1e6;
 }
 
+Price batch_price(const Price& online) {
+  Price p;
+  p.input_per_mtok = online.input_per_mtok * kBatchPriceFactor;
+  p.output_per_mtok = online.output_per_mtok * kBatchPriceFactor;
+  if (online.cached_input_per_mtok) p.cached_input_per_mtok = *online.cached_input_per_mtok * kBatchPriceFactor;
+  if (online.cache_write_per_mtok) p.cache_write_per_mtok = *online.cache_write_per_mtok * kBatchPriceFactor;
+  return p;
+}
+
 const char* to_string(ProviderType type) {
   switch (type) {
     case ProviderType::kOpenAI: return "openai";

@@ -40,6 +40,13 @@ double cost_of(const TokenUsage& usage, const Price& price);
 // price.
 double worst_case_cost(std::int64_t input, std::int64_t output_cap, const Price& price);
 
+// What a call costs through a batch API (run --batch), as a share of its online price: both
+// vendors charge half, on input and output alike (OpenAI, Batch API guide: "a 50% cost
+// discount compared to synchronous APIs"; Anthropic, Batch processing: "50% of standard API
+// prices").
+constexpr double kBatchPriceFactor = 0.5;
+Price batch_price(const Price& online);
+
 struct ProviderConfig {
   std::string name;  // label in results and metrics; defaults to the type ("openai", "sim", ...)
   ProviderType type = ProviderType::kOpenAI;

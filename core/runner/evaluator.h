@@ -82,6 +82,9 @@ struct EvaluatorOptions {
   // is refused the evaluator stops as stop() does and budget_exhausted runs, once.
   resilience::CostBudget* budget = nullptr;
   std::function<void()> budget_exhausted;
+  // run --batch: each call's request carries its custom_id (line, criterion, sample, juror,
+  // order; core/batch/custom_id.h), so a batch's result can answer it (batch_answers.h).
+  bool batch_custom_ids = false;
 };
 
 // Names a row handed to evaluate(), for cancel(); never reused by one evaluator.

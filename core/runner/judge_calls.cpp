@@ -116,7 +116,7 @@ void Evaluator::Impl::admitted(JudgeCall* call, const Result<resilience::Admissi
 
 void Evaluator::Impl::reserve_cost(JudgeCall* call) {
   const ProviderSlot& slot = chain[call->provider_index];
-  if (options.budget == nullptr || !slot.price) {
+  if (options.budget == nullptr || !slot.price || slot.provider->prepaid(call->request)) {
     cleared(call);
     return;
   }
@@ -296,6 +296,8 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
     info.fallback = call->provider_index > 0 && !call->juror;  // a juror is itself, never a fallback
     info.tokens = call->tokens;
     info.simulated = response.simulated;
+    info.batch = response.batch_id;
+    info.batch_fallback = response.batch_fallback;
     info.latency_ms = std::chrono::duration_cast<milliseconds>(clock.now() - call->sent_at).count();
     store_in_cache(call, verdict.value(), info);
     succeed_call(call, verdict.value(), std::move(info));

@@ -46,6 +46,8 @@ void add_judge_info(output::JudgeInfo& total, const output::JudgeInfo& next) {
   total.tokens.reasoning += next.tokens.reasoning;
   total.simulated = total.simulated || next.simulated;
   total.cached = total.cached && next.cached;
+  if (total.batch.empty()) total.batch = next.batch;
+  if (total.batch_fallback.empty()) total.batch_fallback = next.batch_fallback;
 }
 
 output::CriterionResult repeated_result(const dataset::Criterion& criterion, std::vector<output::Sample> samples,

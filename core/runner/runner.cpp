@@ -28,6 +28,8 @@ struct Runner::Impl {
   bool pumping = false;
   bool pump_scheduled = false;
   bool waiting_for_input = false;
+  std::optional<dataset::ReadItem> held;  // read, waiting for the gate
+  bool waiting_for_gate = false;
   bool interrupted = false;
 
   Impl(EventLoop& l, Clock& clock, dataset::JsonlReader& r, std::vector<ProviderSlot> chain,
@@ -71,22 +73,29 @@ struct Runner::Impl {
         schedule_pump();
         break;
       }
-      if (options.limit >= 0 && rows_read >= options.limit) {
-        reader_done = true;
-        break;
+      std::optional<dataset::ReadItem> next;
+      if (held) {
+        next = std::move(held);
+        held.reset();
+      } else {
+        if (options.limit >= 0 && rows_read >= options.limit) {
+          reader_done = true;
+          break;
+        }
+        next = reader.next();
+        if (!next && reader.would_block()) {
+          // A pipe with no complete line yet: come back when it has bytes, never wait here.
+          wait_for_input();
+          break;
+        }
+        if (!next) {
+          reader_done = true;
+          break;
+        }
+        ++rows_read;
+        if (already_recorded(*next)) continue;
       }
-      std::optional<dataset::ReadItem> next = reader.next();
-      if (!next && reader.would_block()) {
-        // A pipe with no complete line yet: come back when it has bytes, never wait here.
-        wait_for_input();
-        break;
-      }
-      if (!next) {
-        reader_done = true;
-        break;
-      }
-      ++rows_read;
-      if (already_recorded(*next)) continue;
+      if (!passes_gate(next)) break;
       if (auto* invalid = std::get_if<dataset::InvalidLine>(&*next)) {
         record_invalid(*invalid);
       } else {
@@ -115,6 +124,32 @@ struct Runner::Impl {
                               ", but the results file recorded another id for that line: it holds results of a " +
                               "different dataset (or the dataset changed)";
     interrupt(milliseconds(0));
+    return true;
+  }
+
+  // run --batch: false when the row must wait (it is held) or the gate ended the reading.
+  bool passes_gate(std::optional<dataset::ReadItem>& next) {
+    if (options.gate == nullptr) return true;
+    if (waiting_for_gate) {  // a pump from a finished row while the gate is shut
+      held = std::move(next);
+      return false;
+    }
+    const auto* invalid = std::get_if<dataset::InvalidLine>(&*next);
+    const std::int64_t line = invalid != nullptr ? invalid->line : std::get<dataset::EvalItem>(*next).line;
+    switch (options.gate->check(line, [this] {
+      waiting_for_gate = false;
+      pump();
+    })) {
+      case RowGate::Verdict::kGo: return true;
+      case RowGate::Verdict::kWait:
+        held = std::move(next);
+        waiting_for_gate = true;
+        return false;
+      case RowGate::Verdict::kEnd:
+        outcome.gate_ended = true;
+        reader_done = true;
+        return false;
+    }
     return true;
   }
 

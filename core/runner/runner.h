@@ -34,12 +34,26 @@
 
 namespace llmeval::runner {
 
+// run --batch (batch_run.h): a row may be judged only once the batches holding its calls have
+// ended. The Runner asks before it hands a row (valid or not) to the evaluator.
+class RowGate {
+ public:
+  enum class Verdict {
+    kGo,    // judge it now
+    kWait,  // not yet: `open` runs later, once, on the loop, and the row is asked about again
+    kEnd,   // no row from this line on is judged in this run (its calls were never submitted)
+  };
+  virtual ~RowGate() = default;
+  virtual Verdict check(std::int64_t line, std::function<void()> open) = 0;
+};
+
 struct RunnerOptions {
-  EvaluatorOptions evaluator;        // judging: -j, attempt timeout, retries, deadline, metrics
-  std::size_t max_rows_ahead = 0;    // rows read but not finished; 0 = 2 × evaluator.concurrency + 16
-  std::int64_t limit = -1;           // rows to process; -1 = all
+  EvaluatorOptions evaluator;      // judging: -j, attempt timeout, retries, deadline, metrics
+  std::size_t max_rows_ahead = 0;  // rows read but not finished; 0 = 2 × evaluator.concurrency + 16
+  std::int64_t limit = -1;         // rows to process; -1 = all
   // --resume: rows already recorded are skipped (no result, no call); borrowed, optional.
   const output::ResumeIndex* resume = nullptr;
+  RowGate* gate = nullptr;  // optional; borrowed
 };
 
 struct RunOutcome {
@@ -54,6 +68,7 @@ struct RunOutcome {
   // --max-cost: a call would have passed the budget, so nothing more was sent; the requests in
   // flight were answered and their rows recorded; rows not finished were not (a --resume does them).
   bool budget_exhausted = false;
+  bool gate_ended = false;  // the gate said kEnd: rows from there on were read but not judged
 };
 
 // Records one row; an error (the results file cannot be written) stops the run: rows not yet
