@@ -23,7 +23,7 @@ struct BatchLimits {
 
 constexpr BatchLimits limits_of(ApiKind api) {
   return api == ApiKind::kOpenAi ? BatchLimits{50'000, 200ull * 1000 * 1000}
-                                  : BatchLimits{100'000, 256ull * 1000 * 1000};
+                                 : BatchLimits{100'000, 256ull * 1000 * 1000};
 }
 
 }  // namespace llmeval::batch
