@@ -3,6 +3,7 @@
 #include <exception>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -143,7 +144,11 @@ class OpenAiBatchApi final : public BatchApi {
                                         endpoint->config.base_url + "/files/" + path_escape(errors) + "/content", {},
                                         second,
                                         [path, second, first_bytes, done = std::move(done)](Result<std::int64_t> got) {
-                                          if (!got.ok()) return done(got.error());
+                                          if (!got.ok()) {
+                                            std::error_code ignored;
+                                            std::filesystem::remove(second, ignored);
+                                            return done(got.error());
+                                          }
                                           auto appended = append_and_remove(second, path);
                                           if (!appended.ok()) return done(appended.error());
                                           done(first_bytes + appended.value());

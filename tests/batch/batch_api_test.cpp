@@ -229,6 +229,14 @@ TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like t
       } else {
         CHECK(stats["anthropic_created"] == 1);
         CHECK(stats["results_downloads"] == 1);
+        // A results_url on another host does not get the key: the configured host's
+        // /v1/messages/batches/{id}/results is used instead.
+        BatchStatus elsewhere = status.value();
+        elsewhere.results_url = "http://localhost:1/v1/messages/batches/" + elsewhere.batch_id + "/results";
+        auto again = download(loop, *api, elsewhere, dir.file("again.jsonl"));
+        REQUIRE(again.ok());
+        CHECK(again.value() == bytes.value());
+        CHECK(server.stats()["batch"]["results_downloads"] == 2);
       }
     }
   }
@@ -300,6 +308,30 @@ TEST_CASE("BatchApi: cancel stops a batch; its requests come back cancelled", "[
       CHECK(stats[type == ProviderType::kOpenAI ? "openai_cancels" : "anthropic_cancels"] == 1);
     }
   }
+}
+
+TEST_CASE("BatchApi: an OpenAI batch whose input fails validation ends failed, saying why", "[batch][batch_api]") {
+  FakeProviderServer server({"--batch-delay-ms", "0"});
+  TempDir dir;
+  LibeventLoop loop;
+  auto http = llmeval::provider::make_curl_http_client(loop, {});
+  ProviderConfig config = config_for(ProviderType::kOpenAI, server, "");
+  auto provider = make_provider(*http, config);
+  auto api = make_batch_api(*http, config);
+  spool(*api, *provider, {{"same", item_text(1)}, {"same", item_text(2)}}, dir.file("spool"));
+  auto submitted = submit(loop, *api, dir.file("spool"));
+  REQUIRE(submitted.ok());
+  auto status = poll_until_ended(loop, *api, submitted.value().batch_id);
+  REQUIRE(status.ok());
+  CHECK(status.value().provider_status == "failed");
+  CHECK(status.value().ended);
+  CHECK(status.value().failure.find("line 2: ") != std::string::npos);
+  CHECK(status.value().failure.find("more than once") != std::string::npos);
+  // Nothing to download: an empty results file.
+  auto bytes = download(loop, *api, status.value(), dir.file("results.jsonl"));
+  REQUIRE(bytes.ok());
+  CHECK(bytes.value() == 0);
+  CHECK(read_lines(dir.file("results.jsonl")).empty());
 }
 
 TEST_CASE("BatchApi: a wrong key is kAuth, and the key is in no message", "[batch][batch_api]") {
