@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-using llmeval::batch::BatchApi;
+using llmeval::batch::ApiKind;
 using llmeval::batch::BatchLimits;
 using llmeval::batch::BatchPacker;
 using llmeval::batch::limits_of;

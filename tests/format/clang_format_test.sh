@@ -32,6 +32,12 @@ files=(
   cli/shard_option.h
   cli/validate_command.cpp
   cli/validate_command.h
+  core/batch/anthropic_batch_api.cpp
+  core/batch/anthropic_batch_api.h
+  core/batch/batch_api.cpp
+  core/batch/batch_api.h
+  core/batch/batch_http.cpp
+  core/batch/batch_http.h
   core/batch/batch_journal.cpp
   core/batch/batch_journal.h
   core/batch/batch_limits.h
@@ -39,6 +45,8 @@ files=(
   core/batch/batch_packer.h
   core/batch/custom_id.cpp
   core/batch/custom_id.h
+  core/batch/openai_batch_api.cpp
+  core/batch/openai_batch_api.h
   core/common/ascii.cpp
   core/common/ascii.h
   core/common/duration.cpp
@@ -86,6 +94,7 @@ files=(
   core/output/summary_format.h
   core/provider/adaptation_store.h
   core/provider/anthropic_provider.h
+  core/provider/curl_http_client.cpp
   core/provider/curl_http_client.h
   core/provider/http_client.h
   core/provider/http_status.h
@@ -164,6 +173,7 @@ files=(
   core/stats/sample_size.h
   core/stats/streaming_mean.cpp
   core/stats/streaming_mean.h
+  tests/batch/batch_api_test.cpp
   tests/batch/batch_journal_test.cpp
   tests/batch/batch_packer_test.cpp
   tests/batch/custom_id_test.cpp
@@ -197,6 +207,7 @@ files=(
   tests/metrics/series_test.cpp
   tests/output/csv_writer_test.cpp
   tests/provider/batch_request_test.cpp
+  tests/provider/curl_streaming_test.cpp
   tests/provider/price_table_test.cpp
   tests/redis/redis_url_test.cpp
   tests/report/paired_comparison_test.cpp
