@@ -120,6 +120,7 @@ std::string ProgressDisplay::render(const ProgressSnapshot& s, bool color) const
     text += speed;
   }
   if (all && rate > 0 && *all > s.done) text += "  ETA " + duration(static_cast<double>(*all - s.done) / rate);
+  if (!s.batches.empty()) text += "  " + s.batches;
   const char* red = color ? "\x1b[31m" : "";
   const char* yellow = color ? "\x1b[33m" : "";
   const char* reset = color ? "\x1b[0m" : "";

@@ -29,6 +29,7 @@ struct ProgressSnapshot {
   std::int64_t open_breakers = 0;
   std::int64_t tokens = 0;
   std::optional<double> cost;
+  std::string batches;  // run --batch: where its batches stand
 };
 
 enum class ProgressMode { kOff, kTerminal, kLogLines };

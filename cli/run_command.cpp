@@ -18,6 +18,7 @@
 #include "cli/engine_setup.h"
 #include "cli/fatal_error.h"
 #include "cli/flag_values.h"
+#include "cli/batch_mode.h"
 #include "cli/progress_display.h"
 #include "cli/report_command.h"
 #include "cli/shard_option.h"
@@ -57,6 +58,7 @@ struct RunFlags {
   std::string progress_every = "10s";
   std::string format = "jsonl";  // --format jsonl|csv|junit
   BudgetFlags budget;
+  BatchFlags batch;
   bool dry_run = false;
   bool json = false;  // with --dry-run
   int repeat = 1;
@@ -314,8 +316,17 @@ int execute(RunFlags flags) {
 
   summary.set_prices(settings.prices());
   summary.set_confidence(flags.confidence);
+  BatchRunContext batch_context;
+  batch_context.dataset = flags.dataset;
+  batch_context.results_path = converted.temporary() ? std::string() : converted.jsonl_path();
+  batch_context.resume = flags.resume;
+  batch_context.reader = reader_options;
+  batch_context.runner = options;
+  batch_context.budget = budget.get();
+  BatchMode batch(loop, clock, flags.batch, settings, engine.chain(), batch_context);
+  batch.configure(options);
   auto started = clock.now();
-  runner::Runner run(loop, clock, reader, engine.chain(), engine.limiter(),
+  runner::Runner run(loop, clock, reader, batch.active() ? batch.chain() : engine.chain(), engine.limiter(),
                      [&](const output::ResultRecord& record) -> Result<Ok> {
                        Result<Ok> written = writer->write(record);
                        if (written.ok()) summary.add(record);
@@ -332,6 +343,7 @@ int execute(RunFlags flags) {
     }
     snapshot.tokens = summary.tokens();
     snapshot.cost = summary.cost();
+    snapshot.batches = batch.progress_text();
     return snapshot;
   });
   // First SIGINT/SIGTERM: finish what is in flight, record it, exit 130. Second: exit now;
@@ -339,10 +351,17 @@ int execute(RunFlags flags) {
   ShutdownSignals signals(loop, [&] {
     logger("cli")->warn("interrupted: finishing requests in flight (up to {}); interrupt again to stop at once",
                         flags.grace);
+    batch.interrupt();
     run.interrupt(grace);
   });
   if (converted.temporary()) signals.remove_on_exit(converted.jsonl_path());
+  batch.start();
   runner::RunOutcome outcome = run.run();
+  batch.after_run(outcome.interrupted);
+  if (!batch.fatal().empty()) {
+    throw FatalError(batch.fatal() + ": the run stopped; fix it and run the same command with --resume", 1);
+  }
+  if (batch.budget_exhausted()) outcome.budget_exhausted = true;
   engine.flush_cache(loop, std::chrono::seconds(2));
   progress.finish();
   if (!outcome.record_error.empty()) {
@@ -364,12 +383,14 @@ int execute(RunFlags flags) {
   }
 
   if (!flags.engine.quiet) {
-    std::fputs((summary.to_table(outcome.counters, wall) + budget.to_table_line(outcome.budget_exhausted, left)).c_str(),
+    std::fputs((summary.to_table(outcome.counters, wall) + batch.summary_line() +
+                budget.to_table_line(outcome.budget_exhausted, left)).c_str(),
                stderr);
   }
   if (!flags.summary_path.empty()) {
     nlohmann::json json = summary.to_json(outcome.counters, wall);
     json["budget"] = budget.to_json(outcome.budget_exhausted, left);
+    if (batch.active()) json["batch"] = batch.summary_json();
     std::ofstream out(flags.summary_path);
     out << json.dump(2) << '\n';
     if (!out) throw FatalError("cannot write summary to " + flags.summary_path, 1);
@@ -453,6 +474,7 @@ std::function<int()> register_run_command(CLI::App& app) {
                   "When stderr is not a terminal (or --no-progress): a progress line this often (default 10s)");
   add_engine_flags(*run, flags->engine);
   add_budget_flags(*run, flags->budget);
+  add_batch_flags(*run, flags->batch);
   run->add_option("--repeat", flags->repeat,
                   "Judge each LLM criterion N times: its score is the mean, with every sample and their stddev "
                   "(each sample is its own judge-cache entry)")

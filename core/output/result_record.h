@@ -29,8 +29,8 @@ struct JudgeInfo {
   bool cached = false;
   // run --batch: the provider batch that answered (priced at the batch price), or why the
   // call went online instead of its batch (docs/batch.md).
-  std::string batch;
-  std::string batch_fallback;
+  std::string batch{};
+  std::string batch_fallback{};
 };
 
 // One judgment of an LLM criterion judged several times (--repeat).

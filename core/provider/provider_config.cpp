@@ -164,7 +164,7 @@ constexpr std::string_view kKnownFields[] = {
     "name",        "type",       "model",     "base_url",   "api_key_env",      "rpm",
     "tpm",         "timeout_ms", "price",     "deployment", "api_version",      "token_param",
     "temperature", "json_mode",  "max_tokens", "headers",   "reasoning_effort", "prompt_cache",
-    "burst_ms"};
+    "burst_ms",    "batch"};
 
 // Rejects secrets and typos up front: an unknown field is almost always a misspelling ("tmp").
 std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryReader& reader) {
@@ -180,7 +180,7 @@ std::optional<Error> check_field_names(const nlohmann::json& entry, const EntryR
       return reader.field_error(key,
                                 "is unknown; provider fields are name, type, model, base_url, api_key_env, "
                                 "rpm, tpm, burst_ms, timeout_ms, price, deployment, api_version, token_param, "
-                                "temperature, reasoning_effort, json_mode, max_tokens, prompt_cache and headers");
+                                "temperature, reasoning_effort, json_mode, max_tokens, prompt_cache, batch and headers");
     }
   }
   return std::nullopt;
@@ -237,6 +237,10 @@ std::optional<Error> read_request_fields(const EntryReader& reader, const nlohma
   auto prompt_cache = choice(reader, "prompt_cache", {"auto", "off"});
   if (!prompt_cache) return prompt_cache.error();
   if (prompt_cache.value()) config.prompt_cache = *prompt_cache.value() == 0;
+  if (auto it = entry.find("batch"); it != entry.end()) {
+    if (!it->is_boolean()) return reader.field_error("batch", "must be true or false");
+    config.batch = it->get<bool>();
+  }
   auto effort = reader.string("reasoning_effort");
   if (!effort) return effort.error();
   if (effort.value()) config.reasoning_effort = *effort.value();

@@ -76,6 +76,9 @@ struct ProviderConfig {
   std::optional<JsonMode> json_mode;
   bool prompt_cache = true;      // config prompt_cache "auto" | "off"
   std::optional<int> max_tokens;  // this provider's token cap, over the judge's
+  // run --batch for this provider alone (config "batch": true): its calls go through its
+  // batch API at the batch price (docs/batch.md).
+  bool batch = false;
   // Extra request headers (gateways). Values may name environment variables ("${VAR}"), which
   // the CLI expands; like api_key they never reach logs, results or metrics.
   std::vector<std::pair<std::string, std::string>> headers;

@@ -108,11 +108,9 @@ void Evaluator::Impl::add_calls(RowState& row, std::size_t criterion_index) {
         auto& request = requests[static_cast<std::size_t>(order)];
         call->request = last_of_order ? std::move(request) : request;
         if (options.batch_custom_ids) {
-          call->request.custom_id = batch::to_custom_id(batch::CallKey{row.item.line,
-                                                                       static_cast<std::uint32_t>(criterion_index),
-                                                                       static_cast<std::uint32_t>(sample),
-                                                                       static_cast<std::uint32_t>(juror),
-                                                                       static_cast<std::uint32_t>(order)});
+          call->request.custom_id = batch::to_custom_id(batch::CallKey{
+              row.item.line, static_cast<std::uint32_t>(criterion_index), static_cast<std::uint32_t>(sample),
+              static_cast<std::uint32_t>(juror), static_cast<std::uint32_t>(order)});
         }
         call->reserved_tokens = judge::estimate_tokens(call->request);
         row.calls.push_back(std::move(call));

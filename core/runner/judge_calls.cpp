@@ -55,6 +55,13 @@ void Evaluator::Impl::admit(JudgeCall* call) {
   }
   if (consult_cache(call)) return;
   const ProviderSlot& slot = chain[call->provider_index];
+  // A provider batch's result (run --batch) was paid for and sent long ago: it takes nothing
+  // from the RPM/TPM limits, the breaker or the cost budget now.
+  call->prepaid = slot.provider->prepaid(call->request);
+  if (call->prepaid) {
+    send(call);
+    return;
+  }
   if (slot.breaker != nullptr) metrics.breaker_state(call->provider_index, slot.breaker->state());
   if (slot.breaker != nullptr && slot.breaker->state() == resilience::BreakerState::kOpen) {
     breaker_refused(call);
@@ -116,7 +123,7 @@ void Evaluator::Impl::admitted(JudgeCall* call, const Result<resilience::Admissi
 
 void Evaluator::Impl::reserve_cost(JudgeCall* call) {
   const ProviderSlot& slot = chain[call->provider_index];
-  if (options.budget == nullptr || !slot.price || slot.provider->prepaid(call->request)) {
+  if (options.budget == nullptr || !slot.price) {
     cleared(call);
     return;
   }
@@ -264,9 +271,11 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   update_queue_depth();
   release_probe_lease(call, slot);
   if (stopped && requests_out == 0) post_when_quiet();
-  tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
+  const bool prepaid = call->prepaid;  // took no grant, no breaker slot, no reservation
+  call->prepaid = false;
+  if (!prepaid) tell_breaker(slot, reply.ok() ? nullptr : &reply.error());
   if (!reply.ok()) {
-    limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
+    if (!prepaid) limiter.reconcile(slot.limiter_key, call->reserved_tokens, 0);
     settle_cost(call, nullptr);
     on_call_error(call, reply.error());
     return;
@@ -276,7 +285,7 @@ void Evaluator::Impl::on_reply(JudgeCall* call, Result<provider::CompletionRespo
   if (response.exhausted_for) limiter.hold_off(slot.limiter_key, *response.exhausted_for);
   // A server that reports no usage keeps the estimate reserved rather than returning it all.
   std::int64_t used = response.usage.input + response.usage.output;
-  limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
+  if (!prepaid) limiter.reconcile(slot.limiter_key, call->reserved_tokens, used > 0 ? used : call->reserved_tokens);
   settle_cost(call, &response.usage);
   call->tokens.input += response.usage.input;
   call->tokens.output += response.usage.output;

@@ -37,6 +37,7 @@ struct JudgeCall {
   int attempts_on_provider = 0;
   int attempts_total = 0;
   bool repaired = false;
+  bool prepaid = false;  // this attempt is answered by a provider batch (Provider::prepaid)
   std::int64_t reserved_tokens = 0;
   resilience::Nanodollars reserved_cost = 0;  // held in the cost budget while this attempt is out
   resilience::LeaseId probe_lease;            // held while this attempt is a half-open probe
