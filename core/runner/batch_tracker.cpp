@@ -39,8 +39,10 @@ struct BatchTracker::Impl {
   std::map<std::string, BatchEndpoint> endpoints;
   BatchTrackerOptions options;
   std::map<std::string, Runtime> runtime;  // by local id
-  std::set<std::string> loaded;            // windows indexed into the answers
-  std::vector<std::string> loaded_order;
+  // Windows indexed into the answers (by index in the journal), with their rows let through
+  // and not recorded yet; a window is forgotten once the gate is past it and they are all in.
+  std::map<std::size_t, std::int64_t> loaded;
+  std::size_t reading = 0;  // the window of the last row let through
   bool spooling_done = false;
   std::function<void()> waiting;  // the gate's open, while a row waits
   std::optional<Clock::TimePoint> waiting_since;
@@ -228,7 +230,38 @@ struct BatchTracker::Impl {
     }
     if (!windows[w].ended()) return hold(std::move(open));
     load(w);
+    ++loaded[w];
+    if (w > reading) {
+      const std::size_t before = reading;
+      reading = w;
+      for (std::size_t past = before; past < w; ++past) forget_if_done(past);
+    }
     return Verdict::kGo;
+  }
+
+  void done(std::int64_t line) {
+    const auto& windows = journal.windows();
+    auto it = std::lower_bound(windows.begin(), windows.end(), line,
+                               [](const batch::WindowState& window, std::int64_t l) { return window.last_line < l; });
+    if (it == windows.end()) return;
+    const auto w = static_cast<std::size_t>(it - windows.begin());
+    auto counted = loaded.find(w);
+    if (counted == loaded.end()) return;
+    --counted->second;
+    forget_if_done(w);
+  }
+
+  // The answers of a window nobody can ask for any more go: the gate is past it and every row
+  // it let through is recorded (an answer never asked for: a row recorded before a resume, or
+  // a call the cache answered after all).
+  void forget_if_done(std::size_t w) {
+    auto counted = loaded.find(w);
+    if (counted == loaded.end() || counted->second > 0 || w >= reading) return;
+    for (auto& [name, endpoint] : endpoints) {
+      if (endpoint.answers != nullptr) endpoint.answers->forget(journal.windows()[w].id);
+    }
+    loaded.erase(counted);
+    forgotten.insert(w);
   }
 
   Verdict hold(std::function<void()> open) {
@@ -237,12 +270,11 @@ struct BatchTracker::Impl {
     return Verdict::kWait;
   }
 
-  // Indexes window w's results; forgets the windows before the one before it.
+  // Indexes window w's results, once.
   void load(std::size_t w) {
     const batch::WindowState& window = journal.windows()[w];
-    if (loaded.count(window.id) > 0) return;
-    loaded.insert(window.id);
-    loaded_order.push_back(window.id);
+    if (loaded.count(w) > 0 || forgotten.count(w) > 0) return;
+    loaded[w] = 0;
     for (const auto& batch : window.batches) {
       auto endpoint = endpoints.find(batch.provider);
       if (endpoint == endpoints.end() || endpoint->second.answers == nullptr) continue;
@@ -259,13 +291,6 @@ struct BatchTracker::Impl {
                                    "batch " + name + " " + batch.ended +
                                        (why != not_submitted_reason.end() ? ": " + why->second : std::string()));
       }
-    }
-    // A row of the window before may still have calls waiting for a slot (-j): keep one back.
-    while (loaded_order.size() > 2) {
-      for (auto& [name, endpoint] : endpoints) {
-        if (endpoint.answers != nullptr) endpoint.answers->forget(loaded_order.front());
-      }
-      loaded_order.erase(loaded_order.begin());
     }
   }
 
@@ -295,6 +320,7 @@ struct BatchTracker::Impl {
   }
 
   std::map<std::string, std::string> not_submitted_reason;
+  std::set<std::size_t> forgotten;
 };
 
 BatchTracker::BatchTracker(LibeventLoop& loop, Clock& clock, batch::BatchJournal& journal,
@@ -319,6 +345,8 @@ void BatchTracker::spooling_done() {
 RowGate::Verdict BatchTracker::check(std::int64_t line, std::function<void()> open) {
   return impl_->check(line, std::move(open));
 }
+
+void BatchTracker::done(std::int64_t line) { impl_->done(line); }
 
 void BatchTracker::cancel_open(std::function<void()> done) { impl_->cancel_open(std::move(done)); }
 

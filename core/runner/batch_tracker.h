@@ -67,6 +67,7 @@ class BatchTracker final : public RowGate {
   void spooling_done();
 
   Verdict check(std::int64_t line, std::function<void()> open) override;
+  void done(std::int64_t line) override;
 
   // --cancel-batches: asks the provider to cancel every batch submitted and not ended; done
   // runs once all have answered.

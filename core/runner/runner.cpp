@@ -184,6 +184,7 @@ struct Runner::Impl {
   // Hands a row to the sink; once the sink has failed, nothing more is recorded or read.
   void record(const output::ResultRecord& row) {
     if (!outcome.record_error.empty()) return;
+    if (options.gate != nullptr) options.gate->done(row.line);
     Result<Ok> recorded = sink(row);
     if (recorded.ok()) return;
     outcome.record_error = recorded.error().message;

@@ -45,6 +45,8 @@ class RowGate {
   };
   virtual ~RowGate() = default;
   virtual Verdict check(std::int64_t line, std::function<void()> open) = 0;
+  // A row the gate let through has been recorded.
+  virtual void done(std::int64_t line) = 0;
 };
 
 struct RunnerOptions {
