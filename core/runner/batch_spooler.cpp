@@ -179,6 +179,10 @@ struct BatchSpooler::Impl {
   void drain() {
     while (!reserving && !finished && !rows.empty() && rows.front()->lookups == 0) {
       Row& row = *rows.front();
+      if (row.line <= journal.last_line()) {  // in a window of an earlier run already
+        rows.pop_front();
+        continue;
+      }
       std::erase_if(row.calls, [this](const Call& call) {
         if (call.cached) ++outcome.calls_cached;
         return call.cached;
