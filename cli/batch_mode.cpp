@@ -258,12 +258,12 @@ nlohmann::json BatchMode::summary_json() const {
   runner::BatchProgress b = p.tracker->progress();
   nlohmann::json batches = nlohmann::json::array();
   for (const auto& entry : p.tracker->batches()) {
-    batches.push_back({{"id", entry.at("id")},
-                       {"provider", entry.at("provider")},
-                       {"batch_id", entry.at("batch_id").empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(entry.at("batch_id"))},
-                       {"requests", std::stoll(entry.at("requests"))},
-                       {"status", entry.at("status")}});
+    batches.push_back(
+        {{"id", entry.at("id")},
+         {"provider", entry.at("provider")},
+         {"batch_id", entry.at("batch_id").empty() ? nlohmann::json(nullptr) : nlohmann::json(entry.at("batch_id"))},
+         {"requests", std::stoll(entry.at("requests"))},
+         {"status", entry.at("status")}});
   }
   return {{"fallback", p.flags.fallback},
           {"calls_spooled", p.spooler->outcome().calls_spooled},

@@ -99,6 +99,10 @@ class AnthropicBatchApi final : public BatchApi {
     });
   }
 
+  // A MessageBatch has no metadata (anthropic-sdk-python types/messages/message_batch.py):
+  // nothing names the batch as ours, so none is ever found.
+  void find_submitted(const std::string& /*local_id*/, FindCallback done) override { done(std::string()); }
+
   void retrieve(const std::string& batch_id, StatusCallback done) override {
     provider::HttpRequest request;
     request.method = "GET";

@@ -81,6 +81,14 @@ class BatchApi {
   virtual void submit(const std::string& spool_path, const std::string& local_id, const std::string& file_id,
                       SubmitCallback done) = 0;
 
+  // A crash can come after the provider accepted a batch and before the journal recorded it.
+  // Looks among the provider's most recent batches (one page of 100) for the one submitted
+  // under local_id, by the metadata submit() gave it: its id, or empty when there is none.
+  // Anthropic's batches carry no metadata, so there it always answers empty (docs/batch.md
+  // says what that risks).
+  using FindCallback = std::function<void(Result<std::string>)>;
+  virtual void find_submitted(const std::string& local_id, FindCallback done) = 0;
+
   using StatusCallback = std::function<void(Result<BatchStatus>)>;
   virtual void retrieve(const std::string& batch_id, StatusCallback done) = 0;
   virtual void cancel(const std::string& batch_id, StatusCallback done) = 0;

@@ -110,6 +110,27 @@ class OpenAiBatchApi final : public BatchApi {
               });
   }
 
+  // GET /batches?limit=100 (openai-ruby models/batch_list_params.rbi: limit 1..100, cursor
+  // `after`), a CursorPage {"data": [Batch...]}: the batch whose metadata names local_id.
+  void find_submitted(const std::string& local_id, FindCallback done) override {
+    provider::HttpRequest request;
+    request.method = "GET";
+    request.url = url("/batches?limit=100");
+    request.timeout = kCallTimeout;
+    call_json(endpoint_, std::move(request), "batches", [local_id, done = std::move(done)](Result<json> reply) {
+      if (!reply.ok()) return done(reply.error());
+      auto data = reply.value().find("data");
+      if (data == reply.value().end() || !data->is_array()) return done(std::string());
+      for (const auto& batch : *data) {
+        auto metadata = batch.find("metadata");
+        if (metadata != batch.end() && metadata->is_object() && string_field(*metadata, "llmeval_batch") == local_id) {
+          return done(string_field(batch, "id"));
+        }
+      }
+      done(std::string());
+    });
+  }
+
   void retrieve(const std::string& batch_id, StatusCallback done) override {
     provider::HttpRequest request;
     request.method = "GET";

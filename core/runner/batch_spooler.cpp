@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -59,7 +60,17 @@ struct BatchSpooler::Impl {
   std::int64_t window_first = 0, window_last = 0;  // 0: no open window
   std::string window_id;
   bool reader_done = false, pump_scheduled = false, reserving = false, finished = false;
+  // Makes this run's local batch ids unique beyond this journal: an OpenAI batch carries its
+  // local id in its metadata, and a resume looks for it there (BatchApi::find_submitted).
+  std::string run_token = random_token();
   std::shared_ptr<char> alive = std::make_shared<char>();
+
+  static std::string random_token() {
+    std::random_device device;
+    char text[16];
+    std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(device()));
+    return text;
+  }
 
   Impl(LibeventLoop& l, dataset::JsonlReader& r, std::vector<BatchTarget> t, batch::BatchJournal& j,
        BatchSpoolOptions o, Sealed s)
@@ -264,7 +275,7 @@ struct BatchSpooler::Impl {
 
   bool open_spool(std::size_t t) {
     Spool& spool = spools[t];
-    spool.local_id = window_id + "j" + std::to_string(targets[t].juror);
+    spool.local_id = window_id + "j" + std::to_string(targets[t].juror) + "-" + run_token;
     const std::string path = spool_path(options.dir, spool.local_id);
     spool.file = std::fopen(path.c_str(), "wb");
     if (spool.file == nullptr) {

@@ -68,10 +68,32 @@ struct BatchTracker::Impl {
     return it == endpoints.end() ? nullptr : it->second.api;
   }
 
+  // A batch an earlier run prepared but never recorded as accepted may have been accepted all
+  // the same (the crash came in between): look for it before submitting it again.
   void start() {
     for (const auto& window : journal.windows()) {
       for (const auto& batch : window.batches) {
-        if (batch.ended.empty() && !batch.submitted()) submit(batch.local_id);
+        if (!batch.ended.empty() || batch.submitted()) continue;
+        batch::BatchApi* api = api_of(batch);
+        if (api == nullptr) {
+          submit(batch.local_id);
+          continue;
+        }
+        runtime[batch.local_id].busy = true;
+        api->find_submitted(
+            batch.local_id, guarded([this, local_id = batch.local_id](Result<std::string> found) {
+              runtime[local_id].busy = false;
+              if (found.ok() && !found.value().empty()) {
+                log->info("batch {}: found at the provider as {} (accepted before the crash)", local_id, found.value());
+                if (Result<Ok> recorded = journal.submitted(local_id, found.value()); !recorded.ok()) {
+                  fail(recorded.error().message);
+                }
+                return;
+              }
+              if (!found.ok())
+                log->warn("batch {}: cannot list the provider's batches ({})", local_id, found.error().message);
+              submit(local_id);
+            }));
       }
     }
     schedule_poll(std::chrono::milliseconds(0));

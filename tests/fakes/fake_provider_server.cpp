@@ -15,7 +15,7 @@
 //   GET  /log                                      every API request: arrival, reply, hang-up
 //   OpenAI Batch API (auth as /v1/chat/completions; also under /openai/v1/... with Azure's api-key):
 //   POST /v1/files (multipart: purpose, file)      a File object; GET /v1/files/{id}, /v1/files/{id}/content
-//   POST /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel   batches of chat completions
+//   POST /v1/batches, GET /v1/batches (list), GET /v1/batches/{id}, POST .../{id}/cancel   batches
 //   Anthropic Message Batches (auth as /v1/messages):
 //   POST /v1/messages/batches, GET /v1/messages/batches/{id}, POST .../{id}/cancel, GET .../{id}/results
 //
@@ -2347,6 +2347,7 @@ class FakeServer {
     }
     auto parts = segments(path.substr(std::string_view("/v1/batches").size()));
     if (parts.empty() && post) return create_openai_batch(req, route);
+    if (parts.empty() && get) return list_openai_batches(req);
     if (parts.size() == 1 && get) return retrieve_openai_batch(parts[0], false);
     if (parts.size() == 2 && parts[1] == "cancel" && post) return retrieve_openai_batch(parts[0], true);
     return openai_invalid(parts.size() <= 2 ? 405 : 404, "no such route: " + std::string(path));
@@ -2674,6 +2675,47 @@ class FakeServer {
       o["cancelled_at"] = now;
       unfinished("batch_cancelled", "This request was not executed because the batch was cancelled.");
     }
+  }
+
+  // GET /v1/batches?limit=N&after=ID (openai-ruby models/batch_list_params.rbi: limit 1..100,
+  // default 20; `after` the last id of the page before): a CursorPage {"object": "list",
+  // "data", "first_id", "last_id", "has_more"}, newest first. Listing does not move batches on.
+  Reply list_openai_batches(evhttp_request* req) {
+    std::int64_t limit = 20;
+    std::string after;
+    evkeyvalq query;
+    const char* raw_query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (raw_query != nullptr && evhttp_parse_query_str(raw_query, &query) == 0) {
+      if (const char* text = evhttp_find_header(&query, "limit")) limit = std::atoll(text);
+      if (const char* text = evhttp_find_header(&query, "after")) after = text;
+      evhttp_clear_headers(&query);
+    }
+    if (limit < 1 || limit > 100) return openai_invalid(400, "limit must be between 1 and 100.", "limit");
+    std::vector<const OpenAiBatch*> newest_first;
+    for (const auto& [id, batch] : openai_batches_) newest_first.push_back(&batch);
+    std::sort(newest_first.begin(), newest_first.end(), [](const OpenAiBatch* a, const OpenAiBatch* b) {
+      const std::int64_t ca = a->object["created_at"], cb = b->object["created_at"];
+      return ca != cb ? ca > cb : a->number > b->number;
+    });
+    ordered_json data = ordered_json::array();
+    bool started = after.empty(), more = false;
+    for (const OpenAiBatch* batch : newest_first) {
+      if (!started) {
+        started = batch->object["id"] == after;
+        continue;
+      }
+      if (static_cast<std::int64_t>(data.size()) == limit) {
+        more = true;
+        break;
+      }
+      data.push_back(batch->object);
+    }
+    ordered_json page = {{"object", "list"},
+                         {"data", data},
+                         {"first_id", data.empty() ? ordered_json(nullptr) : data.front()["id"]},
+                         {"last_id", data.empty() ? ordered_json(nullptr) : data.back()["id"]},
+                         {"has_more", more}};
+    return Reply{200, page.dump()};
   }
 
   // GET /v1/batches/{id}; POST /v1/batches/{id}/cancel (openai-python resources/batches.py).

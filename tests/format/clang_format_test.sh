@@ -17,6 +17,8 @@ fi
 cd "$src"
 
 files=(
+  cli/batch_mode.cpp
+  cli/batch_mode.h
   cli/compare_command.cpp
   cli/compare_command.h
   cli/cost_budget_option.cpp
@@ -137,6 +139,12 @@ files=(
   core/resilience/synchronized_rate_limiter.h
   core/resilience/token_bucket.cpp
   core/resilience/token_bucket.h
+  core/runner/batch_answers.cpp
+  core/runner/batch_answers.h
+  core/runner/batch_spooler.cpp
+  core/runner/batch_spooler.h
+  core/runner/batch_tracker.cpp
+  core/runner/batch_tracker.h
   core/runner/dry_run.cpp
   core/runner/dry_run.h
   core/runner/evaluator.cpp
@@ -178,6 +186,7 @@ files=(
   tests/batch/batch_packer_test.cpp
   tests/batch/custom_id_test.cpp
   tests/bench/judge_prompts.cpp
+  tests/cli/batch_test.cpp
   tests/cli/compare_command_test.cpp
   tests/cli/cost_budget_test.cpp
   tests/cli/dry_run_test.cpp
