@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/batches_command.h"
 #include "cli/cache_command.h"
 #include "cli/compare_command.h"
 #include "cli/fatal_error.h"
@@ -29,7 +30,7 @@ constexpr Register kSubcommands[] = {
     llmeval::cli::register_merge_command,  llmeval::cli::register_report_command,
     llmeval::cli::register_compare_command,
     llmeval::cli::register_validate_command, llmeval::cli::register_probe_command,
-    llmeval::cli::register_cache_command,
+    llmeval::cli::register_cache_command,  llmeval::cli::register_batches_command,
 };
 
 }  // namespace

@@ -316,3 +316,69 @@ TEST_CASE("run --batch: the cost budget stops submissions; --resume with more bu
   CHECK(finished.rows.size() == 100);
   CHECK(batch_stats(fake).at("openai_requests") == 100);  // the rest, once
 }
+
+TEST_CASE("run --batch: an interrupt leaves submitted batches running for --resume, or cancels them",
+          "[integration][batch]") {
+  FakeProviderServer fake({"--batch-delay-ms", "60000"});
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), dataset(120));
+  const std::vector<std::string> flags = {"--no-cache", "--batch", "--batch-size", "40", "--batch-poll", "50ms"};
+  auto interrupt_after_submissions = [&](const std::string& out, std::vector<std::string> run_flags) {
+    BackgroundProcess run_process_(run_argv(dir, out, fake, "openai", std::move(run_flags)), env_for(dir),
+                                   dir.file("run.err"));
+    const std::string journal = out + ".batches.jsonl";
+    auto submitted = [&] {
+      if (!std::filesystem::exists(journal)) return 0;
+      int n = 0;
+      for (const auto& line : read_lines(journal)) n += line.find("\"submitted\"") != std::string::npos ? 1 : 0;
+      return n;
+    };
+    for (int i = 0; i < 2000 && submitted() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(submitted() == 3);
+    run_process_.signal(SIGINT);
+    return run_process_.wait();
+  };
+  auto batches = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "batches", out, "--json", "-p",
+                                     provider_spec(fake, "openai")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto result = run_process(argv, "", env_for(dir));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    return json::parse(result.out);
+  };
+
+  SECTION("left running, then collected") {
+    const std::string out = dir.file("kept.jsonl");
+    CHECK(interrupt_after_submissions(out, flags) == 130);
+    CHECK(read_lines(out).empty());
+    json listed = batches(out, {});
+    REQUIRE(listed.size() == 3);
+    for (const auto& b : listed) {
+      CHECK(b.at("recorded") == "submitted");
+      CHECK(b.at("provider_status") != "cancelled");
+      CHECK(b.at("requests") == 40);
+    }
+    CHECK(batch_stats(fake).at("openai_cancels") == 0);
+    fake.control({{"batch_delay_ms", 0}});
+    std::vector<std::string> resumed = flags;
+    resumed.push_back("--resume");
+    Run r = run(dir, "kept", fake, "openai", resumed);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.rows.size() == 120);
+    CHECK(batch_stats(fake).at("openai_requests") == 120);
+    for (const auto& b : batches(out, {})) CHECK(b.at("recorded") == "completed");
+  }
+  SECTION("--cancel-batches") {
+    const std::string out = dir.file("cancelled.jsonl");
+    std::vector<std::string> cancelling = flags;
+    cancelling.push_back("--cancel-batches");
+    CHECK(interrupt_after_submissions(out, cancelling) == 130);
+    CHECK(batch_stats(fake).at("openai_cancels") == 3);
+    for (const auto& b : batches(out, {})) {
+      const std::string status = b.at("provider_status");
+      CHECK((status == "cancelling" || status == "cancelled"));
+    }
+  }
+}

@@ -19,6 +19,8 @@ cd "$src"
 files=(
   cli/batch_mode.cpp
   cli/batch_mode.h
+  cli/batches_command.cpp
+  cli/batches_command.h
   cli/compare_command.cpp
   cli/compare_command.h
   cli/cost_budget_option.cpp
