@@ -92,3 +92,31 @@ TEST_CASE("price table: a config price wins, a listed model gets the table's, ot
   apply_table_price(sim);
   CHECK_FALSE(sim.price);
 }
+
+TEST_CASE("price table: every model's Batch API price is kBatchPriceFactor of its online price",
+          "[provider][prices][batch]") {
+  // run --batch prices batch-answered calls with provider::batch_price (the factor); the table
+  // records the vendors' batch prices too, and they must agree.
+  std::ifstream file(llmeval::testing::source_dir() + "/core/provider/prices.json");
+  REQUIRE(file);
+  std::stringstream text;
+  text << file.rdbuf();
+  const auto table = nlohmann::json::parse(text.str());
+  int checked = 0;
+  for (const auto& model : table.at("models")) {
+    INFO(model.at("model").get<std::string>());
+    REQUIRE(model.contains("batch_input"));
+    CHECK(model.at("batch_input").get<double>() ==
+          Approx(model.at("input").get<double>() * llmeval::provider::kBatchPriceFactor));
+    CHECK(model.at("batch_output").get<double>() ==
+          Approx(model.at("output").get<double>() * llmeval::provider::kBatchPriceFactor));
+    ++checked;
+  }
+  CHECK(checked >= 20);
+  const llmeval::provider::Price online{3.0, 15.0, 0.3, 3.75};
+  const llmeval::provider::Price batch = llmeval::provider::batch_price(online);
+  CHECK(batch.input_per_mtok == 1.5);
+  CHECK(batch.output_per_mtok == 7.5);
+  CHECK(batch.cached_input_per_mtok == 0.15);
+  CHECK(batch.cache_write_per_mtok == 1.875);
+}
