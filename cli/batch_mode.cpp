@@ -186,7 +186,16 @@ BatchMode::BatchMode(LibeventLoop& loop, Clock& clock, const BatchFlags& flags, 
   runner::BatchTrackerOptions tracking;
   tracking.dir = dir;
   tracking.poll_interval = poll;
-  p.tracker = std::make_unique<runner::BatchTracker>(loop, clock, *p.journal, std::move(endpoints), tracking);
+  p.tracker = std::make_unique<runner::BatchTracker>(loop, clock, *p.journal, endpoints, tracking);
+  if (fallback == runner::BatchFallback::kError) {
+    // Nothing online: repair turns go in follow-up batches.
+    for (const auto& [name, endpoint] : endpoints) {
+      endpoint.answers->set_follow_up(
+          [&p, name = name](const std::string& custom_id, std::string line, runner::BatchAnswers::FollowUpDone done) {
+            p.tracker->follow_up(name, custom_id, std::move(line), std::move(done));
+          });
+    }
+  }
   p.spooler = std::make_unique<runner::BatchSpooler>(loop, *p.reader, std::move(targets), *p.journal, spool,
                                                      [&p](const batch::WindowState& window) {
                                                        p.tracker->window_sealed(window);

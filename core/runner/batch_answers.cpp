@@ -110,6 +110,11 @@ void BatchAnswers::complete(const provider::CompletionRequest& request, provider
     online_.complete(request, std::move(callback));
     return;
   }
+  const bool later_turn = request.messages.size() > 1 || request.cap_scale > 1;  // a repair, a wider cap
+  if (later_turn && fallback_ == BatchFallback::kError && follow_up_) {
+    send_in_follow_up(request, std::move(callback));
+    return;
+  }
   std::string why;
   if (auto it = index_.find(request.custom_id); it != index_.end()) {
     const Place place = it->second;
@@ -136,6 +141,22 @@ void BatchAnswers::complete(const provider::CompletionRequest& request, provider
     }
   }
   go_online(request, std::move(why), std::move(callback));
+}
+
+void BatchAnswers::send_in_follow_up(const provider::CompletionRequest& request,
+                                     provider::CompletionCallback callback) {
+  follow_up_(request.custom_id, online_.batch_request(request, request.custom_id),
+             [this, callback = std::move(callback)](Result<std::string> body, const std::string& batch_id) {
+               if (!body.ok()) {
+                 Error error = body.error();
+                 error.message = "follow-up batch " + batch_id + ": " + error.message;
+                 callback(error);
+                 return;
+               }
+               Result<provider::CompletionResponse> response = online_.batch_result(std::move(body.value()));
+               if (response.ok()) response.value().batch_id = batch_id;
+               callback(std::move(response));
+             });
 }
 
 void BatchAnswers::go_online(const provider::CompletionRequest& request, std::string why,

@@ -8,6 +8,8 @@
 //   - a later attempt of the same call: a repair turn, a retry with a widened token cap, a
 //     retry after an online failure.
 // Each answer is handed out once: a second attempt of the same call never gets it again.
+// Under --batch-fallback error a repair turn (or a widened retry) is not failed but sent in a
+// follow-up batch (set_follow_up), as nothing may be judged online.
 //
 // Results stay on disk: the index keeps each custom_id's place in its results file (a few
 // dozen bytes a call), and only the windows still being judged are indexed (forget()).
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -43,6 +46,13 @@ class BatchAnswers final : public provider::Provider {
   void forget(const std::string& window);
   std::size_t indexed() const { return index_.size(); }
 
+  // --batch-fallback error: where a repair turn goes instead of online. `line` is the request's
+  // batch line (Provider::batch_request); `done` gets the result's body and the batch's id, or
+  // why there is none.
+  using FollowUpDone = std::function<void(Result<std::string> body, const std::string& batch_id)>;
+  using FollowUp = std::function<void(const std::string& custom_id, std::string line, FollowUpDone done)>;
+  void set_follow_up(FollowUp follow_up) { follow_up_ = std::move(follow_up); }
+
   const std::string& name() const override { return online_.name(); }
   const std::string& model() const override { return online_.model(); }
   void complete(const provider::CompletionRequest& request, provider::CompletionCallback callback) override;
@@ -68,6 +78,7 @@ class BatchAnswers final : public provider::Provider {
   // The answer at `place`, or why there is none.
   Result<provider::CompletionResponse> answer_at(const Place& place) const;
   void go_online(const provider::CompletionRequest& request, std::string why, provider::CompletionCallback callback);
+  void send_in_follow_up(const provider::CompletionRequest& request, provider::CompletionCallback callback);
 
   provider::Provider& online_;
   const batch::BatchApi& api_;
@@ -81,6 +92,7 @@ class BatchAnswers final : public provider::Provider {
   std::vector<MissingReason> missing_reasons_;
   // custom_ids whose batch result was an error: why, for their later attempts' marks.
   std::unordered_map<std::string, std::string> failed_;
+  FollowUp follow_up_;
 };
 
 }  // namespace llmeval::runner
