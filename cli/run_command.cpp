@@ -240,7 +240,15 @@ int execute_dry_run(const RunFlags& flags, const EngineSettings& settings, datas
   options.limit = flags.limit;
   std::vector<std::string> price_sources;
   for (const auto& p : settings.providers) price_sources.push_back(p.price_source);
-  runner::DryRunEstimate estimate = runner::dry_run(loop, reader, engine.chain(), price_sources, options);
+  // --batch (or a provider's "batch": true): the batched providers' calls at the batch price.
+  std::vector<runner::ProviderSlot> chain = engine.chain();
+  for (std::size_t i = 0; i < chain.size() && i < settings.providers.size(); ++i) {
+    const bool batched = (options.jury || i == 0) && (flags.batch.batch || settings.providers[i].batch);
+    if (!batched || !chain[i].price) continue;
+    chain[i].price = provider::batch_price(*chain[i].price);
+    price_sources[i] += ", batch price (half)";
+  }
+  runner::DryRunEstimate estimate = runner::dry_run(loop, reader, chain, price_sources, options);
   std::string text = flags.json ? estimate.to_json().dump(2) + "\n" : estimate.to_table();
   std::fputs(text.c_str(), stdout);
   return estimate.invalid > 0 ? 1 : 0;

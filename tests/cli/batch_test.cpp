@@ -394,3 +394,25 @@ TEST_CASE("run --batch: an interrupt leaves submitted batches running for --resu
     }
   }
 }
+
+TEST_CASE("run --batch --dry-run: the calls at the batch price, half the online estimate", "[integration][batch]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), dataset(30));
+  auto estimate = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        llmeval::testing::llmeval_binary(), "run", dir.file("data.jsonl"), "--dry-run", "--json", "--no-cache", "-p",
+        provider_spec(fake, "anthropic")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto result = run_process(argv, "", env_for(dir));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    return json::parse(result.out);
+  };
+  const json online = estimate({});
+  const json batched = estimate({"--batch"});
+  CHECK(batched.at("calls_to_make") == 30);
+  CHECK(batched.at("cost").get<double>() == Approx(online.at("cost").get<double>() * 0.5));
+  CHECK(batched.at("providers").at(0).at("price_source").get<std::string>().find("batch price") != std::string::npos);
+  CHECK(fake.stats().at("requests") == 0);
+}
