@@ -416,3 +416,50 @@ TEST_CASE("run --batch --dry-run: the calls at the batch price, half the online 
   CHECK(batched.at("providers").at(0).at("price_source").get<std::string>().find("batch price") != std::string::npos);
   CHECK(fake.stats().at("requests") == 0);
 }
+
+TEST_CASE("run --batch: what cannot be batched is refused before anything is sent", "[integration][batch]") {
+  FakeProviderServer fake;
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), dataset(5));
+  auto refused = [&](std::vector<std::string> args, const std::string& stdin_data = "") {
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(), "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = run_process(argv, stdin_data, env_for(dir));
+    CHECK(result.exit_code == 2);
+    return result.err;
+  };
+  const std::string data = dir.file("data.jsonl");
+  CHECK(refused({data, "-p", "sim", "-o", dir.file("a.jsonl"), "--batch"}).find("has no batch API") !=
+        std::string::npos);
+  CHECK(refused({data, "-p", provider_spec(fake, "openai"), "--batch"}).find("pass -o FILE.jsonl") !=
+        std::string::npos);
+  CHECK(refused({"-", "-p", provider_spec(fake, "openai"), "-o", dir.file("b.jsonl"), "--batch"}, read_file(data))
+            .find("give it as a file") != std::string::npos);
+  CHECK(fake.stats().at("requests") == 0);
+}
+
+TEST_CASE("run --batch --shard: each shard submits its own batches, and merge puts them together",
+          "[integration][batch]") {
+  FakeProviderServer fake({"--batch-delay-ms", "50"});
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), dataset(60));
+  for (const std::string shard : {"0/2", "1/2"}) {
+    auto result = run_process(run_argv(dir, dir.file("part-{index}.jsonl"), fake, "openai",
+                                       {"--no-cache", "--batch", "--batch-poll", "50ms", "--shard", shard}),
+                              "", env_for(dir));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+  }
+  CHECK(read_lines(dir.file("part-0.jsonl")).size() == 30);
+  CHECK(read_lines(dir.file("part-1.jsonl")).size() == 30);
+  CHECK(read_lines(dir.file("part-0.jsonl.batches.jsonl")).size() == 4);  // prepared, uploaded, submitted, ended
+  CHECK(read_lines(dir.file("part-1.jsonl.batches.jsonl")).size() == 4);
+  CHECK(batch_stats(fake).at("openai_created") == 2);
+  CHECK(batch_stats(fake).at("openai_requests") == 60);
+  auto merged = run_process({llmeval::testing::llmeval_binary(), "merge", dir.file("part-0.jsonl"),
+                             dir.file("part-1.jsonl"), "-o", dir.file("all.jsonl"), "-q"},
+                            "", env_for(dir));
+  INFO(merged.err);
+  CHECK(merged.exit_code == 0);
+  CHECK(read_lines(dir.file("all.jsonl")).size() == 60);
+}
