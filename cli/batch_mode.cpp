@@ -17,6 +17,7 @@
 #include "core/runner/batch_answers.h"
 #include "core/runner/batch_spooler.h"
 #include "core/runner/batch_tracker.h"
+#include "core/runner/follow_up_batches.h"
 
 namespace llmeval::cli {
 namespace {
@@ -67,6 +68,7 @@ struct BatchMode::Parts {
   std::unique_ptr<dataset::JsonlReader> reader;
   std::unique_ptr<runner::BatchSpooler> spooler;
   std::unique_ptr<runner::BatchTracker> tracker;
+  std::unique_ptr<runner::FollowUpBatches> follow_ups;
   runner::SpoolOutcome spooled;
   std::string fatal;
 
@@ -189,10 +191,16 @@ BatchMode::BatchMode(LibeventLoop& loop, Clock& clock, const BatchFlags& flags, 
   p.tracker = std::make_unique<runner::BatchTracker>(loop, clock, *p.journal, endpoints, tracking);
   if (fallback == runner::BatchFallback::kError) {
     // Nothing online: repair turns go in follow-up batches.
+    std::map<std::string, batch::BatchApi*> apis;
+    for (const auto& [name, endpoint] : endpoints) apis[name] = endpoint.api;
+    runner::FollowUpOptions follow_up_options;
+    follow_up_options.dir = dir;
+    follow_up_options.poll_interval = poll;
+    p.follow_ups = std::make_unique<runner::FollowUpBatches>(loop, std::move(apis), follow_up_options);
     for (const auto& [name, endpoint] : endpoints) {
       endpoint.answers->set_follow_up(
           [&p, name = name](const std::string& custom_id, std::string line, runner::BatchAnswers::FollowUpDone done) {
-            p.tracker->follow_up(name, custom_id, std::move(line), std::move(done));
+            p.follow_ups->add(name, custom_id, std::move(line), std::move(done));
           });
     }
   }

@@ -38,7 +38,6 @@ struct BatchTrackerOptions {
   std::chrono::milliseconds poll_interval{30'000};
   int submit_attempts = 6;
   std::chrono::milliseconds submit_backoff{2'000};  // doubled on each retry
-  std::chrono::milliseconds follow_up_wait{500};    // a follow-up batch collects repairs this long
 };
 
 // What the progress line and the summary show.
@@ -69,13 +68,6 @@ class BatchTracker final : public RowGate {
 
   Verdict check(std::int64_t line, std::function<void()> open) override;
   void done(std::int64_t line) override;
-
-  // --batch-fallback error: a repair turn goes into a follow-up batch of its provider, sealed
-  // and submitted kFollowUpWait after its first call came (or as soon as the run has nothing
-  // else to judge), polled like the others, and each call answered from its result. Follow-up
-  // batches are not in the journal: a crash loses them, and a --resume sends the repairs again.
-  void follow_up(const std::string& provider, const std::string& custom_id, std::string line,
-                 BatchAnswers::FollowUpDone done);
 
   // --cancel-batches: asks the provider to cancel every batch submitted and not ended; done
   // runs once all have answered.

@@ -150,6 +150,8 @@ files=(
   core/runner/dry_run.cpp
   core/runner/dry_run.h
   core/runner/evaluator.cpp
+  core/runner/follow_up_batches.cpp
+  core/runner/follow_up_batches.h
   core/runner/row_state.cpp
   core/runner/row_state.h
   core/runner/runner.cpp
