@@ -382,6 +382,14 @@ TEST_CASE("run --batch: an interrupt leaves submitted batches running for --resu
     CHECK(batch_stats(fake).at("openai_requests") == 120);
     for (const auto& b : batches(out, {})) CHECK(b.at("recorded") == "completed");
   }
+  SECTION("left running, then cancelled with llmeval batches --cancel") {
+    const std::string out = dir.file("abandoned.jsonl");
+    CHECK(interrupt_after_submissions(out, flags) == 130);
+    json cancelled = batches(out, {"--cancel"});
+    REQUIRE(cancelled.size() == 3);
+    for (const auto& b : cancelled) CHECK(b.at("provider_status") == "cancelling");
+    CHECK(batch_stats(fake).at("openai_cancels") == 3);
+  }
   SECTION("--cancel-batches") {
     const std::string out = dir.file("cancelled.jsonl");
     std::vector<std::string> cancelling = flags;
