@@ -172,7 +172,12 @@ BatchMode::BatchMode(LibeventLoop& loop, Clock& clock, const BatchFlags& flags, 
   std::FILE* file = std::fopen(context.dataset.c_str(), "rb");
   if (file == nullptr) throw FatalError("cannot open " + context.dataset + " a second time for --batch", 1);
   p.dataset.reset(file);
-  p.reader = std::make_unique<dataset::JsonlReader>(file, context.reader);
+  // The spooler's reader skips the duplicate-id check: the Runner's reader makes it, and a second
+  // set of every id would double what the run's memory grows by. A duplicate row's calls are
+  // spooled all the same (docs/batch.md).
+  dataset::ReaderOptions spool_reader = context.reader;
+  spool_reader.check_duplicate_ids = false;
+  p.reader = std::make_unique<dataset::JsonlReader>(file, spool_reader);
 
   runner::BatchSpoolOptions spool;
   spool.judge = context.runner.evaluator.judge;

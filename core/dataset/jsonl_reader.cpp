@@ -517,7 +517,7 @@ std::optional<ReadItem> JsonlReader::next_line() {
   }
   bool id_given = false;
   ReadItem item = parse_line(line_, line_number_, options_, id_given);
-  if (!id_given) return item;
+  if (!id_given || !options_.check_duplicate_ids) return item;
   // Every row that names an id claims it, a bad row too: whether a later row is a duplicate
   // must not change when an earlier row is fixed. A bad row keeps its own, first problem.
   const std::optional<std::int64_t> first = ids_.insert(id_of(item), line_number_);

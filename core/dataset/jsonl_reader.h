@@ -51,6 +51,9 @@ struct ReaderOptions {
   // file's, and duplicate ids are checked among the shard's own rows.
   std::int64_t shard_index = 0;
   std::int64_t shard_count = 1;
+  // false: no duplicate-id check (and none of its memory). run --batch's second reader, the
+  // spooler, goes without: the reader that records the rows checks them.
+  bool check_duplicate_ids = true;
 };
 
 using ReadItem = std::variant<EvalItem, InvalidLine>;

@@ -327,6 +327,16 @@ TEST_CASE("JsonlReader judges the first row with an id and marks later ones dupl
   CHECK(item_of(items[8]).id == "7");
   CHECK_THAT(invalid_of(items[9]).message, Catch::Contains("already used by line 1"));
 
+  SECTION("check_duplicate_ids false: no row is a duplicate (run --batch's spooler)") {
+    ReaderOptions unchecked;
+    unchecked.check_duplicate_ids = false;
+    auto again = read_all(R"({"id": "q1", "output": "a", "criteria": "c"})" "\n"
+                          R"({"id": "q1", "output": "b", "criteria": "c"})" "\n",
+                          unchecked);
+    REQUIRE(again.size() == 2);
+    CHECK(item_of(again[1]).id == "q1");
+  }
+
   SECTION("parse_row alone sees one line and checks nothing across lines") {
     CHECK(item_of(parse(R"({"id": "q1", "output": "a", "criteria": "c"})")).id == "q1");
     CHECK(item_of(parse(R"({"id": "q1", "output": "a", "criteria": "c"})")).id == "q1");
