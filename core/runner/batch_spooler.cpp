@@ -22,6 +22,10 @@ constexpr int kRowsPerPump = 256;  // then yield to the loop, so lookups are ans
 
 std::string spool_path(const std::string& dir, const std::string& local_id) { return dir + "/" + local_id + ".jsonl"; }
 
+void write_spool_text(std::FILE* file, std::string_view text) {
+  if (!text.empty()) std::fwrite(text.data(), 1, text.size(), file);
+}
+
 struct BatchSpooler::Impl {
   // One judge call to spool: its request line for its target.
   struct Call {
@@ -265,8 +269,8 @@ struct BatchSpooler::Impl {
       Spool& spool = spools[call.target];
       const batch::BatchApi& api = *targets[call.target].api;
       if (spool.file == nullptr && !open_spool(call.target)) return;
-      if (spool.requests > 0) std::fwrite(api.spool_separator().data(), 1, api.spool_separator().size(), spool.file);
-      std::fwrite(call.text.data(), 1, call.text.size(), spool.file);
+      if (spool.requests > 0) write_spool_text(spool.file, api.spool_separator());
+      write_spool_text(spool.file, call.text);
       spool.packer.add(1, call.text.size() + api.spool_separator().size());
       ++spool.requests;
       ++outcome.calls_spooled;
@@ -283,7 +287,7 @@ struct BatchSpooler::Impl {
       return false;
     }
     const std::string_view prefix = targets[t].api->spool_prefix();
-    std::fwrite(prefix.data(), 1, prefix.size(), spool.file);
+    write_spool_text(spool.file, prefix);
     return true;
   }
 
@@ -298,7 +302,7 @@ struct BatchSpooler::Impl {
       Spool& spool = spools[t];
       if (spool.file == nullptr) continue;
       const std::string_view suffix = targets[t].api->spool_suffix();
-      std::fwrite(suffix.data(), 1, suffix.size(), spool.file);
+      write_spool_text(spool.file, suffix);
       const bool written = std::fflush(spool.file) == 0 && ::fdatasync(::fileno(spool.file)) == 0;
       const bool closed = std::fclose(spool.file) == 0;
       spool.file = nullptr;

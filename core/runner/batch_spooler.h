@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/batch/batch_api.h"
@@ -97,5 +98,9 @@ class BatchSpooler {
 
 // The spool file of a batch.
 std::string spool_path(const std::string& dir, const std::string& local_id);
+
+// Appends text to a spool file (nothing for empty text: fwrite must not be given a null
+// pointer, which an empty string_view may hold). Errors show at the flush that seals the file.
+void write_spool_text(std::FILE* file, std::string_view text);
 
 }  // namespace llmeval::runner

@@ -85,11 +85,11 @@ struct FollowUpBatches::Impl {
         done(Error{ErrorKind::kIo, "cannot write a follow-up batch in " + options.dir}, "");
         return;
       }
-      std::fwrite(api.spool_prefix().data(), 1, api.spool_prefix().size(), batch->spool);
+      write_spool_text(batch->spool, api.spool_prefix());
       loop.add_timer(options.wait, guarded([this, provider] { seal_follow_up(provider); }));
     }
-    if (batch->requests > 0) std::fwrite(api.spool_separator().data(), 1, api.spool_separator().size(), batch->spool);
-    std::fwrite(line.data(), 1, line.size(), batch->spool);
+    if (batch->requests > 0) write_spool_text(batch->spool, api.spool_separator());
+    write_spool_text(batch->spool, line);
     ++batch->requests;
     batch->waiting[custom_id] = std::move(done);
   }
@@ -100,7 +100,7 @@ struct FollowUpBatches::Impl {
     std::shared_ptr<FollowUpBatch> batch = it->second;
     collecting.erase(it);
     batch::BatchApi& api = *apis.at(provider);
-    std::fwrite(api.spool_suffix().data(), 1, api.spool_suffix().size(), batch->spool);
+    write_spool_text(batch->spool, api.spool_suffix());
     const bool written = std::fclose(batch->spool) == 0;
     batch->spool = nullptr;
     if (!written) {
