@@ -73,10 +73,11 @@ class BatchApi {
   virtual std::string_view spool_suffix() const = 0;
 
   // Sends the spooled batch at spool_path (OpenAI: uploads it to the files endpoint, purpose
-  // "batch", then creates a batch for /v1/chat/completions with a 24h window; Anthropic: POSTs
-  // it as the create body). `local_id` goes in the batch's metadata where the API has one, so a
-  // run that crashed before recording the batch id can find its batch again. When file_id is
-  // given (OpenAI: a file uploaded before a crash), it is used instead of uploading again.
+  // "batch", then creates a batch for /v1/chat/completions (Azure: /chat/completions) with a
+  // 24h window; Anthropic: POSTs it as the create body). `local_id` goes in the batch's
+  // metadata where the API has one, so a run that crashed before recording the batch id can
+  // find its batch again. When file_id is given (OpenAI: a file uploaded before a crash), it is
+  // used instead of uploading again.
   using SubmitCallback = std::function<void(Result<Submitted>)>;
   virtual void submit(const std::string& spool_path, const std::string& local_id, const std::string& file_id,
                       SubmitCallback done) = 0;

@@ -36,7 +36,7 @@ bool is_2xx(long status) { return status >= 200 && status <= 299; }
 provider::Headers openai_headers(const provider::ProviderConfig& config) {
   provider::Headers headers;
   if (!config.api_key.empty()) {
-    if (provider::is_azure_host(config.base_url)) {
+    if (config.type == provider::ProviderType::kAzure || provider::is_azure_host(config.base_url)) {
       headers.emplace_back("api-key", config.api_key);
     } else {
       headers.emplace_back("Authorization", "Bearer " + config.api_key);

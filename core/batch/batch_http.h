@@ -36,8 +36,8 @@ struct Endpoint {
   provider::ReplyContext context() const { return {config.name, config.api_key_env, config.api_key}; }
 };
 
-// OpenAI's: `Authorization: Bearer KEY`, or `api-key: KEY` for an Azure host, as
-// openai_provider.cpp sends them; then config.headers. No key: no auth header (local servers).
+// OpenAI's: `Authorization: Bearer KEY`, or `api-key: KEY` for an Azure provider or an Azure
+// host, as openai_provider.cpp sends them; then config.headers. No key: no auth header (local servers).
 provider::Headers openai_headers(const provider::ProviderConfig& config);
 // Anthropic's: x-api-key and anthropic-version 2023-06-01, as anthropic_provider.cpp sends them;
 // then config.headers.

@@ -1,8 +1,11 @@
 #include "core/batch/openai_batch_api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <exception>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -49,6 +52,9 @@ Result<BatchStatus> to_status(const json& batch, const std::string& provider_nam
   BatchStatus status;
   status.batch_id = string_field(batch, "id");
   status.provider_status = string_field(batch, "status");
+  // Azure's REST how-to shows "Validating" where its reference and OpenAI's say "validating".
+  std::transform(status.provider_status.begin(), status.provider_status.end(), status.provider_status.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (status.batch_id.empty() || status.provider_status.empty()) {
     return Error{ErrorKind::kServer, "provider " + provider_name + " answered with a batch without id or status"};
   }
@@ -72,14 +78,37 @@ ErrorKind kind_for_code(const std::string& code) {
   return ErrorKind::kServer;
 }
 
+// Where one flavour of the API lives: OpenAI's paths under its /v1 base URL, or Azure's under
+// {resource}/openai with an api-version on every call.
+struct Routes {
+  std::string root;   // the files and batches paths follow it
+  std::string query;  // on every URL ("api-version=V"), or empty
+  // POST /batches's "endpoint": what the input lines' "url" names.
+  std::string batch_endpoint;
+
+  std::string url(std::string_view path, std::string_view extra_query = {}) const {
+    std::string out = root;
+    out += path;
+    if (!query.empty() || !extra_query.empty()) out += '?';
+    out += query;
+    if (!query.empty() && !extra_query.empty()) out += '&';
+    out += extra_query;
+    return out;
+  }
+  std::string content_url(const std::string& file_id) const {
+    return url("/files/" + path_escape(file_id) + "/content");
+  }
+};
+
 class OpenAiBatchApi final : public BatchApi {
  public:
-  OpenAiBatchApi(provider::HttpClient& http, const provider::ProviderConfig& config) {
+  OpenAiBatchApi(provider::HttpClient& http, const provider::ProviderConfig& config, Routes routes) {
     auto endpoint = std::make_shared<Endpoint>();
     endpoint->http = &http;
     endpoint->config = config;
     endpoint->headers = openai_headers(config);
     endpoint_ = std::move(endpoint);
+    routes_ = std::make_shared<const Routes>(std::move(routes));
   }
 
   const BatchLimits& limits() const override { return limits_; }
@@ -89,9 +118,9 @@ class OpenAiBatchApi final : public BatchApi {
 
   void submit(const std::string& spool_path, const std::string& local_id, const std::string& file_id,
               SubmitCallback done) override {
-    if (!file_id.empty()) return create_batch(endpoint_, file_id, local_id, std::move(done));
+    if (!file_id.empty()) return create_batch(endpoint_, routes_, file_id, local_id, std::move(done));
     provider::HttpRequest request;
-    request.url = url("/files");
+    request.url = routes_->url("/files");
     request.timeout = kTransferTimeout;
     request.form.push_back(form_value("purpose", "batch"));
     provider::FormPart file;
@@ -101,12 +130,13 @@ class OpenAiBatchApi final : public BatchApi {
     file.content_type = "application/jsonl";
     request.form.push_back(std::move(file));
     auto endpoint = endpoint_;
+    auto routes = routes_;
     call_json(endpoint_, std::move(request), "a file object",
-              [endpoint, local_id, done = std::move(done)](Result<json> reply) mutable {
+              [endpoint, routes, local_id, done = std::move(done)](Result<json> reply) mutable {
                 if (!reply.ok()) return done(reply.error());
                 std::string id = string_field(reply.value(), "id");
                 if (id.empty()) return done(missing(*endpoint, "the uploaded file's id"));
-                create_batch(endpoint, id, local_id, std::move(done));
+                create_batch(endpoint, routes, id, local_id, std::move(done));
               });
   }
 
@@ -115,7 +145,7 @@ class OpenAiBatchApi final : public BatchApi {
   void find_submitted(const std::string& local_id, FindCallback done) override {
     provider::HttpRequest request;
     request.method = "GET";
-    request.url = url("/batches?limit=100");
+    request.url = routes_->url("/batches", "limit=100");
     request.timeout = kCallTimeout;
     call_json(endpoint_, std::move(request), "batches", [local_id, done = std::move(done)](Result<json> reply) {
       if (!reply.ok()) return done(reply.error());
@@ -134,14 +164,14 @@ class OpenAiBatchApi final : public BatchApi {
   void retrieve(const std::string& batch_id, StatusCallback done) override {
     provider::HttpRequest request;
     request.method = "GET";
-    request.url = url("/batches/" + path_escape(batch_id));
+    request.url = routes_->url("/batches/" + path_escape(batch_id));
     request.timeout = kCallTimeout;
     call_status(std::move(request), std::move(done));
   }
 
   void cancel(const std::string& batch_id, StatusCallback done) override {
     provider::HttpRequest request;
-    request.url = url("/batches/" + path_escape(batch_id) + "/cancel");
+    request.url = routes_->url("/batches/" + path_escape(batch_id) + "/cancel");
     request.timeout = kCallTimeout;
     call_status(std::move(request), std::move(done));
   }
@@ -150,20 +180,21 @@ class OpenAiBatchApi final : public BatchApi {
   // each file streams to disk, neither passes through memory).
   void download(const BatchStatus& status, const std::string& path, DownloadCallback done) override {
     auto endpoint = endpoint_;
+    auto routes = routes_;
     std::string output = status.output_file_id;
     std::string errors = status.error_file_id;
     if (output.empty() && errors.empty()) return done(write_empty(path));
     if (output.empty() || errors.empty()) {
-      return download_to_file(endpoint_, content_url(output.empty() ? errors : output), {}, path, std::move(done));
+      return download_to_file(endpoint_, routes_->content_url(output.empty() ? errors : output), {}, path,
+                              std::move(done));
     }
     std::string second = path + ".part2";
-    download_to_file(endpoint_, content_url(output), {}, path,
-                     [endpoint, errors, path, second, done = std::move(done)](Result<std::int64_t> first) mutable {
+    download_to_file(endpoint_, routes_->content_url(output), {}, path,
+                     [endpoint, routes, errors, path, second,
+                      done = std::move(done)](Result<std::int64_t> first) mutable {
                        if (!first.ok()) return done(first.error());
                        std::int64_t first_bytes = first.value();
-                       download_to_file(endpoint,
-                                        endpoint->config.base_url + "/files/" + path_escape(errors) + "/content", {},
-                                        second,
+                       download_to_file(endpoint, routes->content_url(errors), {}, second,
                                         [path, second, first_bytes, done = std::move(done)](Result<std::int64_t> got) {
                                           if (!got.ok()) {
                                             std::error_code ignored;
@@ -216,11 +247,6 @@ class OpenAiBatchApi final : public BatchApi {
   }
 
  private:
-  std::string url(const std::string& path) const { return endpoint_->config.base_url + path; }
-  std::string content_url(const std::string& file_id) const {
-    return url("/files/" + path_escape(file_id) + "/content");
-  }
-
   static provider::FormPart form_value(std::string name, std::string value) {
     provider::FormPart part;
     part.name = std::move(name);
@@ -239,16 +265,17 @@ class OpenAiBatchApi final : public BatchApi {
   }
 
   // POST /batches (openai-python src/openai/types/batch_create_params.py): the endpoint the
-  // input lines name, the only window there is ("24h"), and our id in the metadata so that a
-  // batch whose id was lost in a crash can be found in GET /batches.
-  static void create_batch(const std::shared_ptr<const Endpoint>& endpoint, const std::string& file_id,
-                           const std::string& local_id, SubmitCallback done) {
+  // input lines name (OpenAI "/v1/chat/completions", Azure "/chat/completions"), the only
+  // window there is ("24h"), and our id in the metadata so that a batch whose id was lost in a
+  // crash can be found in GET /batches.
+  static void create_batch(const std::shared_ptr<const Endpoint>& endpoint, const std::shared_ptr<const Routes>& routes,
+                           const std::string& file_id, const std::string& local_id, SubmitCallback done) {
     json body{{"input_file_id", file_id},
-              {"endpoint", "/v1/chat/completions"},
+              {"endpoint", routes->batch_endpoint},
               {"completion_window", "24h"},
               {"metadata", {{"llmeval_batch", local_id}}}};
     provider::HttpRequest request;
-    request.url = endpoint->config.base_url + "/batches";
+    request.url = routes->url("/batches");
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = body.dump();
     request.timeout = kCallTimeout;
@@ -269,13 +296,22 @@ class OpenAiBatchApi final : public BatchApi {
   }
 
   std::shared_ptr<const Endpoint> endpoint_;
+  std::shared_ptr<const Routes> routes_;
   BatchLimits limits_ = limits_of(ApiKind::kOpenAi);
 };
 
 }  // namespace
 
 std::unique_ptr<BatchApi> make_openai_batch_api(provider::HttpClient& http, const provider::ProviderConfig& config) {
-  return std::make_unique<OpenAiBatchApi>(http, config);
+  return std::make_unique<OpenAiBatchApi>(http, config, Routes{config.base_url, {}, "/v1/chat/completions"});
+}
+
+std::unique_ptr<BatchApi> make_azure_batch_api(provider::HttpClient& http, const provider::ProviderConfig& config) {
+  return std::make_unique<OpenAiBatchApi>(
+      http, config,
+      Routes{config.base_url + "/openai",
+             "api-version=" + path_escape(config.api_version.empty() ? provider::kAzureApiVersion : config.api_version),
+             "/chat/completions"});
 }
 
 }  // namespace llmeval::batch

@@ -126,7 +126,8 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderId
 std::unique_ptr<Provider> make_anthropic_provider(HttpClient& http, ProviderConfig config, AdaptationStore* store) {
   config.type = ProviderType::kAnthropic;
   apply_type_defaults(config);
-  WireFormat wire{config.base_url + "/v1/messages", {}, &build_body, &map_ok, WireFormat::Batch::kAnthropicParams, {}};
+  WireFormat wire{config.base_url + "/v1/messages", {}, &build_body, &map_ok, {}, {}, {}};
+  wire.batch = WireFormat::Batch::kAnthropicParams;
   wire.headers.emplace_back("content-type", "application/json");
   wire.headers.emplace_back("anthropic-version", kApiVersion);
   if (!config.api_key.empty()) wire.headers.emplace_back("x-api-key", config.api_key);

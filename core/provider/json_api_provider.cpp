@@ -216,7 +216,8 @@ class JsonApiProvider final : public Provider {
     } else {
       element += ",\"params\":";
     }
-    element += wire.build_body(request, state_->shape, state_->identity.model);
+    element += wire.build_body(request, state_->shape,
+                               wire.batch_model.empty() ? state_->identity.model : wire.batch_model);
     element += '}';
     return element;
   }

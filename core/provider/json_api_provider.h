@@ -52,6 +52,9 @@ struct WireFormat {
   enum class Batch { kNone, kOpenAiLine, kAnthropicParams };
   Batch batch = Batch::kNone;
   std::string batch_url;
+  // The body's "model" in a batch element when it is not the provider's model: Azure's batch
+  // lines name the global-batch deployment there (openai_provider.cpp). Empty: the model.
+  std::string batch_model;
 };
 
 std::unique_ptr<Provider> make_json_api_provider(HttpClient& http, const ProviderConfig& config, WireFormat wire,

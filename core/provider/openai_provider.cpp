@@ -145,7 +145,7 @@ Result<CompletionResponse> map_ok(const HttpResponse& response, const ProviderId
 }
 
 WireFormat wire_format(std::string url) {
-  WireFormat wire{std::move(url), {}, &build_body, &map_ok, WireFormat::Batch::kNone, {}};
+  WireFormat wire{std::move(url), {}, &build_body, &map_ok, WireFormat::Batch::kNone, {}, {}};
   wire.headers.emplace_back("Content-Type", "application/json");
   return wire;
 }
@@ -176,6 +176,17 @@ std::unique_ptr<Provider> make_azure_provider(HttpClient& http, ProviderConfig c
   apply_type_defaults(config);
   WireFormat wire = wire_format(config.base_url + "/openai/deployments/" + url_path_escape(config.deployment) +
                                 "/chat/completions?api-version=" + url_path_escape(config.api_version));
+  // Global Batch (core/batch/openai_batch_api.cpp sends it): a line names the chat completions
+  // endpoint as the batch's `endpoint` does, "/chat/completions", and its body's "model" is the
+  // global-batch deployment's name, not the model behind it ("The `model` attribute must be set
+  // to match the name of the Global Batch deployment ... The same Global Batch model deployment
+  // name must be present on each line": Microsoft Learn, Azure OpenAI, Getting started with
+  // batch deployments; MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/includes/batch/
+  // batch-python.md, whose lines are {"custom_id", "method": "POST", "url": "/chat/completions",
+  // "body": {"model": "REPLACE-WITH-MODEL-DEPLOYMENT-NAME", "messages": [...]}}).
+  wire.batch = WireFormat::Batch::kOpenAiLine;
+  wire.batch_url = "/chat/completions";
+  wire.batch_model = config.deployment;
   if (!config.api_key.empty()) wire.headers.emplace_back("api-key", config.api_key);
   return make_json_api_provider(http, config, std::move(wire), store);
 }

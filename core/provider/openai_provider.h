@@ -4,7 +4,9 @@
 // with `api-key`. The body follows the provider's RequestShape: temperature or none,
 // max_tokens or max_completion_tokens, reasoning_effort, and response_format json_schema
 // (strict), json_object or none. A reply cut off by the cap (finish_reason "length") is a
-// truncated completion; usage details give cached and reasoning tokens. Error mapping: see
+// truncated completion; usage details give cached and reasoning tokens. Both write batch input
+// lines (Provider::batch_request): OpenAI's for /v1/chat/completions, Azure's for its global
+// batch deployments (url "/chat/completions", the deployment as "model"). Error mapping: see
 // provider.h. `http` (and `store`) must outlive the provider.
 #pragma once
 

@@ -110,8 +110,9 @@ class Provider {
 
   // Batch APIs (run --batch; core/batch). `request` as one element of a batch under custom_id,
   // with the body an online call would send now: an OpenAI batch input line {"custom_id",
-  // "method": "POST", "url": "/v1/chat/completions", "body"}, or an Anthropic Message Batches
-  // requests[] element {"custom_id", "params"}. Empty: this provider has no batch API.
+  // "method": "POST", "url": "/v1/chat/completions", "body"} (Azure: "url" "/chat/completions"
+  // and the deployment as the body's "model"), or an Anthropic Message Batches requests[]
+  // element {"custom_id", "params"}. Empty: this provider has no batch API.
   virtual std::string batch_request(const CompletionRequest& /*request*/, std::string_view /*custom_id*/) const {
     return {};
   }

@@ -1,8 +1,10 @@
-// The OpenAI and Anthropic BatchApi clients against the real fake provider on 127.0.0.1, through
-// CurlHttpClient on a LibeventLoop: requests spooled with Provider::batch_request, submitted,
-// polled with loop timers until ended, downloaded to disk and parsed line by line, each result
-// mapped by Provider::batch_result. Also expiry, cancel, a scripted per-request fault and a
-// wrong key.
+// The OpenAI, Azure OpenAI and Anthropic BatchApi clients against the real fake provider on
+// 127.0.0.1, through CurlHttpClient on a LibeventLoop: requests spooled with
+// Provider::batch_request, submitted, polled with loop timers until ended, downloaded to disk
+// and parsed line by line, each result mapped by Provider::batch_result. Also expiry, cancel, a
+// scripted per-request fault and a wrong key. Azure's calls go to the fake's dated API
+// (/openai/files, /openai/batches with ?api-version=V, api-key auth), which refuses calls
+// without an api-version or an api-key, and lines whose model is not a known deployment.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -85,13 +87,31 @@ struct Judge {
   std::unique_ptr<Provider> provider;
 };
 
+// The fake's flags for every test: Azure's global-batch deployment "judge-batch" runs
+// gpt-4.1-mini, so that a line naming the model instead of the deployment is refused.
+std::vector<std::string> with_deployment(std::vector<std::string> flags) {
+  flags.insert(flags.end(), {"--azure-deployment", "judge-batch=gpt-4.1-mini"});
+  return flags;
+}
+
 ProviderConfig config_for(ProviderType type, const FakeProviderServer& server, const std::string& key) {
   ProviderConfig config;
   config.type = type;
   config.name = "judge";
   config.api_key = key;
-  config.model = type == ProviderType::kOpenAI ? "gpt-fake" : "claude-fake";
-  config.base_url = type == ProviderType::kOpenAI ? server.base_url_openai() : server.base_url_anthropic();
+  switch (type) {
+    case ProviderType::kAzure:
+      config.model = "gpt-4.1-mini";  // the deployment's model: not what its lines name
+      config.deployment = "judge-batch";
+      config.api_version = "2024-10-21";  // the first GA version with batch
+      config.base_url = server.url("");
+      break;
+    case ProviderType::kAnthropic:
+      config.model = "claude-fake";
+      config.base_url = server.base_url_anthropic();
+      break;
+    default: config.model = "gpt-fake"; config.base_url = server.base_url_openai();
+  }
   return config;
 }
 
@@ -148,19 +168,29 @@ Result<std::int64_t> download(LibeventLoop& loop, BatchApi& api, const BatchStat
 }
 
 std::unique_ptr<Provider> make_provider(llmeval::provider::HttpClient& http, const ProviderConfig& config) {
-  return config.type == ProviderType::kOpenAI ? llmeval::provider::make_openai_provider(http, config)
-                                              : llmeval::provider::make_anthropic_provider(http, config);
+  switch (config.type) {
+    case ProviderType::kAzure: return llmeval::provider::make_azure_provider(http, config);
+    case ProviderType::kAnthropic: return llmeval::provider::make_anthropic_provider(http, config);
+    default: return llmeval::provider::make_openai_provider(http, config);
+  }
 }
 
-const char* api_name(ProviderType type) { return type == ProviderType::kOpenAI ? "OpenAI" : "Anthropic"; }
+const char* api_name(ProviderType type) {
+  return type == ProviderType::kOpenAI ? "OpenAI" : type == ProviderType::kAzure ? "Azure" : "Anthropic";
+}
+
+// OpenAI's Batch API, as OpenAI or Azure speaks it.
+bool openai_style(ProviderType type) { return type != ProviderType::kAnthropic; }
+
+constexpr ProviderType kBatchTypes[] = {ProviderType::kOpenAI, ProviderType::kAzure, ProviderType::kAnthropic};
 
 }  // namespace
 
 TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like the online reply",
           "[batch][batch_api]") {
-  for (ProviderType type : {ProviderType::kOpenAI, ProviderType::kAnthropic}) {
+  for (ProviderType type : kBatchTypes) {
     DYNAMIC_SECTION(api_name(type)) {
-      FakeProviderServer server({"--api-key", "k", "--batch-delay-ms", "100"});
+      FakeProviderServer server(with_deployment({"--api-key", "k", "--batch-delay-ms", "100"}));
       TempDir dir;
       LibeventLoop loop;
       auto http = llmeval::provider::make_curl_http_client(loop, {});
@@ -182,7 +212,7 @@ TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like t
       auto status = poll_until_ended(loop, *api, submitted.value().batch_id);
       REQUIRE(status.ok());
       CHECK(status.value().ended);
-      CHECK(status.value().provider_status == (type == ProviderType::kOpenAI ? "completed" : "ended"));
+      CHECK(status.value().provider_status == (openai_style(type) ? "completed" : "ended"));
       CHECK(status.value().requests_total == 5);
       CHECK(status.value().requests_done == 4);
       CHECK(status.value().requests_failed == 1);
@@ -206,6 +236,8 @@ TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like t
         REQUIRE(result.body.ok());
         auto verdict = provider->batch_result(result.body.value());
         REQUIRE(verdict.ok());
+        // Azure: judged by the model behind the deployment the line named.
+        if (type == ProviderType::kAzure) CHECK(verdict.value().model == "gpt-4.1-mini");
         auto parsed = nlohmann::json::parse(verdict.value().text);
         CHECK(parsed["score"].get<int>() >= 1);
         CHECK(parsed["score"].get<int>() <= 10);
@@ -216,7 +248,7 @@ TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like t
       CHECK_FALSE(api->parse_result_line(R"({"result":{}})").has_value());
 
       auto stats = server.stats()["batch"];
-      if (type == ProviderType::kOpenAI) {
+      if (openai_style(type)) {
         CHECK(stats["files_uploaded"] == 1);
         CHECK(stats["openai_created"] == 1);
         CHECK(stats["file_downloads"] == 2);  // the output file, then the error file
@@ -243,9 +275,9 @@ TEST_CASE("BatchApi: submit, poll, download and parse; every verdict maps like t
 }
 
 TEST_CASE("BatchApi: an expired batch ends with every request expired", "[batch][batch_api]") {
-  for (ProviderType type : {ProviderType::kOpenAI, ProviderType::kAnthropic}) {
+  for (ProviderType type : kBatchTypes) {
     DYNAMIC_SECTION(api_name(type)) {
-      FakeProviderServer server({"--batch-delay-ms", "50", "--batch-expire", "on"});
+      FakeProviderServer server(with_deployment({"--batch-delay-ms", "50", "--batch-expire", "on"}));
       TempDir dir;
       LibeventLoop loop;
       auto http = llmeval::provider::make_curl_http_client(loop, {});
@@ -258,7 +290,7 @@ TEST_CASE("BatchApi: an expired batch ends with every request expired", "[batch]
       auto status = poll_until_ended(loop, *api, submitted.value().batch_id);
       REQUIRE(status.ok());
       CHECK(status.value().ended);
-      if (type == ProviderType::kOpenAI) CHECK(status.value().provider_status == "expired");
+      if (openai_style(type)) CHECK(status.value().provider_status == "expired");
       CHECK(status.value().requests_done == 0);
       CHECK(status.value().requests_failed == 3);
       REQUIRE(download(loop, *api, status.value(), dir.file("results.jsonl")).ok());
@@ -275,9 +307,9 @@ TEST_CASE("BatchApi: an expired batch ends with every request expired", "[batch]
 }
 
 TEST_CASE("BatchApi: cancel stops a batch; its requests come back cancelled", "[batch][batch_api]") {
-  for (ProviderType type : {ProviderType::kOpenAI, ProviderType::kAnthropic}) {
+  for (ProviderType type : kBatchTypes) {
     DYNAMIC_SECTION(api_name(type)) {
-      FakeProviderServer server({"--batch-delay-ms", "60000"});
+      FakeProviderServer server(with_deployment({"--batch-delay-ms", "60000"}));
       TempDir dir;
       LibeventLoop loop;
       auto http = llmeval::provider::make_curl_http_client(loop, {});
@@ -291,11 +323,11 @@ TEST_CASE("BatchApi: cancel stops a batch; its requests come back cancelled", "[
         api->cancel(submitted.value().batch_id, std::move(done));
       });
       REQUIRE(cancelling.ok());
-      CHECK(cancelling.value().provider_status == (type == ProviderType::kOpenAI ? "cancelling" : "canceling"));
+      CHECK(cancelling.value().provider_status == (openai_style(type) ? "cancelling" : "canceling"));
       CHECK_FALSE(cancelling.value().ended);
       auto status = poll_until_ended(loop, *api, submitted.value().batch_id);
       REQUIRE(status.ok());
-      if (type == ProviderType::kOpenAI) CHECK(status.value().provider_status == "cancelled");
+      if (openai_style(type)) CHECK(status.value().provider_status == "cancelled");
       CHECK(status.value().requests_failed == 2);
       REQUIRE(download(loop, *api, status.value(), dir.file("results.jsonl")).ok());
       auto results = parse_all(*api, dir.file("results.jsonl"));
@@ -305,7 +337,7 @@ TEST_CASE("BatchApi: cancel stops a batch; its requests come back cancelled", "[
         CHECK(result.body.error().message.find("cancel") != std::string::npos);
       }
       auto stats = server.stats()["batch"];
-      CHECK(stats[type == ProviderType::kOpenAI ? "openai_cancels" : "anthropic_cancels"] == 1);
+      CHECK(stats[openai_style(type) ? "openai_cancels" : "anthropic_cancels"] == 1);
     }
   }
 }
@@ -335,9 +367,9 @@ TEST_CASE("BatchApi: an OpenAI batch whose input fails validation ends failed, s
 }
 
 TEST_CASE("BatchApi: a wrong key is kAuth, and the key is in no message", "[batch][batch_api]") {
-  for (ProviderType type : {ProviderType::kOpenAI, ProviderType::kAnthropic}) {
+  for (ProviderType type : kBatchTypes) {
     DYNAMIC_SECTION(api_name(type)) {
-      FakeProviderServer server({"--api-key", "k"});
+      FakeProviderServer server(with_deployment({"--api-key", "k"}));
       TempDir dir;
       LibeventLoop loop;
       auto http = llmeval::provider::make_curl_http_client(loop, {});
@@ -358,6 +390,40 @@ TEST_CASE("BatchApi: a wrong key is kAuth, and the key is in no message", "[batc
       CHECK(server.stats()["batch"]["files_uploaded"] == 0);
     }
   }
+}
+
+TEST_CASE("BatchApi: Azure's lines must name the global-batch deployment, not its model", "[batch][batch_api]") {
+  FakeProviderServer server(with_deployment({"--api-key", "k", "--batch-delay-ms", "0"}));
+  TempDir dir;
+  LibeventLoop loop;
+  auto http = llmeval::provider::make_curl_http_client(loop, {});
+  ProviderConfig azure = config_for(ProviderType::kAzure, server, "k");
+  auto api = make_batch_api(*http, azure);
+  // An OpenAI provider's lines for the same model: "model" is gpt-4.1-mini, no deployment.
+  ProviderConfig openai = config_for(ProviderType::kOpenAI, server, "k");
+  openai.model = "gpt-4.1-mini";
+  auto wrong = make_provider(*http, openai);
+  spool(*api, *wrong, {{"a", item_text(1)}, {"b", item_text(2)}}, dir.file("spool"));
+  auto submitted = submit(loop, *api, dir.file("spool"));
+  REQUIRE(submitted.ok());
+  auto status = poll_until_ended(loop, *api, submitted.value().batch_id);
+  REQUIRE(status.ok());
+  CHECK(status.value().provider_status == "failed");
+  CHECK(status.value().failure.find("line 1: The deployment 'gpt-4.1-mini' does not exist") != std::string::npos);
+  // The Azure provider's own lines go through, found again by their metadata.
+  auto right = make_provider(*http, azure);
+  spool(*api, *right, {{"a", item_text(1)}, {"b", item_text(2)}}, dir.file("spool2"));
+  auto second = submit(loop, *api, dir.file("spool2"));
+  REQUIRE(second.ok());
+  auto found = await<Result<std::string>>(loop, [&](std::function<void(Result<std::string>)> done) {
+    api->find_submitted("local-7", std::move(done));
+  });
+  REQUIRE(found.ok());
+  CHECK(found.value() == second.value().batch_id);  // the newest under local-7
+  status = poll_until_ended(loop, *api, second.value().batch_id);
+  REQUIRE(status.ok());
+  CHECK(status.value().provider_status == "completed");
+  CHECK(status.value().requests_done == 2);
 }
 
 TEST_CASE("BatchApi: parse_result_line maps each kind of failure", "[batch][batch_api]") {
@@ -391,7 +457,7 @@ TEST_CASE("BatchApi: parse_result_line maps each kind of failure", "[batch][batc
   CHECK(invalid->body.error().message.find("bad") != std::string::npos);
 }
 
-TEST_CASE("make_batch_api: OpenAI and Anthropic have one; Azure and sim have none yet", "[batch][batch_api]") {
+TEST_CASE("make_batch_api: OpenAI, Azure and Anthropic have one; sim has none", "[batch][batch_api]") {
   LibeventLoop loop;
   auto http = llmeval::provider::make_curl_http_client(loop, {});
   ProviderConfig config;
@@ -408,7 +474,11 @@ TEST_CASE("make_batch_api: OpenAI and Anthropic have one; Azure and sim have non
   CHECK(std::string(anthropic->spool_prefix()) + "{}" + std::string(anthropic->spool_suffix()) ==
         R"({"requests":[{}]})");
   config.type = ProviderType::kAzure;
-  CHECK(make_batch_api(*http, config) == nullptr);
+  config.deployment = "judge";
+  auto azure = make_batch_api(*http, config);
+  REQUIRE(azure != nullptr);
+  CHECK(azure->limits().max_requests == 50'000);  // OpenAI's (batch_limits.h)
+  CHECK(azure->spool_separator() == "\n");
   config.type = ProviderType::kSim;
   CHECK(make_batch_api(*http, config) == nullptr);
 }

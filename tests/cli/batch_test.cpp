@@ -1,10 +1,10 @@
 // run --batch end to end: the real llmeval binary against the fake provider's batch APIs
-// (OpenAI's Files + Batch API, Anthropic's Message Batches). A batch run gives the verdicts an
-// online run gives, submits every call exactly once (also when killed with SIGKILL right after
-// a submission and resumed), falls back online for what a batch did not answer (an expired
-// batch, a request that failed in it, a repair turn) or records it as an error with
-// --batch-fallback error, submits nothing for calls the judge cache answers, and stops
-// submitting at the cost budget.
+// (OpenAI's Files + Batch API, the same at Azure's URLs, Anthropic's Message Batches). A batch
+// run gives the verdicts an online run gives, submits every call exactly once (also when killed
+// with SIGKILL right after a submission and resumed), falls back online for what a batch did
+// not answer (an expired batch, a request that failed in it, a repair turn) or records it as an
+// error with --batch-fallback error, submits nothing for calls the judge cache answers, and
+// stops submitting at the cost budget.
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -470,4 +470,53 @@ TEST_CASE("run --batch --shard: each shard submits its own batches, and merge pu
   INFO(merged.err);
   CHECK(merged.exit_code == 0);
   CHECK(read_lines(dir.file("all.jsonl")).size() == 60);
+}
+
+TEST_CASE("run --batch -p azure:DEPLOYMENT@URL: Azure's global batch gives the online verdicts",
+          "[integration][batch]") {
+  // The fake knows one deployment; a batch line naming anything else fails its batch.
+  FakeProviderServer fake(
+      {"--batch-delay-ms", "50", "--api-key", "az-key", "--azure-deployment", "gpt-4o-mini=gpt-4o-mini"});
+  TempDir dir;
+  write_file(dir.file("data.jsonl"), dataset(40));
+  auto env = env_for(dir);
+  env["AZURE_OPENAI_API_KEY"] = "az-key";
+  auto azure_run = [&](const std::string& name, std::vector<std::string> flags) {
+    const std::string out = dir.file(name + ".jsonl");
+    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),
+                                     "run",
+                                     dir.file("data.jsonl"),
+                                     "-o",
+                                     out,
+                                     "-q",
+                                     "--summary",
+                                     out + ".summary.json",
+                                     "-p",
+                                     "azure:gpt-4o-mini@" + fake.url(""),
+                                     "--no-cache"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto result = run_process(argv, "", env);
+    Run r;
+    r.exit_code = result.exit_code;
+    r.err = result.err;
+    for (const auto& line : read_lines(out)) r.rows.push_back(json::parse(line));
+    return r;
+  };
+  Run online = azure_run("online", {});
+  INFO(online.err);
+  REQUIRE(online.exit_code == 0);
+  fake.reset_stats();
+  Run batched = azure_run("batched", {"--batch", "--batch-poll", "50ms"});
+  INFO(batched.err);
+  REQUIRE(batched.exit_code == 0);
+  REQUIRE(batched.rows.size() == 40);
+  CHECK(verdicts(batched) == verdicts(online));
+  CHECK(count_judged(batched, "batch") == 40);
+  CHECK(count_judged(batched, "batch_fallback") == 0);
+  const json stats = batch_stats(fake);
+  CHECK(stats.at("openai_created") == 1);
+  CHECK(stats.at("openai_requests") == 40);
+  CHECK(stats.at("files_uploaded") == 1);
+  CHECK(fake.stats().at("requests") == 0);  // nothing online
+  CHECK(batched.err.find("az-key") == std::string::npos);
 }

@@ -50,17 +50,22 @@ std::vector<json> jsonl(const std::string& text) {
   return lines;
 }
 
-// POST /v1/files as the SDKs send it: multipart/form-data with "purpose" and "file".
-json upload(const FakeProviderServer& server, const std::string& content, const std::string& purpose = "batch") {
+// POST /v1/files (or Azure's files path, with its auth) as the SDKs send it: multipart/form-data
+// with "purpose" and "file". The reply, whatever its status.
+HttpReply upload_to(const FakeProviderServer& server, const std::string& path, std::vector<std::string> headers,
+                    const std::string& content, const std::string& purpose = "batch") {
   const std::string boundary = "llmevalBoundary7MA4YWxk";
   std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose +
                      "\r\n--" + boundary +
                      "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"batch.jsonl\"\r\n"
                      "Content-Type: application/jsonl\r\n\r\n" +
                      content + "\r\n--" + boundary + "--\r\n";
-  std::vector<std::string> headers = kOpenAiAuth;
   headers.push_back("Content-Type: multipart/form-data; boundary=" + boundary);
-  HttpReply reply = http_request("POST", server.url("/v1/files"), body, headers);
+  return http_request("POST", server.url(path), body, headers);
+}
+
+json upload(const FakeProviderServer& server, const std::string& content, const std::string& purpose = "batch") {
+  HttpReply reply = upload_to(server, "/v1/files", kOpenAiAuth, content, purpose);
   REQUIRE(reply.status == 200);
   return json::parse(reply.body);
 }
@@ -254,6 +259,74 @@ TEST_CASE("Fake OpenAI batch: a bad input line fails the batch", "[fakes][fake_p
   CHECK(http_request("POST", server.url("/v1/batches"), body.dump(), kOpenAiAuth).status == 400);
   body["input_file_id"] = "file-nope";
   CHECK(http_request("POST", server.url("/v1/batches"), body.dump(), kOpenAiAuth).status == 404);
+}
+
+TEST_CASE("Fake Azure batch: the dated API needs api-version and api-key; lines name one deployment",
+          "[fakes][fake_provider][fake_batch]") {
+  FakeProviderServer server(
+      {"--api-key", "k", "--batch-delay-ms", "0", "--azure-deployment", "judge-batch=gpt-4.1-mini"});
+  const std::vector<std::string> auth{"api-key: k"};
+  const std::string v = "?api-version=2024-10-21";
+  auto line = [](const std::string& id, const std::string& url, const std::string& model, const std::string& text) {
+    json body = openai_request(text);
+    body["model"] = model;
+    return json{{"custom_id", id}, {"method", "POST"}, {"url", url}, {"body", body}}.dump() + "\n";
+  };
+  const std::string good = line("a", "/chat/completions", "judge-batch", item_text(1)) +
+                           line("b", "/v1/chat/completions", "judge-batch", item_text(2));
+  CHECK(upload_to(server, "/openai/files", auth, good).status == 404);             // no api-version
+  CHECK(upload_to(server, "/openai/files" + v, kOpenAiAuth, good).status == 401);  // Bearer is not Azure's auth
+  HttpReply uploaded = upload_to(server, "/openai/files" + v, auth, good);
+  REQUIRE(uploaded.status == 201);  // REST reference, Files - Upload
+  auto create = [&](const std::string& file_id) {
+    json body{{"input_file_id", file_id}, {"endpoint", "/chat/completions"}, {"completion_window", "24h"}};
+    HttpReply reply = http_request("POST", server.url("/openai/batches" + v), body.dump(), auth);
+    REQUIRE(reply.status == 200);
+    return json::parse(reply.body);
+  };
+  auto poll = [&](const std::string& id) {
+    for (int i = 0; i < 500; ++i) {
+      HttpReply reply = http_request("GET", server.url("/openai/batches/" + id + v), "", auth);
+      REQUIRE(reply.status == 200);
+      json batch = json::parse(reply.body);
+      if (batch["status"] == "completed" || batch["status"] == "failed") return batch;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("the batch did not end");
+    return json();
+  };
+  json done = poll(create(json::parse(uploaded.body)["id"])["id"]);
+  REQUIRE(done["status"] == "completed");
+  CHECK(done["model"] == "judge-batch");
+  HttpReply output = http_request(
+      "GET", server.url("/openai/files/" + done["output_file_id"].get<std::string>() + "/content" + v), "", auth);
+  REQUIRE(output.status == 200);
+  auto results = jsonl(output.body);
+  REQUIRE(results.size() == 2);
+  for (const json& result : results) {
+    const json& completion = result["response"]["body"];
+    CHECK(completion["model"] == "gpt-4.1-mini");  // the deployment's model judged it
+    const std::string text = result["custom_id"] == "a" ? item_text(1) : item_text(2);
+    HttpReply online = http_request("POST", server.url("/openai/deployments/judge-batch/chat/completions" + v),
+                                    openai_request(text).dump(), auth);
+    REQUIRE(online.status == 200);
+    CHECK(completion["choices"][0]["message"]["content"] ==
+          json::parse(online.body)["choices"][0]["message"]["content"]);
+  }
+
+  // A model that is no deployment, a second deployment, another endpoint: the batch fails.
+  const std::string bad = line("a", "/chat/completions", "judge-batch", "x") +
+                          line("b", "/chat/completions", "gpt-4.1-mini", "y") +
+                          line("c", "/v1/embeddings", "judge-batch", "z");
+  HttpReply bad_file = upload_to(server, "/openai/files" + v, auth, bad);
+  REQUIRE(bad_file.status == 201);
+  json failed = poll(create(json::parse(bad_file.body)["id"])["id"]);
+  CHECK(failed["status"] == "failed");
+  REQUIRE(failed["errors"]["data"].size() == 2);
+  CHECK(failed["errors"]["data"][0]["line"] == 2);
+  CHECK(failed["errors"]["data"][0]["code"] == "model_not_found");
+  CHECK(failed["errors"]["data"][1]["line"] == 3);
+  CHECK(failed["errors"]["data"][1]["code"] == "mismatched_url");
 }
 
 TEST_CASE("Fake OpenAI batch: expiry and cancel put every request in the error file",

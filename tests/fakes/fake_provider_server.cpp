@@ -13,7 +13,9 @@
 //   GET  /stats, POST /stats/reset                 counters for tests (not counted themselves)
 //   POST /control                                  switch faults at run time (see kUsage)
 //   GET  /log                                      every API request: arrival, reply, hang-up
-//   OpenAI Batch API (auth as /v1/chat/completions; also under /openai/v1/... with Azure's api-key):
+//   OpenAI Batch API (auth as /v1/chat/completions; also under /openai/v1/... and, with
+//   ?api-version=V, /openai/files... and /openai/batches... as Azure's, with its api-key; Azure's
+//   lines name a deployment as the model, the same on every line):
 //   POST /v1/files (multipart: purpose, file)      a File object; GET /v1/files/{id}, /v1/files/{id}/content
 //   POST /v1/batches, GET /v1/batches (list), GET /v1/batches/{id}, POST .../{id}/cancel   batches
 //   Anthropic Message Batches (auth as /v1/messages):
@@ -161,7 +163,8 @@ Vendor rules (model = the name after its last '/', any case; a 400 is not charge
                     caps the text, max_completion_tokens is ignored, usage has no *_details, no
                     model rule or --refuse applies, response_format is not checked
   --azure-deployment NAME=MODEL  (repeatable) the model behind an Azure deployment (default:
-                    the deployment's name); the reply's "model" says it
+                    the deployment's name); the reply's "model" says it. An Azure batch line's
+                    body "model" must then be one of the NAMEs (else any name is its own model)
   OpenAI (and Azure): o<digit>* and gpt-5* refuse max_tokens (unsupported_parameter) and a
     temperature other than 1 (unsupported_value, echoing the number as sent); they spend R
     reasoning tokens: if max_completion_tokens < R + text tokens, a 200 with content "",
@@ -2292,13 +2295,24 @@ class FakeServer {
     return Reply{status, anthropic_error_body(status == 404 ? "not_found_error" : "invalid_request_error", message)};
   }
 
-  // The batch endpoints; false when path is none of them.
+  // The batch endpoints; false when path is none of them. Azure's two batch APIs are OpenAI's
+  // wire format with Azure's api-key: the v1 API under /openai/v1/ (no api-version;
+  // MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/includes/batch/batch-rest.md) and
+  // the dated one under /openai/files and /openai/batches with ?api-version=V (REST reference
+  // "Files - Upload", "Batch - Create": POST {endpoint}/openai/batches?api-version=2024-10-21;
+  // openai-python's AzureOpenAI sends files and batches calls there, src/openai/lib/azure.py).
+  // Both are served as the /v1/... routes below.
   bool serve_batch_api(evhttp_request* req, const std::string& full_path, evhttp_cmd_type method) {
     std::string_view path = full_path;
+    std::string dated;  // /openai/files... as /v1/files...
     Route route;
     if (under(path, "/openai/v1/files") || under(path, "/openai/v1/batches")) {
-      route.api = Api::kAzureV1;  // Azure's v1 API: OpenAI's batch wire format, Azure's api-key
+      route.api = Api::kAzureV1;
       path.remove_prefix(std::string_view("/openai").size());
+    } else if (under(path, "/openai/files") || under(path, "/openai/batches")) {
+      route.api = Api::kAzureDeployment;  // the dated API, as the deployments path speaks it
+      dated = "/v1" + std::string(path.substr(std::string_view("/openai").size()));
+      path = dated;
     } else if (under(path, "/v1/messages/batches")) {
       route.api = Api::kAnthropic;
     } else if (!under(path, "/v1/files") && !under(path, "/v1/batches")) {
@@ -2314,6 +2328,10 @@ class FakeServer {
   Reply batch_call(evhttp_request* req, const Route& route, std::string_view path, evhttp_cmd_type method) {
     const Vendor vendor = route.vendor();
     if (auto gate = batch_gate(vendor)) return *gate;
+    // Azure's dated API without an api-version, as its deployments path answers one.
+    if (route.api == Api::kAzureDeployment && !has_api_version(req)) {
+      return Reply{404, azure_error_body("404", "Resource not found")};
+    }
     if (auto auth = check_auth(req, route)) return *auth;
     if (vendor == Vendor::kAnthropic && header_or_empty(req, "anthropic-version").empty()) {
       return error_reply(vendor, 400, "anthropic-version: header is required");
@@ -2340,7 +2358,7 @@ class FakeServer {
     }
     if (under(path, "/v1/files")) {
       auto parts = segments(path.substr(std::string_view("/v1/files").size()));
-      if (parts.empty() && post) return upload_file(req);
+      if (parts.empty() && post) return upload_file(req, route);
       if (parts.size() == 1 && get) return file_object(parts[0]);
       if (parts.size() == 2 && parts[1] == "content" && get) return file_content(parts[0]);
       return openai_invalid(parts.size() <= 2 ? 405 : 404, "no such route: " + std::string(path));
@@ -2423,7 +2441,8 @@ class FakeServer {
   }
 
   // POST /v1/files: openai-python src/openai/resources/files.py (multipart, "purpose" and "file").
-  Reply upload_file(evhttp_request* req) {
+  // Azure's dated API answers 201 Created (REST reference, Files - Upload).
+  Reply upload_file(evhttp_request* req, const Route& route) {
     auto parts = parse_multipart(header_or_empty(req, "Content-Type"), request_body(req));
     if (!parts) return openai_invalid(400, "Expected a multipart/form-data body with a boundary.");
     const FormPart* purpose = nullptr;
@@ -2437,7 +2456,7 @@ class FakeServer {
     ++stats_.batch.files_uploaded;
     std::string id = store_file(file->filename.empty() ? "upload" : file->filename, std::string(purpose->data),
                                 std::string(file->data));
-    return Reply{200, file_json(id, files_.at(id)).dump()};
+    return Reply{route.api == Api::kAzureDeployment ? 201 : 200, file_json(id, files_.at(id)).dump()};
   }
 
   Reply file_object(const std::string& id) {
@@ -2458,6 +2477,15 @@ class FakeServer {
   // "url", "body"} (the batch request input of the API reference). Line problems fail the batch
   // (status "failed", errors.data[] of BatchError: code, line, message, param; the codes are
   // the fake's own).
+  //
+  // Azure (both APIs): the endpoint and each line's "url" name chat completions as
+  // "/chat/completions" or "/v1/chat/completions" (its how-tos show both: the dated API's
+  // lines and endpoint "/chat/completions", MicrosoftDocs/azure-ai-docs articles/ai-foundry/
+  // openai/includes/batch/batch-python.md; the v1 API's lines "/v1/chat/completions" under
+  // endpoint "/chat/completions", batch-rest.md). Each body's "model" is a global-batch
+  // deployment's name, the same on every line ("The same Global Batch model deployment name
+  // must be present on each line of the batch file", both how-tos); with --azure-deployment it
+  // must be one of those named. Items are judged as that deployment's model.
   Reply create_openai_batch(evhttp_request* req, const Route& route) {
     std::string_view raw = request_body(req);
     json body = json::parse(raw.begin(), raw.end(), nullptr, false);
@@ -2470,7 +2498,12 @@ class FakeServer {
       }
     }
     const std::string endpoint = body["endpoint"];
-    const bool azure = route.api == Api::kAzureV1;
+    const bool azure = route.api == Api::kAzureV1 || route.api == Api::kAzureDeployment;
+    auto names_chat = [azure, &endpoint](const json& url) {
+      if (!url.is_string()) return false;
+      if (!azure) return url == endpoint;
+      return url == "/chat/completions" || url == "/v1/chat/completions";
+    };
     if (endpoint != "/v1/chat/completions" && !(azure && endpoint == "/chat/completions")) {
       return openai_invalid(400, "The fake provider batches only /v1/chat/completions, not '" + endpoint + "'.",
                             "endpoint");
@@ -2522,13 +2555,36 @@ class FakeServer {
         problem("invalid_method", "The 'method' of each line must be 'POST'.", "method");
         continue;
       }
-      if (!item.contains("url") || item["url"] != endpoint) {
-        problem("mismatched_url", "The 'url' of each line must be the batch's endpoint, " + endpoint + ".", "url");
+      if (!item.contains("url") || !names_chat(item["url"])) {
+        problem("mismatched_url",
+                azure ? "The 'url' of each line must be /chat/completions (or /v1/chat/completions)."
+                      : "The 'url' of each line must be the batch's endpoint, " + endpoint + ".",
+                "url");
         continue;
       }
       if (!item.contains("body") || !item["body"].is_object()) {
         problem("invalid_body", "Each line needs an object 'body'.", "body");
         continue;
+      }
+      if (azure) {
+        const json& deployment = item["body"].contains("model") ? item["body"]["model"] : json();
+        if (!deployment.is_string() || deployment.get_ref<const std::string&>().empty()) {
+          problem("missing_model", "Each line's body needs the global batch deployment's name as 'model'.",
+                  "body.model");
+          continue;
+        }
+        const std::string& name = deployment.get_ref<const std::string&>();
+        if (!options_.azure_deployments.empty() && options_.azure_deployments.count(name) == 0) {
+          problem("model_not_found", "The deployment '" + name + "' does not exist.", "body.model");
+          continue;
+        }
+        if (!model.is_null() && model != deployment) {
+          problem("mixed_deployments",
+                  "Every line must name the same deployment as 'model'; the first names " + model.get<std::string>() +
+                      ".",
+                  "body.model");
+          continue;
+        }
       }
       std::string custom_id = item["custom_id"];
       if (!seen.insert(custom_id).second) {
@@ -2543,6 +2599,11 @@ class FakeServer {
                                     {"param", nullptr}});
     }
     if (!errors.empty()) batch.errors = ordered_json{{"object", "list"}, {"data", std::move(errors)}};
+    if (azure && model.is_string()) {
+      // Judged as the deployment's model, as its deployments path would judge them.
+      batch.route.api = Api::kAzureDeployment;
+      batch.route.deployment = model.get<std::string>();
+    }
     const std::int64_t now = unix_now();
     // Batch: openai-python src/openai/types/batch.py; request_counts: batch_request_counts.py.
     std::string id = "batch_fake" + std::to_string(batch.number);

@@ -2,8 +2,10 @@
 // exactly the body an online call would send (OpenAI: a batch input line for
 // /v1/chat/completions; Anthropic: a requests[] element with "params"), and a batch result's
 // body maps exactly as an online reply does. Shapes from the vendors' references: OpenAI's batch
-// input line {"custom_id", "method", "url", "body"}; Anthropic's requests[] {"custom_id",
-// "params"} (platform.claude.com, Create a Message Batch).
+// input line {"custom_id", "method", "url", "body"}; Azure's the same with "url"
+// "/chat/completions" and the global-batch deployment as the body's "model" (Microsoft Learn,
+// Azure OpenAI batch how-to); Anthropic's requests[] {"custom_id", "params"}
+// (platform.claude.com, Create a Message Batch).
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -85,13 +87,31 @@ TEST_CASE("Anthropic provider: a Message Batches element carries the online body
   CHECK(mapped.value().usage.input == 40);
 }
 
-TEST_CASE("Azure and the sim judge have no batch API yet", "[provider][batch]") {
+TEST_CASE("Azure provider: a global batch line names the deployment as its model", "[provider][batch]") {
   FakeHttpClient http;
-  ProviderConfig azure = config(ProviderType::kAzure, "gpt-4.1-mini");
+  ProviderConfig azure = config(ProviderType::kAzure, "gpt-4.1-mini");  // the deployment's model
   azure.base_url = "https://example.openai.azure.com";
-  azure.deployment = "judge";
+  azure.deployment = "judge-batch";
   azure.api_version = "2024-10-21";
   auto provider = llmeval::provider::make_azure_provider(http, azure);
-  CHECK(provider->batch_request(judge_request(), "l1c0s0j0o0").empty());
-  CHECK_FALSE(provider->batch_result("{}").ok());
+  const std::string line = provider->batch_request(judge_request(), "l1c0s0j0o0");
+  json parsed = json::parse(line);
+  CHECK(parsed.at("custom_id") == "l1c0s0j0o0");
+  CHECK(parsed.at("method") == "POST");
+  CHECK(parsed.at("url") == "/chat/completions");  // as the batch's "endpoint" names it
+  CHECK(parsed.at("body").at("model") == "judge-batch");
+  // Otherwise the online body: the request identity ends with it (whose model is the model).
+  const std::string identity = provider->request_identity(judge_request());
+  json online = json::parse(identity.substr(identity.rfind('\n') + 1));
+  CHECK(online.at("model") == "gpt-4.1-mini");
+  online["model"] = "judge-batch";
+  CHECK(online == parsed.at("body"));
+  CHECK(line.find("SECRET") == std::string::npos);
+  CHECK(line.find('\n') == std::string::npos);
+
+  auto mapped = provider->batch_result(
+      R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"message":{"role":"assistant","content":"{\"reason\":\"ok\",\"score\":3}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":50,"completion_tokens":9,"total_tokens":59}})");
+  REQUIRE(mapped.ok());
+  CHECK(mapped.value().text == R"({"reason":"ok","score":3})");
+  CHECK(mapped.value().usage.output == 9);
 }
