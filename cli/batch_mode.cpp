@@ -36,7 +36,7 @@ std::string compact(std::int64_t n) {
 
 void add_batch_flags(CLI::App& command, BatchFlags& flags) {
   command.add_flag("--batch", flags.batch,
-                   "Judge through the providers' batch APIs at half price (OpenAI, Anthropic): calls are "
+                   "Judge through the providers' batch APIs at half price (OpenAI, Azure OpenAI, Anthropic): calls are "
                    "submitted in batches as the dataset streams and rows are recorded as their batches end, "
                    "within 24h (docs/batch.md). Needs the dataset in a file and -o");
   command
@@ -149,7 +149,7 @@ BatchMode::BatchMode(LibeventLoop& loop, Clock& clock, const BatchFlags& flags, 
     std::unique_ptr<batch::BatchApi> api = batch::make_batch_api(*p.http, config);
     if (api == nullptr) {
       throw FatalError("provider " + config.name + " (" + provider::to_string(config.type) +
-                           ") has no batch API llmeval can use; batch mode takes OpenAI and Anthropic providers "
+                           ") has no batch API llmeval can use; batch mode takes OpenAI, Azure OpenAI and Anthropic providers "
                            "(docs/batch.md)",
                        2);
     }
