@@ -148,10 +148,11 @@ BatchMode::BatchMode(LibeventLoop& loop, Clock& clock, const BatchFlags& flags, 
     const provider::ProviderConfig& config = settings.providers[i];
     std::unique_ptr<batch::BatchApi> api = batch::make_batch_api(*p.http, config);
     if (api == nullptr) {
-      throw FatalError("provider " + config.name + " (" + provider::to_string(config.type) +
-                           ") has no batch API llmeval can use; batch mode takes OpenAI, Azure OpenAI and Anthropic providers "
-                           "(docs/batch.md)",
-                       2);
+      throw FatalError(
+          "provider " + config.name + " (" + provider::to_string(config.type) +
+              ") has no batch API llmeval can use; batch mode takes OpenAI, Azure OpenAI and Anthropic providers "
+              "(docs/batch.md)",
+          2);
     }
     auto answers = std::make_unique<runner::BatchAnswers>(*chain[i].provider, *api, fallback);
     p.chain[i].provider = answers.get();
