@@ -41,7 +41,8 @@ Result<std::int64_t> BatchAnswers::load(const std::string& window, const std::st
       if (buffer[i] != '\n') continue;
       carry.append(buffer, start, i - start);
       if (auto result = api_.parse_result_line(carry); result && batch::parse_custom_id(result->custom_id)) {
-        index_[result->custom_id] = Place{file_index, static_cast<std::uint32_t>(carry.size()), carry_offset};
+        index_[result->custom_id] = Place{file_index, static_cast<std::uint32_t>(carry.size()), carry_offset,
+                                          result->body.ok()};
         ++indexed;
       }
       carry.clear();
@@ -52,7 +53,8 @@ Result<std::int64_t> BatchAnswers::load(const std::string& window, const std::st
     offset += static_cast<std::uint64_t>(n);
   }
   if (auto result = api_.parse_result_line(carry); result && batch::parse_custom_id(result->custom_id)) {
-    index_[result->custom_id] = Place{file_index, static_cast<std::uint32_t>(carry.size()), carry_offset};
+    index_[result->custom_id] = Place{file_index, static_cast<std::uint32_t>(carry.size()), carry_offset,
+                                      result->body.ok()};
     ++indexed;
   }
   return indexed;
@@ -74,8 +76,12 @@ void BatchAnswers::forget(const std::string& window) {
   }
 }
 
+// Only a reply is prepaid: a call whose batch result is an error goes online from complete(),
+// so it must take its limiter grant, breaker slot and budget reservation like any online call.
 bool BatchAnswers::prepaid(const provider::CompletionRequest& request) const {
-  return !request.custom_id.empty() && index_.count(request.custom_id) > 0;
+  if (request.custom_id.empty()) return false;
+  auto it = index_.find(request.custom_id);
+  return it != index_.end() && it->second.answered;
 }
 
 Result<provider::CompletionResponse> BatchAnswers::answer_at(const Place& place) const {

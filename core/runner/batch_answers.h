@@ -62,6 +62,7 @@ class BatchAnswers final : public provider::Provider {
     return online_.request_identity(request);
   }
   int token_cap(const provider::CompletionRequest& request) const override { return online_.token_cap(request); }
+  // True when the call's batch result is a reply (not an error, not missing).
   bool prepaid(const provider::CompletionRequest& request) const override;
 
  private:
@@ -69,6 +70,7 @@ class BatchAnswers final : public provider::Provider {
     std::uint32_t file = 0;  // index in files_
     std::uint32_t length = 0;
     std::uint64_t offset = 0;
+    bool answered = false;  // the result is a reply, not an error: the call is prepaid
   };
   struct File {
     std::string window;

@@ -101,7 +101,7 @@ void finish_all_ok(Runs& runs, std::size_t rows_each) {
 }  // namespace
 
 TEST_CASE("4 processes share one rpm limit through Redis: zero 429s and at least 95% of it used",
-          "[integration][redis]") {
+          "[integration][redis][serial]") {
   RedisServer redis;
   // 3000 rpm is 50 requests/s, enforced by the fake like a provider account (a bucket of 1 s).
   FakeProviderServer fake({"--rpm", "3000", "--burst-s", "1", "--latency-ms", "100"});
@@ -125,7 +125,8 @@ TEST_CASE("4 processes share one rpm limit through Redis: zero 429s and at least
   CHECK(rate <= 50 * 1.05);
 }
 
-TEST_CASE("4 processes share one tpm limit through Redis: reserve, reconcile, zero 429s", "[integration][redis]") {
+TEST_CASE("4 processes share one tpm limit through Redis: reserve, reconcile, zero 429s",
+          "[integration][redis][serial]") {
   RedisServer redis;
   // About 475 tokens per request (what the fake's usage reports); llmeval reserves its estimate
   // plus max_tokens (256) and gives back the difference when the usage arrives. 600,000 tpm
@@ -147,7 +148,7 @@ TEST_CASE("4 processes share one tpm limit through Redis: reserve, reconcile, ze
 }
 
 TEST_CASE("Redis stopped then killed mid-run: the run finishes on local shares, zero 429s, no row lost",
-          "[integration][redis]") {
+          "[integration][redis][serial]") {
   RedisServer redis;
   FakeProviderServer fake({"--rpm", "3000", "--burst-s", "1", "--latency-ms", "100"});
   TempDir dir;
@@ -206,7 +207,8 @@ TEST_CASE("A primary that fails, then hangs: every row succeeds via the fallback
   CHECK(after_failure >= 5);
 }
 
-TEST_CASE("A 429 with Retry-After holds every process back, not only the one told", "[integration][redis]") {
+TEST_CASE("A 429 with Retry-After holds every process back, not only the one told",
+          "[integration][redis][serial]") {
   RedisServer redis;
   FakeProviderServer fake({"--latency-ms", "20"});
   TempDir dir;
