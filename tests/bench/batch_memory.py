@@ -21,21 +21,11 @@ import subprocess
 import tempfile
 import time
 
+from throughput import write_dataset  # the same rows as the throughput benchmark
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LLMEVAL = os.path.join(ROOT, "build", "cli", "llmeval")
 FAKE = os.path.join(ROOT, "build", "tests", "llmeval_fake_provider")
-
-
-def write_dataset(path, rows):
-    with open(path, "w") as f:
-        for i in range(rows):
-            f.write(json.dumps({
-                "id": f"r{i}",
-                "prompt": f"Question {i}: what is the capital of France, and why is it important?",
-                "output": f"The capital of France is Paris; it is the seat of government (answer {i}).",
-                "reference": "Paris",
-                "criteria": "The answer is factually correct and complete.",
-            }) + "\n")
 
 
 def start_fake():

@@ -59,6 +59,7 @@ struct Run {
 };
 
 std::string provider_spec(const FakeProviderServer& fake, const std::string& api) {
+  if (api == "azure") return "azure:gpt-4o-mini@" + fake.url("");  // the deployment's name
   return api == "anthropic" ? "anthropic:claude-sonnet-4-5@" + fake.base_url_anthropic()
                             : "openai:gpt-4o-mini@" + fake.base_url_openai();
 }
@@ -80,11 +81,9 @@ std::vector<std::string> run_argv(TempDir& dir, const std::string& out, const Fa
 }
 
 std::map<std::string, std::string> env_for(TempDir& dir) {
-  return {{"no_proxy", "127.0.0.1"},
-          {"OPENAI_API_KEY", "sk-test"},
-          {"ANTHROPIC_API_KEY", "sk-ant-test"},
-          {"XDG_CACHE_HOME", dir.file("cache")},
-          {"LLMEVAL_CACHE", "readwrite"}};
+  return {
+      {"no_proxy", "127.0.0.1"},          {"OPENAI_API_KEY", "sk-test"},         {"ANTHROPIC_API_KEY", "sk-ant-test"},
+      {"AZURE_OPENAI_API_KEY", "az-key"}, {"XDG_CACHE_HOME", dir.file("cache")}, {"LLMEVAL_CACHE", "readwrite"}};
 }
 
 Run run(TempDir& dir, const std::string& name, const FakeProviderServer& fake, const std::string& api,
@@ -479,34 +478,11 @@ TEST_CASE("run --batch -p azure:DEPLOYMENT@URL: Azure's global batch gives the o
       {"--batch-delay-ms", "50", "--api-key", "az-key", "--azure-deployment", "gpt-4o-mini=gpt-4o-mini"});
   TempDir dir;
   write_file(dir.file("data.jsonl"), dataset(40));
-  auto env = env_for(dir);
-  env["AZURE_OPENAI_API_KEY"] = "az-key";
-  auto azure_run = [&](const std::string& name, std::vector<std::string> flags) {
-    const std::string out = dir.file(name + ".jsonl");
-    std::vector<std::string> argv = {llmeval::testing::llmeval_binary(),
-                                     "run",
-                                     dir.file("data.jsonl"),
-                                     "-o",
-                                     out,
-                                     "-q",
-                                     "--summary",
-                                     out + ".summary.json",
-                                     "-p",
-                                     "azure:gpt-4o-mini@" + fake.url(""),
-                                     "--no-cache"};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    auto result = run_process(argv, "", env);
-    Run r;
-    r.exit_code = result.exit_code;
-    r.err = result.err;
-    for (const auto& line : read_lines(out)) r.rows.push_back(json::parse(line));
-    return r;
-  };
-  Run online = azure_run("online", {});
+  Run online = run(dir, "online", fake, "azure", {"--no-cache"});
   INFO(online.err);
   REQUIRE(online.exit_code == 0);
   fake.reset_stats();
-  Run batched = azure_run("batched", {"--batch", "--batch-poll", "50ms"});
+  Run batched = run(dir, "batched", fake, "azure", {"--no-cache", "--batch", "--batch-poll", "50ms"});
   INFO(batched.err);
   REQUIRE(batched.exit_code == 0);
   REQUIRE(batched.rows.size() == 40);
